@@ -1,0 +1,129 @@
+"""The Decision type: every field, its relations, statements and history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql.context import Context
+from api.graphql.types import (
+    ComplianceFlag,
+    DecisionAction,
+    DecisionStatusEnum,
+    FuzzyDate,
+    HistoryEntry,
+    Official,
+    Source,
+    Statement,
+    WeaponRef,
+    parse_datetime,
+    sources_of,
+)
+from domain.decision import sort_date
+from domain.values import Action, DecisionStatus
+
+
+@strawberry.type
+class Decision:
+    id: strawberry.ID
+    headline: str
+    summary: str | None
+    action: DecisionAction
+    actor: str
+    officials: list[Official]
+    recipient: str | None
+    treaty: strawberry.ID | None
+    weapons: list[WeaponRef]
+    scope: str | None
+    decided_on: FuzzyDate | None
+    announced_on: FuzzyDate | None
+    effective_on: FuzzyDate | None
+    date: FuzzyDate
+    status: DecisionStatusEnum
+    sources: list[Source]
+    as_of: strawberry.Private[int | None]
+
+    @classmethod
+    def of(cls, doc: dict[str, Any], as_of: int | None) -> Decision:
+        return cls(
+            id=strawberry.ID(doc["id"]),
+            headline=doc["headline"],
+            summary=doc.get("summary"),
+            action=Action(doc["action"]),
+            actor=doc["actor"],
+            officials=[
+                Official(
+                    name=o["name"], office=o.get("office"), announced=o.get("announced", False)
+                )
+                for o in doc.get("officials", [])
+            ],
+            recipient=doc.get("recipient"),
+            treaty=doc.get("treaty"),
+            weapons=[
+                WeaponRef(system=w.get("system"), category=w["category"]) for w in doc["weapons"]
+            ],
+            scope=doc.get("scope"),
+            decided_on=FuzzyDate.of(doc.get("decidedOn")),
+            announced_on=FuzzyDate.of(doc.get("announcedOn")),
+            effective_on=FuzzyDate.of(doc.get("effectiveOn")),
+            date=FuzzyDate.of(sort_date(doc).edtf),  # type: ignore[arg-type]
+            status=DecisionStatus(doc["status"]),
+            sources=sources_of(doc.get("sources")),
+            as_of=as_of,
+        )
+
+    async def _related(self, info: Info[Context, None], name: str) -> list[Decision]:
+        ctx = info.context
+        ids = await ctx.loader(name).load((str(self.id), self.as_of))
+        docs = [await ctx.loader("decision").load((i, self.as_of)) for i in ids]
+        return [Decision.of(d, self.as_of) for d in docs if d is not None]
+
+    @strawberry.field
+    async def reverses(self, info: Info[Context, None]) -> list[Decision]:
+        return await self._related(info, "reverses")
+
+    @strawberry.field
+    async def reversed_by(self, info: Info[Context, None]) -> list[Decision]:
+        return await self._related(info, "reverses:inverse")
+
+    @strawberry.field
+    async def supersedes(self, info: Info[Context, None]) -> list[Decision]:
+        return await self._related(info, "supersedes")
+
+    @strawberry.field
+    async def superseded_by(self, info: Info[Context, None]) -> list[Decision]:
+        return await self._related(info, "supersedes:inverse")
+
+    @strawberry.field
+    async def implements(self, info: Info[Context, None]) -> list[Decision]:
+        return await self._related(info, "implements")
+
+    @strawberry.field
+    async def implemented_by(self, info: Info[Context, None]) -> list[Decision]:
+        return await self._related(info, "implements:inverse")
+
+    @strawberry.field
+    async def statements(self, info: Info[Context, None]) -> list[Statement]:
+        docs = await info.context.loader("statements").load((str(self.id), self.as_of))
+        return [Statement.of(d) for d in docs]
+
+    @strawberry.field
+    async def history(self, info: Info[Context, None]) -> list[HistoryEntry]:
+        rows = await info.context.loader("history").load((str(self.id), self.as_of))
+        return [
+            HistoryEntry(
+                position=r["position"],
+                event_type=r["eventType"],
+                recorded_at=parse_datetime(r["recordedAt"]),
+                reason=r["reason"],
+                key_id=r["keyId"],
+            )
+            for r in rows
+        ]
+
+    @strawberry.field
+    def compliance_flags(self, info: Info[Context, None]) -> list[ComplianceFlag]:
+        flags = info.context.store.read.compliance_flags(decision=str(self.id), as_of=self.as_of)
+        return [ComplianceFlag(**f) for f in flags]

@@ -1,0 +1,429 @@
+"""The GraphQL schema: queries read projections, mutations call the application."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql.context import Context
+from api.graphql.decision import Decision
+from api.graphql.errors import Conflict, NotFound, ValidationError, coded, typed_error, user_error
+from api.graphql.inputs import (
+    CorrectDecisionInput,
+    RecordDecisionInput,
+    RecordObservationInput,
+    RecordStatementInput,
+    RecordTreatyInput,
+    RecordWeaponInput,
+    RetractDecisionInput,
+    to_data,
+)
+from api.graphql.treaty import Treaty
+from api.graphql.types import (
+    AuditEntry,
+    ComplianceFlag,
+    DecisionAction,
+    Integrity,
+    Observation,
+    PageInfo,
+    Statement,
+    TimelineConnection,
+    TimelineEdge,
+    TimelineEntry,
+    Weapon,
+    parse_datetime,
+    sources_of,
+)
+from domain.errors import FieldError as DomainFieldError
+from domain.errors import InvalidInput, PolicyRecordError
+from domain.values import Action
+from projections.queries import Page
+
+STALE_WAIT_SECONDS = 2.0
+
+
+async def ensure_fresh(ctx: Context, min_position: int | None) -> None:
+    """Read-your-writes: wait briefly until the projections reached `min_position`."""
+    if min_position is None:
+        return
+    deadline = asyncio.get_running_loop().time() + STALE_WAIT_SECONDS
+    while ctx.store.projector.position() < min_position:
+        if min_position > ctx.store.head():
+            raise coded(f"minPosition {min_position} is past the head of the log", "BAD_USER_INPUT")
+        if asyncio.get_running_loop().time() > deadline:
+            raise coded(
+                f"the projections have not reached position {min_position} yet; retry shortly",
+                "STALE",
+            )
+        await asyncio.sleep(0.05)
+
+
+def _connection(page: Page) -> TimelineConnection:
+    edges = [
+        TimelineEdge(cursor=c, node=TimelineEntry.of(e))
+        for c, e in zip(page.cursors, page.entries, strict=False)
+    ]
+    return TimelineConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+    )
+
+
+def _actions(actions: list[Action] | None) -> list[str] | None:
+    return None if actions is None else [a.value for a in actions]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="Decisions where the country is actor or recipient, in date order."
+    )
+    async def country_timeline(
+        self,
+        info: Info[Context, None],
+        country: str,
+        first: int | None = 20,
+        after: str | None = None,
+        from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+        to: str | None = None,
+        actions: list[DecisionAction] | None = None,
+        include_retracted: bool | None = False,
+        as_of: int | None = None,
+        min_position: int | None = None,
+    ) -> TimelineConnection:
+        await ensure_fresh(info.context, min_position)
+        try:
+            page = info.context.store.read.timeline(
+                "country",
+                country,
+                first=20 if first is None else first,
+                after=after,
+                from_=from_,
+                to=to,
+                actions=_actions(actions),
+                include_retracted=bool(include_retracted),
+                as_of=as_of,
+            )
+        except PolicyRecordError as exc:
+            raise user_error(exc) from None
+        return _connection(page)
+
+    @strawberry.field(description="Decisions about one weapon system or one weapon category.")
+    async def weapon_timeline(
+        self,
+        info: Info[Context, None],
+        system: str | None = None,
+        category: str | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+        from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+        to: str | None = None,
+        actions: list[DecisionAction] | None = None,
+        include_retracted: bool | None = False,
+        as_of: int | None = None,
+        min_position: int | None = None,
+    ) -> TimelineConnection:
+        await ensure_fresh(info.context, min_position)
+        if (system is None) == (category is None):
+            raise user_error(
+                InvalidInput([DomainFieldError(("system",), "give either system or category")])
+            )
+        kind, key = ("system", system) if system is not None else ("category", category)
+        try:
+            page = info.context.store.read.timeline(
+                kind,
+                str(key),
+                first=20 if first is None else first,
+                after=after,
+                from_=from_,
+                to=to,
+                actions=_actions(actions),
+                include_retracted=bool(include_retracted),
+                as_of=as_of,
+            )
+        except PolicyRecordError as exc:
+            raise user_error(exc) from None
+        return _connection(page)
+
+    @strawberry.field
+    async def decision(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID,
+        as_of: int | None = None,
+        min_position: int | None = None,
+    ) -> Decision | None:
+        await ensure_fresh(info.context, min_position)
+        doc = await info.context.loader("decision").load((str(id), as_of))
+        return None if doc is None else Decision.of(doc, as_of)
+
+    @strawberry.field
+    def treaty(self, info: Info[Context, None], id: strawberry.ID) -> Treaty | None:
+        docs = info.context.store.read.records("treaty", ids=[str(id)])
+        return Treaty.of(docs[0]) if docs else None
+
+    @strawberry.field
+    def weapon(self, info: Info[Context, None], id: strawberry.ID) -> Weapon | None:
+        docs = info.context.store.read.records("weapon", ids=[str(id)])
+        return Weapon.of(docs[0]) if docs else None
+
+    @strawberry.field
+    def compliance_flags(
+        self, info: Info[Context, None], country: str | None = None, as_of: int | None = None
+    ) -> list[ComplianceFlag]:
+        flags = info.context.store.read.compliance_flags(country=country, as_of=as_of)
+        return [ComplianceFlag(**f) for f in flags]
+
+    @strawberry.field
+    def observations(
+        self,
+        info: Info[Context, None],
+        indicator: str,
+        scope: str | None = None,
+        as_of: int | None = None,
+    ) -> list[Observation]:
+        rows = info.context.store.read.observations(indicator, scope=scope, as_of=as_of)
+        return [
+            Observation(
+                id=strawberry.ID(r["id"]),
+                indicator=r["indicator"],
+                scope=r["scope"],
+                period=r["period"],
+                value=float(r["value"]),
+                unit=r.get("unit"),
+                sources=sources_of(r.get("sources")),
+                conflict=r["conflict"],
+            )
+            for r in rows
+        ]
+
+    @strawberry.field
+    def audit_log(
+        self, info: Info[Context, None], after: int | None = None, first: int | None = 100
+    ) -> list[AuditEntry]:
+        first = 100 if first is None else first
+        if not 0 <= first <= 1000:
+            raise coded("first must be between 0 and 1000", "BAD_USER_INPUT")
+        rows = info.context.store.read.audit_log(after=after or 0, first=first)
+        return [
+            AuditEntry(
+                position=r["position"],
+                event_id=strawberry.ID(r["event_id"]),
+                event_type=r["event_type"],
+                stream_id=strawberry.ID(r["stream_id"]),
+                version=r["version"],
+                recorded_at=parse_datetime(r["recorded_at"]),
+                leaf_hash=r["leaf_hash"],
+                chain_hash=r["chain_hash"],
+            )
+            for r in rows
+        ]
+
+    @strawberry.field
+    def integrity(self, info: Info[Context, None]) -> Integrity:
+        report = info.context.store.integrity()
+        return Integrity(
+            ok=report.ok,
+            head_position=report.head_position,
+            head_hash=report.head_hash,
+            checked_up_to=report.checked_up_to,
+            first_bad_position=report.first_bad_position,
+        )
+
+
+@strawberry.type
+class RecordTreatySuccess:
+    position: int
+    treaty: Treaty
+
+
+@strawberry.type
+class RecordWeaponSuccess:
+    position: int
+    weapon: Weapon
+
+
+@strawberry.type
+class RecordDecisionSuccess:
+    position: int
+    decision: Decision
+
+
+@strawberry.type
+class CorrectDecisionSuccess:
+    position: int
+    decision: Decision
+
+
+@strawberry.type
+class RetractDecisionSuccess:
+    position: int
+    decision: Decision
+
+
+@strawberry.type
+class RecordStatementSuccess:
+    position: int
+    statement: Statement
+
+
+@strawberry.type
+class RecordObservationSuccess:
+    position: int
+    observation: Observation
+
+
+Errors = ValidationError | NotFound | Conflict
+RecordTreatyResult = Annotated[RecordTreatySuccess | Errors, strawberry.union("RecordTreatyResult")]
+RecordWeaponResult = Annotated[RecordWeaponSuccess | Errors, strawberry.union("RecordWeaponResult")]
+RecordDecisionResult = Annotated[
+    RecordDecisionSuccess | Errors, strawberry.union("RecordDecisionResult")
+]
+CorrectDecisionResult = Annotated[
+    CorrectDecisionSuccess | Errors, strawberry.union("CorrectDecisionResult")
+]
+RetractDecisionResult = Annotated[
+    RetractDecisionSuccess | Errors, strawberry.union("RetractDecisionResult")
+]
+RecordStatementResult = Annotated[
+    RecordStatementSuccess | Errors, strawberry.union("RecordStatementResult")
+]
+RecordObservationResult = Annotated[
+    RecordObservationSuccess | Errors, strawberry.union("RecordObservationResult")
+]
+
+
+def _write(info: Info[Context, None], op: str, data: object) -> tuple[str, int] | Errors:
+    """Authorize, then run one operation through the same path as `import`."""
+    ctx = info.context
+    key = ctx.key
+    if key is None:
+        raise coded("an editor API key is required (Authorization: Bearer <key>)", "UNAUTHORIZED")
+    if key.role != "editor":
+        raise coded("this API key may read but not write", "FORBIDDEN")
+    try:
+        applied, position = ctx.store.execute(op, data, key_id=key.key_id)
+    except PolicyRecordError as exc:
+        return typed_error(exc)
+    if position is None:  # unchanged: answer with the record's current position
+        position = ctx.store.head()
+    return applied.record.slug, position
+
+
+async def _decision(info: Info[Context, None], slug: str, position: int) -> Decision:
+    doc = info.context.store.read.decision(slug)
+    assert doc is not None
+    return Decision.of(doc, None)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    def record_treaty(
+        self, info: Info[Context, None], input: RecordTreatyInput
+    ) -> RecordTreatyResult:
+        result = _write(info, "recordTreaty", to_data(input))
+        if not isinstance(result, tuple):
+            return result
+        doc = info.context.store.read.records("treaty", ids=[result[0]])[0]
+        return RecordTreatySuccess(position=result[1], treaty=Treaty.of(doc))
+
+    @strawberry.mutation
+    def record_weapon(
+        self, info: Info[Context, None], input: RecordWeaponInput
+    ) -> RecordWeaponResult:
+        result = _write(info, "recordWeapon", to_data(input))
+        if not isinstance(result, tuple):
+            return result
+        doc = info.context.store.read.records("weapon", ids=[result[0]])[0]
+        return RecordWeaponSuccess(position=result[1], weapon=Weapon.of(doc))
+
+    @strawberry.mutation
+    async def record_decision(
+        self, info: Info[Context, None], input: RecordDecisionInput
+    ) -> RecordDecisionResult:
+        result = _write(info, "recordDecision", to_data(input))
+        if not isinstance(result, tuple):
+            return result
+        return RecordDecisionSuccess(position=result[1], decision=await _decision(info, *result))
+
+    @strawberry.mutation
+    async def correct_decision(
+        self, info: Info[Context, None], input: CorrectDecisionInput
+    ) -> CorrectDecisionResult:
+        result = _write(info, "correctDecision", to_data(input))
+        if not isinstance(result, tuple):
+            return result
+        return CorrectDecisionSuccess(position=result[1], decision=await _decision(info, *result))
+
+    @strawberry.mutation
+    async def retract_decision(
+        self, info: Info[Context, None], input: RetractDecisionInput
+    ) -> RetractDecisionResult:
+        result = _write(info, "retractDecision", to_data(input))
+        if not isinstance(result, tuple):
+            return result
+        return RetractDecisionSuccess(position=result[1], decision=await _decision(info, *result))
+
+    @strawberry.mutation
+    def record_statement(
+        self, info: Info[Context, None], input: RecordStatementInput
+    ) -> RecordStatementResult:
+        result = _write(info, "recordStatement", to_data(input))
+        if not isinstance(result, tuple):
+            return result
+        doc = info.context.store.read.records("statement", ids=[result[0]])[0]
+        return RecordStatementSuccess(position=result[1], statement=Statement.of(doc))
+
+    @strawberry.mutation
+    def record_observation(
+        self, info: Info[Context, None], input: RecordObservationInput
+    ) -> RecordObservationResult:
+        result = _write(info, "recordObservation", to_data(input))
+        if not isinstance(result, tuple):
+            return result
+        rows = info.context.store.read.observations_by_id([result[0]])
+        r = rows[0]
+        return RecordObservationSuccess(
+            position=result[1],
+            observation=Observation(
+                id=strawberry.ID(r["id"]),
+                indicator=r["indicator"],
+                scope=r["scope"],
+                period=r["period"],
+                value=float(r["value"]),
+                unit=r.get("unit"),
+                sources=sources_of(r.get("sources")),
+                conflict=r["conflict"],
+            ),
+        )
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def timeline_updated(
+        self,
+        info: Info[Context, None],
+        country: str | None = None,
+        system: str | None = None,
+        category: str | None = None,
+    ) -> AsyncGenerator[TimelineEntry, None]:
+        async for doc in info.context.live.entries(
+            country=country, system=system, category=category
+        ):
+            yield TimelineEntry.of(doc)
+
+
+schema_types = (Query, Mutation, Subscription)
+_ = dt

@@ -1,0 +1,272 @@
+"""GraphQL output types, as the minimum public schema names them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from api.display import display_date
+from domain.dates import FuzzyDate as FuzzyDateValue
+from domain.dates import Precision
+from domain.values import Action, ActorKind, DecisionStatus, Stance
+
+DecisionAction = strawberry.enum(Action, name="DecisionAction")
+DatePrecision = strawberry.enum(Precision, name="DatePrecision")
+DecisionStatusEnum = strawberry.enum(DecisionStatus, name="DecisionStatus")
+StanceEnum = strawberry.enum(Stance, name="Stance")
+ActorKindEnum = strawberry.enum(ActorKind, name="ActorKind")
+
+
+@strawberry.enum
+class TimelineRole(Enum):
+    ACTOR = "ACTOR"
+    RECIPIENT = "RECIPIENT"
+
+
+@strawberry.enum
+class MembershipStatus(Enum):
+    PARTY = "PARTY"
+    WITHDRAWAL_NOTIFIED = "WITHDRAWAL_NOTIFIED"
+    OBLIGATIONS_SUSPENDED = "OBLIGATIONS_SUSPENDED"
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@strawberry.type
+class FuzzyDate:
+    edtf: str
+    precision: DatePrecision
+    earliest: dt.date
+    latest: dt.date
+    uncertain: bool
+    approximate: bool
+
+    @strawberry.field
+    def display(self, lang: str | None = "en") -> str:
+        return display_date(FuzzyDateValue(self.edtf), lang or "en")
+
+    @classmethod
+    def of(cls, edtf: str | None) -> FuzzyDate | None:
+        if edtf is None:
+            return None
+        d = FuzzyDateValue(edtf)
+        return cls(
+            edtf=d.edtf,
+            precision=d.precision,
+            earliest=d.earliest,
+            latest=d.latest,
+            uncertain=d.uncertain,
+            approximate=d.approximate,
+        )
+
+
+@strawberry.type
+class Source:
+    publisher: str
+    title: str | None = None
+    url: str | None = None
+    published_on: str | None = None
+    quote: str | None = None
+    retrieved_on: str | None = None
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> Source:
+        return cls(
+            publisher=doc["publisher"],
+            title=doc.get("title"),
+            url=doc.get("url"),
+            published_on=doc.get("publishedOn"),
+            quote=doc.get("quote"),
+            retrieved_on=doc.get("retrievedOn"),
+        )
+
+
+def sources_of(docs: list[dict[str, Any]] | None) -> list[Source]:
+    return [Source.of(d) for d in docs or []]
+
+
+@strawberry.type
+class Official:
+    name: str
+    office: str | None
+    announced: bool
+
+
+@strawberry.type
+class WeaponRef:
+    system: str | None
+    category: str
+
+
+@strawberry.type
+class Weapon:
+    id: strawberry.ID
+    name: str
+    designation: str | None
+    category: str
+    aliases: list[str]
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> Weapon:
+        return cls(
+            id=strawberry.ID(doc["id"]),
+            name=doc["name"],
+            designation=doc.get("designation"),
+            category=doc["category"],
+            aliases=list(doc.get("aliases", [])),
+        )
+
+
+@strawberry.type
+class TimelineEntry:
+    decision_id: strawberry.ID
+    headline: str
+    action: DecisionAction
+    actor: str
+    recipient: str | None
+    treaty: strawberry.ID | None
+    scope: str | None
+    weapons: list[WeaponRef]
+    date: FuzzyDate
+    role: TimelineRole
+    status: DecisionStatusEnum
+    position: int
+    recorded_at: dt.datetime
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> TimelineEntry:
+        return cls(
+            decision_id=strawberry.ID(doc["decisionId"]),
+            headline=doc["headline"],
+            action=Action(doc["action"]),
+            actor=doc["actor"],
+            recipient=doc.get("recipient"),
+            treaty=doc.get("treaty"),
+            scope=doc.get("scope"),
+            weapons=[
+                WeaponRef(system=w.get("system"), category=w["category"]) for w in doc["weapons"]
+            ],
+            date=FuzzyDate.of(doc["date"]["edtf"]),  # type: ignore[arg-type]
+            role=TimelineRole(doc.get("role") or "ACTOR"),
+            status=DecisionStatus(doc["status"]),
+            position=doc["position"],
+            recorded_at=parse_datetime(doc["recordedAt"]),
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class TimelineEdge:
+    cursor: str
+    node: TimelineEntry
+
+
+@strawberry.type
+class TimelineConnection:
+    edges: list[TimelineEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class HistoryEntry:
+    position: int
+    event_type: str
+    recorded_at: dt.datetime
+    reason: str | None
+    key_id: str | None
+
+
+@strawberry.type
+class Speaker:
+    name: str
+    kind: ActorKindEnum
+    country: str | None
+
+
+@strawberry.type
+class Statement:
+    id: strawberry.ID
+    by: Speaker
+    about: strawberry.ID
+    stance: StanceEnum
+    quote: str | None
+    made_on: FuzzyDate | None
+    sources: list[Source]
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> Statement:
+        by = doc["by"]
+        return cls(
+            id=strawberry.ID(doc["id"]),
+            by=Speaker(name=by["name"], kind=ActorKind(by["kind"]), country=by.get("country")),
+            about=strawberry.ID(doc["about"]),
+            stance=Stance(doc["stance"]),
+            quote=doc.get("quote"),
+            made_on=FuzzyDate.of(doc.get("madeOn")),
+            sources=sources_of(doc.get("sources")),
+        )
+
+
+@strawberry.type
+class ComplianceFlag:
+    decision_id: strawberry.ID
+    country: str
+    treaty: strawberry.ID
+    weapon_category: str
+    reason: str
+
+
+@strawberry.type
+class Membership:
+    country: str
+    status: MembershipStatus
+    since: dt.date
+
+
+@strawberry.type
+class Observation:
+    id: strawberry.ID
+    indicator: str
+    scope: str
+    period: str
+    value: float
+    unit: str | None
+    sources: list[Source]
+    conflict: bool
+
+
+@strawberry.type
+class AuditEntry:
+    position: int
+    event_id: strawberry.ID
+    event_type: str
+    stream_id: strawberry.ID
+    version: int
+    recorded_at: dt.datetime
+    leaf_hash: str
+    chain_hash: str
+
+
+@strawberry.type
+class Integrity:
+    ok: bool
+    head_position: int
+    head_hash: str | None
+    checked_up_to: int
+    first_bad_position: int | None
+
+
+__all__ = ["Info"]

@@ -1,0 +1,63 @@
+"""Live timeline updates: one poller per process fans new entries out to subscribers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from projections.service import Store
+
+POLL_SECONDS = 0.2
+
+
+class Live:
+    """Watches the timeline projection and pushes each new or changed entry to subscribers."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    async def entries(
+        self, *, country: str | None = None, system: str | None = None, category: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Entries matching the filters (all entries when none is given), as they appear."""
+        wanted = {("country", country), ("system", system), ("category", category)}
+        wanted = {w for w in wanted if w[1] is not None}
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
+        self.subscribers.add(queue)
+        self._ensure_polling()
+        try:
+            seen: set[tuple[str, int]] = set()
+            while True:
+                change = await queue.get()
+                if wanted and (change["kind"], change["key"]) not in wanted:
+                    continue
+                ident = (change["entry"]["decisionId"], change["position"])
+                if ident in seen:  # one entry per version even if it matches several filters
+                    continue
+                seen.add(ident)
+                yield change["entry"]
+        finally:
+            self.subscribers.discard(queue)
+            if not self.subscribers and self._task is not None:
+                self._task.cancel()
+                self._task = None
+
+    def _ensure_polling(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._poll())
+
+    async def _poll(self) -> None:
+        position = await asyncio.to_thread(self.store.projector.position)
+        while self.subscribers:
+            changes = await asyncio.to_thread(self.store.read.changes_after, position)
+            for change in changes:
+                position = max(position, change["position"])
+                for queue in list(self.subscribers):
+                    with contextlib.suppress(asyncio.QueueFull):
+                        queue.put_nowait(change)
+            if not changes:
+                await asyncio.sleep(POLL_SECONDS)

@@ -1,0 +1,108 @@
+"""Value objects and controlled vocabularies shared by every record."""
+
+from __future__ import annotations
+
+from enum import Enum
+from functools import lru_cache
+
+import pycountry
+
+
+class Action(Enum):
+    """The one verb of a decision."""
+
+    PLEDGE = "PLEDGE"
+    AUTHORIZE_TRANSFER = "AUTHORIZE_TRANSFER"
+    DELIVER = "DELIVER"
+    AUTHORIZE_USE = "AUTHORIZE_USE"
+    RESTRICT_USE = "RESTRICT_USE"
+    ADOPT_POLICY = "ADOPT_POLICY"
+    SUSPEND = "SUSPEND"
+    RESUME = "RESUME"
+    FIRST_USE_REPORTED = "FIRST_USE_REPORTED"
+    SIGN = "SIGN"
+    RATIFY = "RATIFY"
+    ACCEDE = "ACCEDE"
+    ENTRY_INTO_FORCE = "ENTRY_INTO_FORCE"
+    ANNOUNCE_WITHDRAWAL = "ANNOUNCE_WITHDRAWAL"
+    NOTIFY_WITHDRAWAL = "NOTIFY_WITHDRAWAL"
+    WITHDRAWAL_EFFECTIVE = "WITHDRAWAL_EFFECTIVE"
+    SUSPEND_OBLIGATIONS = "SUSPEND_OBLIGATIONS"
+
+    @property
+    def is_treaty_action(self) -> bool:
+        return self in TREATY_ACTIONS
+
+    @property
+    def is_transfer(self) -> bool:
+        return self in (Action.PLEDGE, Action.AUTHORIZE_TRANSFER, Action.DELIVER)
+
+    @property
+    def is_use(self) -> bool:
+        return self in (Action.AUTHORIZE_USE, Action.FIRST_USE_REPORTED)
+
+
+TREATY_ACTIONS = frozenset(
+    {
+        Action.SIGN,
+        Action.RATIFY,
+        Action.ACCEDE,
+        Action.ENTRY_INTO_FORCE,
+        Action.ANNOUNCE_WITHDRAWAL,
+        Action.NOTIFY_WITHDRAWAL,
+        Action.WITHDRAWAL_EFFECTIVE,
+        Action.SUSPEND_OBLIGATIONS,
+    }
+)
+
+
+class Stance(Enum):
+    """How a statement regards the decision it is about."""
+
+    SUPPORTS = "SUPPORTS"
+    CONDEMNS = "CONDEMNS"
+    CONCERNED = "CONCERNED"
+    NEUTRAL = "NEUTRAL"
+
+
+class ActorKind(Enum):
+    """Who speaks: a state, an official or an organization."""
+
+    STATE = "STATE"
+    OFFICIAL = "OFFICIAL"
+    ORGANIZATION = "ORGANIZATION"
+
+
+class DecisionStatus(Enum):
+    """Where a decision stands after corrections and retractions."""
+
+    ACTIVE = "ACTIVE"
+    CORRECTED = "CORRECTED"
+    RETRACTED = "RETRACTED"
+
+
+WEAPON_CATEGORIES: frozenset[str] = frozenset(
+    {
+        "antipersonnel-landmine",
+        "anti-vehicle-landmine",
+        "cluster-munition",
+        "short-range-ballistic-missile",
+        "cruise-missile",
+        "multiple-rocket-launcher",
+        "combat-aircraft",
+        "air-defence-system",
+        "artillery-shell",
+    }
+)
+"""The controlled list; a recorded weapon may extend it with its own category."""
+
+WORLD = "WORLD"
+
+
+@lru_cache(maxsize=512)
+def country_name(code: str) -> str | None:
+    """The ISO 3166-1 name of an alpha-3 code, or None when the code is not a country."""
+    if len(code) != 3 or not code.isascii() or not code.isupper():
+        return None
+    country = pycountry.countries.get(alpha_3=code)
+    return None if country is None else str(getattr(country, "common_name", country.name))

@@ -1,0 +1,111 @@
+"""Recomputes every leaf and chain hash of the log from the stored events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+
+from domain.application import PolicyRecord
+from projections.ledger import (
+    GENESIS,
+    Envelope,
+    chain_hash,
+    event_id,
+    event_type,
+    leaf_hash,
+    log,
+    payload_of,
+)
+
+
+@dataclass(frozen=True)
+class Integrity:
+    """The answer of a chain check."""
+
+    ok: bool
+    head_position: int
+    head_hash: str | None
+    checked_up_to: int
+    first_bad_position: int | None
+    detail: str | None = None
+
+
+def check_chain(app: PolicyRecord, engine: Engine, batch: int = 5000) -> Integrity:
+    """Walk the log in position order; stop at the first position whose hashes disagree."""
+    events = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    previous, expected_position, head_hash = GENESIS, 1, None
+    with engine.connect() as conn:
+        while True:
+            rows = conn.execute(
+                select(
+                    log,
+                    events.c.originator_id,
+                    events.c.originator_version,
+                    events.c.topic,
+                    events.c.state,
+                )
+                .join(events, events.c.id == log.c.notification_id, isouter=True)
+                .where(log.c.position >= expected_position)
+                .order_by(log.c.position)
+                .limit(batch)
+            ).all()
+            for row in rows:
+                problem = _check_row(row, expected_position, previous)
+                if problem is not None:
+                    return Integrity(
+                        False,
+                        _head(conn),
+                        _head_hash(conn),
+                        expected_position - 1,
+                        row.position,
+                        problem,
+                    )
+                previous = head_hash = row.chain_hash
+                expected_position += 1
+            if len(rows) < batch:
+                break
+    return Integrity(True, expected_position - 1, head_hash, expected_position - 1, None)
+
+
+def _check_row(row: object, expected_position: int, previous: str) -> str | None:
+    r = row._mapping  # type: ignore[attr-defined]
+    if r["position"] != expected_position:
+        return f"expected position {expected_position}, found {r['position']}"
+    if r["state"] is None:
+        return "the event row is missing"
+    envelope = Envelope(
+        position=r["position"],
+        stream_id=str(r["originator_id"]),
+        version=r["originator_version"],
+        event_id=event_id(r["originator_id"], r["originator_version"]),
+        event_type=event_type(r["topic"]),
+        schema_version=r["schema_version"],
+        recorded_at=r["recorded_at"],
+        payload=payload_of(bytes(r["state"])),
+    )
+    if (r["stream_id"], r["version"], r["event_id"], r["event_type"]) != (
+        envelope.stream_id,
+        envelope.version,
+        envelope.event_id,
+        envelope.event_type,
+    ):
+        return "the chain row does not describe its event"
+    leaf = leaf_hash(envelope)
+    if leaf != r["leaf_hash"]:
+        return f"leaf hash: expected {leaf}, stored {r['leaf_hash']}"
+    chained = chain_hash(previous, leaf)
+    if chained != r["chain_hash"]:
+        return f"chain hash: expected {chained}, stored {r['chain_hash']}"
+    return None
+
+
+def _head(conn: object) -> int:
+    from sqlalchemy import func
+
+    return int(conn.execute(select(func.coalesce(func.max(log.c.position), 0))).scalar_one())  # type: ignore[attr-defined]
+
+
+def _head_hash(conn: object) -> str | None:
+    row = conn.execute(select(log.c.chain_hash).order_by(log.c.position.desc()).limit(1)).first()  # type: ignore[attr-defined]
+    return None if row is None else str(row[0])

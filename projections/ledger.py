@@ -1,0 +1,102 @@
+"""The hash-chained log: one canonical envelope, leaf hash and chain hash per event."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid5
+
+import rfc8785
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table
+
+SCHEMA_VERSION = 1
+GENESIS = "0" * 64
+
+metadata = MetaData()
+
+log = Table(
+    "policy_log",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("notification_id", BigInteger, nullable=False, unique=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("stream_id", String(36), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("event_type", String(200), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+    Column("leaf_hash", String(64), nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What is hashed for one event: where it sits in the log and what it says."""
+
+    position: int
+    stream_id: str
+    version: int
+    event_id: str
+    event_type: str
+    schema_version: int
+    recorded_at: str
+    payload: Any
+
+    def canonical(self) -> bytes:
+        """RFC 8785 canonical JSON of the envelope."""
+        return rfc8785.dumps(
+            {
+                "position": self.position,
+                "streamId": self.stream_id,
+                "version": self.version,
+                "eventId": self.event_id,
+                "eventType": self.event_type,
+                "schemaVersion": self.schema_version,
+                "recordedAt": self.recorded_at,
+                "payload": self.payload,
+            }
+        )
+
+
+def leaf_hash(envelope: Envelope) -> str:
+    """SHA-256(0x00 || canonical envelope), hex."""
+    return hashlib.sha256(b"\x00" + envelope.canonical()).hexdigest()
+
+
+def chain_hash(previous: str, leaf: str) -> str:
+    """SHA-256(previous chain hash || leaf hash) over the raw 32-byte digests, hex."""
+    return hashlib.sha256(bytes.fromhex(previous) + bytes.fromhex(leaf)).hexdigest()
+
+
+def event_id(stream_id: UUID | str, version: int) -> str:
+    """A stable id for the event at `version` of a stream."""
+    return str(uuid5(UUID(str(stream_id)), str(version)))
+
+
+def event_type(topic: str) -> str:
+    """The event's class name from its topic (`domain.decision:Decision.Recorded`)."""
+    return topic.rsplit(":", 1)[-1]
+
+
+def payload_of(state: bytes) -> Any:
+    """The stored event state as JSON data; non-integer numbers become strings."""
+    return _no_floats(json.loads(state))
+
+
+def _no_floats(value: Any) -> Any:
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _no_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_floats(v) for v in value]
+    return value
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    """UTC time as RFC 3339 with microseconds and a Z."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

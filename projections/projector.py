@@ -1,0 +1,174 @@
+"""Keeps read models caught up with the log: rows and tracking in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from sqlalchemy import Connection, Engine, exc, insert, select, update
+
+from domain.application import PolicyRecord
+from projections import tables
+from projections.ledger import log
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One event as a projection sees it: the domain event and where it sits in the log."""
+
+    event: Any
+    position: int
+    recorded_at: str
+
+
+Handler = Callable[[Connection, Applied], None]
+
+
+class Projection:
+    """A named set of handlers, one per event class; unknown events only advance tracking."""
+
+    name = "projection"
+
+    def handlers(self) -> dict[type, Handler]:
+        return {}
+
+
+def read_log(app: PolicyRecord, conn: Connection, after: int, limit: int) -> Iterator[Applied]:
+    """Decoded events after position `after`, in log order."""
+    events = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    rows = conn.execute(
+        select(
+            log.c.position,
+            log.c.recorded_at,
+            events.c.originator_id,
+            events.c.originator_version,
+            events.c.topic,
+            events.c.state,
+        )
+        .join(events, events.c.id == log.c.notification_id)
+        .where(log.c.position > after)
+        .order_by(log.c.position)
+        .limit(limit)
+    )
+    for position, recorded_at, originator_id, version, topic, state in rows:
+        stored = StoredEvent(originator_id, version, topic, bytes(state))
+        yield Applied(app.mapper.to_domain_event(stored), int(position), str(recorded_at))
+
+
+class Projector:
+    """Applies the log to projections, exactly once, resumable after any crash."""
+
+    def __init__(self, app: PolicyRecord, projections: list[Projection], engine: Engine) -> None:
+        self.app = app
+        self.projections = projections
+        self.engine = engine
+        tables.metadata.create_all(engine)
+        self._handlers = {p.name: p.handlers() for p in projections}
+
+    def position(self, name: str | None = None) -> int:
+        """The last applied position of a projection (the slowest one when no name)."""
+        with self.engine.connect() as conn:
+            rows = dict(
+                conn.execute(select(tables.tracking.c.projection, tables.tracking.c.position)).all()
+            )
+        positions = [int(rows.get(p.name, 0)) for p in self.projections if name in (None, p.name)]
+        return min(positions, default=0)
+
+    def rebuild(self, until: int | None = None) -> int:
+        """Drop every projection row and apply the log again (up to `until`)."""
+        with self.engine.begin() as conn:
+            for table in reversed(tables.metadata.sorted_tables):
+                conn.execute(table.delete())
+        return self.catch_up(until=until)
+
+    def digests(self) -> dict[str, str]:
+        """A SHA-256 of every projection table's rows, to compare a store with a fresh replay."""
+        result = {}
+        with self.engine.connect() as conn:
+            for table in tables.metadata.sorted_tables:
+                if table is tables.tracking:
+                    continue
+                digest = hashlib.sha256()
+                columns = list(table.c)
+                for row in conn.execute(select(*columns).order_by(*columns)):
+                    digest.update(repr(tuple(_plain(v) for v in row)).encode())
+                result[table.name] = digest.hexdigest()
+        return result
+
+    def catch_up(self, batch: int = 1000, until: int | None = None) -> int:
+        """Apply every new event; returns how many were applied."""
+        total = 0
+        for projection in self.projections:
+            while True:
+                applied = self._apply_batch(projection, batch, until)
+                total += applied
+                if applied < batch:
+                    break
+        return total
+
+    def _apply_batch(self, projection: Projection, batch: int, until: int | None) -> int:
+        handlers = self._handlers[projection.name]
+        for attempt in range(20):
+            try:
+                with self.engine.begin() as conn:
+                    start = self._claim(conn, projection.name)
+                    limit = batch if until is None else max(0, min(batch, until - start))
+                    last, count = start, 0
+                    for item in read_log(self.app, conn, start, limit):
+                        handler = handlers.get(type(item.event))
+                        if handler is not None:
+                            handler(conn, item)
+                        last, count = item.position, count + 1
+                    if count:
+                        self._advance(conn, projection.name, start, last)
+                    return count
+            except (exc.OperationalError, _LostRace):
+                # Another process projected the same positions first (or held the
+                # write lock): roll back and read the new tracking position.
+                time.sleep(min(0.5, 0.01 * 2**attempt))
+        raise RuntimeError(f"projection {projection.name} could not make progress")
+
+    @staticmethod
+    def _claim(conn: Connection, name: str) -> int:
+        """Lock this projection's tracking row for the transaction and read it."""
+        t = tables.tracking
+        query = select(t.c.position).where(t.c.projection == name)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        else:
+            # Take SQLite's write lock now, so the read below cannot go stale.
+            conn.execute(update(t).where(t.c.projection == name).values(position=t.c.position))
+        position = conn.execute(query).scalar()
+        if position is None:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(t).values(projection=name, position=0))
+            except exc.IntegrityError:
+                raise _LostRace() from None
+            return 0
+        return int(position)
+
+    @staticmethod
+    def _advance(conn: Connection, name: str, start: int, last: int) -> None:
+        t = tables.tracking
+        result = conn.execute(
+            update(t).where(t.c.projection == name, t.c.position == start).values(position=last)
+        )
+        if result.rowcount != 1:
+            raise _LostRace()
+
+
+def _plain(value: Any) -> Any:
+    """Values as both backends return them (dates as ISO text, integers as int)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+class _LostRace(Exception):
+    """Another projector advanced the same tracking row first."""

@@ -1,0 +1,280 @@
+"""Reads of the projections, current or as of any log position."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, Table, and_, or_, select, tuple_
+
+from domain.dates import FuzzyDate, InvalidDate
+from domain.errors import FieldError, InvalidInput
+from projections import tables
+
+MAX_PAGE = 100
+
+
+def current_at(table: Table, as_of: int | None) -> ColumnElement[bool]:
+    """Row versions that were current after log position `as_of` (None: now)."""
+    if as_of is None:
+        return table.c.valid_to.is_(None)
+    return and_(
+        table.c.valid_from <= as_of, or_(table.c.valid_to.is_(None), table.c.valid_to > as_of)
+    )
+
+
+def encode_cursor(earliest: str, position: int) -> str:
+    raw = json.dumps(["t1", earliest, position], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    """Cursor back to its key; a forged or foreign cursor is a clear error."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        tag, earliest, position = json.loads(raw)
+        if tag != "t1" or not isinstance(position, int):
+            raise ValueError
+        FuzzyDate(earliest)
+        return str(earliest), position
+    except (ValueError, TypeError, binascii.Error, InvalidDate, UnicodeDecodeError):
+        raise InvalidInput(
+            [FieldError(("after",), "not a cursor returned by this timeline")]
+        ) from None
+
+
+@dataclass
+class Page:
+    """One page of a timeline."""
+
+    entries: list[dict[str, Any]]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+
+
+def check_first(first: int) -> int:
+    if not 0 <= first <= MAX_PAGE:
+        raise InvalidInput([FieldError(("first",), f"must be between 0 and {MAX_PAGE}")])
+    return first
+
+
+def _date_bound(name: str, text: str | None) -> FuzzyDate | None:
+    if text is None:
+        return None
+    try:
+        return FuzzyDate(text)
+    except InvalidDate as exc:
+        raise InvalidInput([FieldError((name,), str(exc))]) from None
+
+
+class ReadModel:
+    """Queries over the projection tables."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def timeline(
+        self,
+        kind: str,
+        key: str,
+        *,
+        first: int = 20,
+        after: str | None = None,
+        from_: str | None = None,
+        to: str | None = None,
+        actions: list[str] | None = None,
+        include_retracted: bool = False,
+        as_of: int | None = None,
+    ) -> Page:
+        """A page of the timeline `kind` (country, system, category) for `key`."""
+        check_first(first)
+        t = tables.timeline
+        conditions = [t.c.kind == kind, t.c.key == key, current_at(t, as_of)]
+        start, end = _date_bound("from", from_), _date_bound("to", to)
+        if start is not None:
+            conditions.append(t.c.earliest >= start.earliest)
+        if end is not None:
+            conditions.append(t.c.earliest <= end.latest)
+        if actions:
+            conditions.append(t.c.action.in_(actions))
+        if not include_retracted:
+            conditions.append(t.c.status != "RETRACTED")
+        has_previous = False
+        if after is not None:
+            earliest, position = decode_cursor(after)
+            conditions.append(
+                tuple_(t.c.earliest, t.c.first_position)
+                > tuple_(FuzzyDate(earliest).earliest, position)
+            )
+            has_previous = True
+        query = (
+            select(t.c.doc, t.c.earliest, t.c.first_position)
+            .where(*conditions)
+            .order_by(t.c.earliest, t.c.first_position)
+            .limit(first + 1)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        visible = rows[:first]
+        return Page(
+            entries=[json.loads(r.doc) for r in visible],
+            cursors=[encode_cursor(r.earliest.isoformat(), int(r.first_position)) for r in visible],
+            has_next=len(rows) > first,
+            has_previous=has_previous,
+        )
+
+    def decision(self, decision_id: str, as_of: int | None = None) -> dict[str, Any] | None:
+        """The decision as the record stated it (after `as_of`), or None."""
+        return self.decisions([decision_id], as_of).get(decision_id)
+
+    def decisions(self, ids: list[str], as_of: int | None = None) -> dict[str, dict[str, Any]]:
+        """Several decisions in one query, by id."""
+        d = tables.decisions
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(d.c.decision_id, d.c.doc, d.c.status, d.c.valid_from, d.c.recorded_at).where(
+                    d.c.decision_id.in_(ids), current_at(d, as_of)
+                )
+            ).all()
+        found = {}
+        for row in rows:
+            doc = json.loads(row.doc)
+            found[row.decision_id] = {
+                "id": row.decision_id,
+                **doc["fields"],
+                "weapons": doc["weapons"],
+                "status": row.status,
+                "position": int(row.valid_from),
+                "recordedAt": row.recorded_at,
+                **doc["meta"],
+            }
+        return found
+
+    def related(
+        self, ids: list[str], relation: str, inverse: bool, as_of: int | None = None
+    ) -> dict[str, list[str]]:
+        """For each id, the decisions it `relation`s (or that `relation` it, if inverse)."""
+        r = tables.relations
+        this, other = (r.c.target_id, r.c.source_id) if inverse else (r.c.source_id, r.c.target_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(this, other)
+                .where(this.in_(ids), r.c.relation == relation, current_at(r, as_of))
+                .order_by(other)
+            ).all()
+        result: dict[str, list[str]] = {i: [] for i in ids}
+        for key, value in rows:
+            result[key].append(value)
+        return result
+
+    def history(self, ids: list[str], as_of: int | None = None) -> dict[str, list[dict[str, Any]]]:
+        h = tables.history
+        conditions = [h.c.decision_id.in_(ids)]
+        if as_of is not None:
+            conditions.append(h.c.position <= as_of)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(h).where(*conditions).order_by(h.c.position)).all()
+        result: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        for row in rows:
+            result[row.decision_id].append(
+                {
+                    "position": int(row.position),
+                    "eventType": row.event_type,
+                    "recordedAt": row.recorded_at,
+                    "reason": row.reason,
+                    "keyId": row.key_id,
+                }
+            )
+        return result
+
+    def records(
+        self,
+        kind: str,
+        *,
+        ids: list[str] | None = None,
+        refs: list[str] | None = None,
+        as_of: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Treaties, weapons, statements or observations, by id or by what they refer to."""
+        r = tables.records
+        conditions = [r.c.kind == kind]
+        if ids is not None:
+            conditions.append(r.c.record_id.in_(ids))
+        if refs is not None:
+            conditions.append(r.c.ref.in_(refs))
+        if as_of is not None:
+            conditions.append(r.c.position <= as_of)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(r.c.doc, r.c.position).where(*conditions).order_by(r.c.position)
+            ).all()
+        return [{**json.loads(row.doc), "position": int(row.position)} for row in rows]
+
+    def observations(
+        self, indicator: str, *, scope: str | None = None, as_of: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Observations of an indicator; `conflict` marks values other sources contradict."""
+        docs = self.records("observation", refs=[indicator], as_of=as_of)
+        values: dict[tuple[str, str], set[str]] = {}
+        for doc in docs:
+            values.setdefault((doc["scope"], doc["period"]), set()).add(doc["value"])
+        return [
+            {**doc, "conflict": len(values[(doc["scope"], doc["period"])]) > 1}
+            for doc in docs
+            if scope is None or doc["scope"] == scope
+        ]
+
+    def observations_by_id(self, ids: list[str]) -> list[dict[str, Any]]:
+        found = []
+        for doc in self.records("observation", ids=ids):
+            same = self.observations(doc["indicator"], scope=doc["scope"])
+            found += [o for o in same if o["id"] == doc["id"]]
+        return found
+
+    def audit_log(self, *, after: int = 0, first: int = 100) -> list[dict[str, Any]]:
+        """Log entries with their hashes, in position order."""
+        from projections.ledger import log
+
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(log).where(log.c.position > after).order_by(log.c.position).limit(first)
+            ).all()
+        return [dict(row._mapping) for row in rows]
+
+    def changes_after(self, position: int, limit: int = 500) -> list[dict[str, Any]]:
+        """Timeline row versions written after `position`: what subscribers are told."""
+        t = tables.timeline
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.c.kind, t.c.key, t.c.valid_from, t.c.doc)
+                .where(t.c.valid_from > position)
+                .order_by(t.c.valid_from)
+                .limit(limit)
+            ).all()
+        return [
+            {
+                "kind": r.kind,
+                "key": r.key,
+                "position": int(r.valid_from),
+                "entry": json.loads(r.doc),
+            }
+            for r in rows
+        ]
+
+    def parties(
+        self, treaty: str, *, as_of: int | None = None, valid_at: Any = None
+    ) -> list[dict[str, Any]]:
+        """Parties to a treaty on a calendar date (issue 3 builds the membership model)."""
+        raise InvalidInput([FieldError(("parties",), "treaty membership is not available yet")])
+
+    def compliance_flags(
+        self, *, country: str | None = None, decision: str | None = None, as_of: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Compliance flags (issue 3 builds the compliance model)."""
+        raise InvalidInput(
+            [FieldError(("complianceFlags",), "compliance flags are not available yet")]
+        )

@@ -1,0 +1,96 @@
+"""The store as the API and CLI use it: the application, its log and its read models."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+
+from domain.application import Applied, PolicyRecord
+from domain.commands import parse_input
+from projections.integrity import Integrity, check_chain
+from projections.projector import Projector
+from projections.queries import ReadModel
+from projections.store import ChainedRecorder
+from projections.timelines import TimelineProjection
+
+DEFAULT_URL = "sqlite:///var/policy-timeline.sqlite3"
+
+
+def database_url(url: str | None = None) -> str:
+    """The store URL: the argument, else POLICY_TIMELINE_DB, else the local SQLite file."""
+    return url or os.environ.get("POLICY_TIMELINE_DB") or DEFAULT_URL
+
+
+class Store:
+    """One event store with its projections, opened from a SQLAlchemy URL."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = database_url(url)
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.app = PolicyRecord(
+            env={
+                "PERSISTENCE_MODULE": "projections.store:Factory",
+                "SQLALCHEMY_URL": self.url,
+            }
+        )
+        recorder = self.app.recorder
+        assert isinstance(recorder, ChainedRecorder)
+        self.recorder = recorder
+        engine = recorder.datastore.engine
+        assert isinstance(engine, Engine)
+        self.engine = engine
+        if engine.dialect.name == "sqlite":
+            _tune_sqlite(engine)
+        self.projector = Projector(self.app, [TimelineProjection()], engine)
+        self.read = ReadModel(engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def head(self) -> int:
+        """The last log position."""
+        return self.recorder.head_position()
+
+    def execute(self, op: str, data: Any, key_id: str | None = None) -> tuple[Applied, int | None]:
+        """Validate, apply and save one operation, then bring the projections up to date."""
+        applied, position = self.app.execute(op, data, key_id)
+        self.projector.catch_up()
+        return applied, position
+
+    def save(self, events: Sequence[Any]) -> int | None:
+        """Save events in one transaction (no projection)."""
+        return self.app.save_events(events)
+
+    def unit_of_work(self) -> Any:
+        return self.app.unit_of_work()
+
+    def integrity(self) -> Integrity:
+        """Recompute the hash chain from the stored events."""
+        return check_chain(self.app, self.engine)
+
+    def close(self) -> None:
+        """Close the application and every pooled connection."""
+        self.app.close()
+        self.engine.dispose()
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """Wait for other writers instead of failing with 'database is locked'."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+
+__all__ = ["Store", "database_url", "parse_input"]

@@ -1,0 +1,92 @@
+"""The event store: eventsourcing-sqlalchemy plus the hash chain in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from projections.ledger import (
+    GENESIS,
+    SCHEMA_VERSION,
+    Envelope,
+    chain_hash,
+    event_id,
+    event_type,
+    leaf_hash,
+    log,
+    payload_of,
+    rfc3339,
+)
+
+
+class ChainedRecorder(SQLAlchemyApplicationRecorder):
+    """Appends events and their hash-chain rows in one transaction; returns log positions."""
+
+    def create_table(self) -> None:
+        super().create_table()
+        assert self.datastore.engine is not None
+        log.create(self.datastore.engine, checkfirst=True)
+
+    def _insert_stored_events(
+        self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int]:
+        # super() first: it takes PostgreSQL's table lock, so writers are serialised
+        # here and the chain cannot fork.
+        notification_ids = super()._insert_stored_events(session, stored_events, **kwargs)
+        head = session.execute(
+            select(log.c.position, log.c.chain_hash).order_by(log.c.position.desc()).limit(1)
+        ).first()
+        position, previous = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+        recorded_at = rfc3339(dt.datetime.now(dt.UTC))
+        rows, positions = [], []
+        for notification_id, stored in zip(notification_ids, stored_events, strict=False):
+            position += 1
+            envelope = Envelope(
+                position=position,
+                stream_id=str(stored.originator_id),
+                version=stored.originator_version,
+                event_id=event_id(stored.originator_id, stored.originator_version),
+                event_type=event_type(stored.topic),
+                schema_version=SCHEMA_VERSION,
+                recorded_at=recorded_at,
+                payload=payload_of(stored.state),
+            )
+            leaf = leaf_hash(envelope)
+            previous = chain_hash(previous, leaf)
+            rows.append(
+                {
+                    "position": position,
+                    "notification_id": notification_id,
+                    "event_id": envelope.event_id,
+                    "stream_id": envelope.stream_id,
+                    "version": envelope.version,
+                    "event_type": envelope.event_type,
+                    "schema_version": SCHEMA_VERSION,
+                    "recorded_at": recorded_at,
+                    "leaf_hash": leaf,
+                    "chain_hash": previous,
+                }
+            )
+            positions.append(position)
+        session.execute(log.insert(), rows)
+        return positions
+
+    def head_position(self) -> int:
+        """The position of the last event in the log (0 when empty)."""
+        with self.transaction(commit=False) as session:
+            return int(
+                session.execute(select(func.coalesce(func.max(log.c.position), 0))).scalar_one()
+            )
+
+
+class Factory(SQLAlchemyFactory):
+    """Infrastructure factory that plugs the chained recorder into eventsourcing."""
+
+    application_recorder_class = ChainedRecorder

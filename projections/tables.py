@@ -1,0 +1,95 @@
+"""Read-model tables. Versioned rows are bitemporal in record time: each row version was
+current from log position `valid_from` (inclusive) until `valid_to` (exclusive, NULL = now)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+tracking = Table(
+    "pt_tracking",
+    metadata,
+    Column("projection", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+decisions = Table(
+    "pt_decisions",
+    metadata,
+    Column("decision_id", String(128), primary_key=True),
+    Column("valid_from", BigInteger, primary_key=True, autoincrement=False),
+    Column("valid_to", BigInteger),
+    Column("stream_id", String(36), nullable=False),
+    Column("first_position", BigInteger, nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("doc", Text, nullable=False),
+    Index("pt_decisions_current", "decision_id", "valid_to"),
+    Index("pt_decisions_stream", "stream_id", "valid_to"),
+)
+
+timeline = Table(
+    "pt_timeline",
+    metadata,
+    Column("kind", String(8), nullable=False),  # country | system | category
+    Column("key", String(128), nullable=False),
+    Column("decision_id", String(128), nullable=False),
+    Column("valid_from", BigInteger, nullable=False),
+    Column("valid_to", BigInteger),
+    Column("earliest", Date, nullable=False),
+    Column("first_position", BigInteger, nullable=False),
+    Column("role", String(16)),
+    Column("action", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("doc", Text, nullable=False),
+    Index("pt_timeline_order", "kind", "key", "earliest", "first_position"),
+    Index("pt_timeline_version", "decision_id", "valid_to"),
+    Index("pt_timeline_unique", "kind", "key", "decision_id", "valid_from", unique=True),
+)
+
+relations = Table(
+    "pt_relations",
+    metadata,
+    Column("relation", String(16), nullable=False),  # reverses | supersedes | implements
+    Column("source_id", String(128), nullable=False),
+    Column("target_id", String(128), nullable=False),
+    Column("valid_from", BigInteger, nullable=False),
+    Column("valid_to", BigInteger),
+    Index("pt_relations_source", "source_id", "relation"),
+    Index("pt_relations_target", "target_id", "relation"),
+)
+
+history = Table(
+    "pt_history",
+    metadata,
+    Column("decision_id", String(128), nullable=False),
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_type", String(64), nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+    Column("reason", Text),
+    Column("key_id", String(64)),
+    Column("doc", Text),
+    Index("pt_history_decision", "decision_id", "position"),
+)
+
+records = Table(
+    "pt_records",
+    metadata,
+    Column("kind", String(16), primary_key=True),  # treaty | weapon | statement | observation
+    Column("record_id", String(128), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+    Column("ref", String(128)),  # statement: decision id; observation: indicator
+    Column("doc", Text, nullable=False),
+    Index("pt_records_ref", "kind", "ref", "position"),
+)

@@ -1,0 +1,137 @@
+"""Timelines: fuzzy-date order, keyset pages, corrections and retractions as of any position."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.importing import import_lines
+from domain.errors import InvalidInput
+from projections.service import Store
+from tests.conftest import SOURCE, line, seed_lines
+
+
+def test_the_ukraine_timeline_lists_the_seed_decisions_in_date_order(store: Store) -> None:
+    import_lines(store, seed_lines())
+    page = store.read.timeline("country", "UKR")
+    assert [(e["date"]["edtf"], e["role"], e["decisionId"]) for e in page.entries] == [
+        ("1999-02-24", "ACTOR", "ukr-1999-02-24-sign-ottawa"),
+        ("2005-12-27", "ACTOR", "ukr-2005-12-27-ratify-ottawa"),
+        ("2024-11-17", "RECIPIENT", "usa-2024-11-17-atacms-strikes-russia"),
+        ("2024-11-20", "RECIPIENT", "usa-2024-11-20-apl-ukraine"),
+    ]
+
+
+def test_the_apl_decision_reverses_the_2022_policy(store: Store) -> None:
+    import_lines(store, seed_lines())
+    assert store.read.related(["usa-2024-11-20-apl-ukraine"], "reverses", False) == {
+        "usa-2024-11-20-apl-ukraine": ["usa-2022-06-21-apl-policy"]
+    }
+    assert store.read.related(["usa-2022-06-21-apl-policy"], "reverses", True) == {
+        "usa-2022-06-21-apl-policy": ["usa-2024-11-20-apl-ukraine"]
+    }
+
+
+def test_weapon_timelines_exist_per_system_and_per_category(store: Store) -> None:
+    import_lines(store, seed_lines())
+    system = store.read.timeline("system", "atacms").entries
+    category = store.read.timeline("category", "short-range-ballistic-missile").entries
+    assert [e["decisionId"] for e in system] == ["usa-2024-11-17-atacms-strikes-russia"]
+    assert [e["decisionId"] for e in category] == ["usa-2024-11-17-atacms-strikes-russia"]
+    assert system[0]["weapons"] == [
+        {"system": "atacms", "category": "short-range-ballistic-missile"}
+    ]
+
+
+def _decisions(*items: tuple[str, str]) -> list[str]:
+    return [
+        line(
+            "recordDecision",
+            id=ident,
+            actor="FRA",
+            action="DELIVER",
+            decidedOn=date,
+            headline=ident,
+            sources=SOURCE,
+        )
+        for ident, date in items
+    ]
+
+
+def test_a_month_precision_date_sorts_by_its_first_day_and_ties_by_position(store: Store) -> None:
+    import_lines(
+        store,
+        _decisions(
+            ("mid-nov", "2024-11-15"),
+            ("nov", "2024-11"),
+            ("first-nov", "2024-11-01"),
+            ("oct", "2024-10-31"),
+            ("year", "2024"),
+        ),
+    )
+    ids = [e["decisionId"] for e in store.read.timeline("country", "FRA").entries]
+    assert ids == ["year", "oct", "nov", "first-nov", "mid-nov"]
+
+
+def test_keyset_pages_are_stable_while_new_events_arrive(store: Store) -> None:
+    import_lines(store, _decisions(*[(f"d{i:02d}", f"2020-01-{i + 1:02d}") for i in range(25)]))
+    first = store.read.timeline("country", "FRA", first=10)
+    assert first.has_next and not first.has_previous
+    import_lines(store, _decisions(("early", "2019"), ("late", "2021")))
+    second = store.read.timeline("country", "FRA", first=10, after=first.cursors[-1])
+    assert [e["decisionId"] for e in second.entries] == [f"d{i:02d}" for i in range(10, 20)]
+    assert second.has_previous
+
+
+def test_forged_cursors_and_oversized_pages_are_clear_errors(store: Store) -> None:
+    with pytest.raises(InvalidInput, match="after: not a cursor returned by this timeline"):
+        store.read.timeline("country", "FRA", after="bm90IGEgY3Vyc29y")
+    with pytest.raises(InvalidInput, match="first: must be between 0 and 100"):
+        store.read.timeline("country", "FRA", first=101)
+
+
+def test_from_to_and_actions_filter_the_timeline(store: Store) -> None:
+    import_lines(store, seed_lines())
+    page = store.read.timeline("country", "UKR", from_="2024", to="2024-11-18")
+    assert [e["decisionId"] for e in page.entries] == ["usa-2024-11-17-atacms-strikes-russia"]
+    page = store.read.timeline("country", "UKR", actions=["SIGN", "RATIFY"])
+    assert [e["action"] for e in page.entries] == ["SIGN", "RATIFY"]
+
+
+def test_corrections_and_retractions_are_visible_now_and_invisible_as_of_before(
+    store: Store,
+) -> None:
+    import_lines(store, _decisions(("a", "2024-03"), ("b", "2024-05")))
+    before = store.head()
+    import_lines(
+        store,
+        [
+            line(
+                "correctDecision",
+                id="a",
+                changes={"decidedOn": "2024-06", "headline": "A!"},
+                reason="the date was wrong",
+                sources=SOURCE,
+            ),
+            line("retractDecision", id="b", reason="never happened", sources=SOURCE),
+        ],
+    )
+    now = store.read.timeline("country", "FRA").entries
+    assert [(e["decisionId"], e["headline"], e["status"]) for e in now] == [
+        ("a", "A!", "CORRECTED")
+    ]
+    with_retracted = store.read.timeline("country", "FRA", include_retracted=True).entries
+    assert [(e["decisionId"], e["status"]) for e in with_retracted] == [
+        ("b", "RETRACTED"),
+        ("a", "CORRECTED"),
+    ]
+    then = store.read.timeline("country", "FRA", as_of=before).entries
+    assert [(e["decisionId"], e["headline"], e["status"]) for e in then] == [
+        ("a", "a", "ACTIVE"),
+        ("b", "b", "ACTIVE"),
+    ]
+    history = store.read.history(["a"])["a"]
+    assert [(h["eventType"], h["reason"]) for h in history] == [
+        ("Recorded", None),
+        ("Corrected", "the date was wrong"),
+    ]
+    assert store.read.decision("a", as_of=before)["headline"] == "a"  # type: ignore[index]
