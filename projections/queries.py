@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -266,15 +267,47 @@ class ReadModel:
         ]
 
     def parties(
-        self, treaty: str, *, as_of: int | None = None, valid_at: Any = None
+        self, treaty: str, *, as_of: int | None = None, valid_at: dt.date | None = None
     ) -> list[dict[str, Any]]:
-        """Parties to a treaty on a calendar date (issue 3 builds the membership model)."""
-        raise InvalidInput([FieldError(("parties",), "treaty membership is not available yet")])
+        """Parties to a treaty on the calendar date `valid_at` (today when None)."""
+        m = tables.membership
+        day = valid_at or dt.date.today()
+        query = (
+            select(m.c.country, m.c.status, m.c.since)
+            .where(
+                m.c.treaty_id == treaty,
+                current_at(m, as_of),
+                m.c.starts_on <= day,
+                or_(m.c.ends_on.is_(None), m.c.ends_on > day),
+            )
+            .order_by(m.c.country)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [{"country": r.country, "status": r.status, "since": r.since} for r in rows]
 
     def compliance_flags(
         self, *, country: str | None = None, decision: str | None = None, as_of: int | None = None
     ) -> list[dict[str, Any]]:
-        """Compliance flags (issue 3 builds the compliance model)."""
-        raise InvalidInput(
-            [FieldError(("complianceFlags",), "compliance flags are not available yet")]
+        """Decisions that conflict with a treaty the country concerned is party to."""
+        c = tables.compliance_flags
+        conditions = [current_at(c, as_of)]
+        if country is not None:
+            conditions.append(c.c.country == country)
+        if decision is not None:
+            conditions.append(c.c.decision_id == decision)
+        query = select(c).where(*conditions).order_by(
+            c.c.decided_on, c.c.decision_id, c.c.treaty_id, c.c.weapon_category
         )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            {
+                "decision_id": r.decision_id,
+                "country": r.country,
+                "treaty": r.treaty_id,
+                "weapon_category": r.weapon_category,
+                "reason": r.reason,
+            }
+            for r in rows
+        ]

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from domain.application import Applied, PolicyRecord
 from domain.commands import parse_input
 from projections.integrity import Integrity, check_chain
+from projections.membership import MembershipProjection
 from projections.projector import Projector
 from projections.queries import ReadModel
 from projections.store import ChainedRecorder
@@ -48,7 +49,7 @@ class Store:
         self.engine = engine
         if engine.dialect.name == "sqlite":
             _tune_sqlite(engine)
-        self.projector = Projector(self.app, [TimelineProjection()], engine)
+        self.projector = Projector(self.app, [TimelineProjection(), MembershipProjection()], engine)
         self.read = ReadModel(engine)
 
     @property

@@ -93,3 +93,33 @@ records = Table(
     Column("doc", Text, nullable=False),
     Index("pt_records_ref", "kind", "ref", "position"),
 )
+
+membership = Table(
+    "pt_membership",
+    metadata,
+    Column("treaty_id", String(128), nullable=False),
+    Column("country", String(8), nullable=False),
+    Column("status", String(24), nullable=False),  # PARTY | WITHDRAWAL_NOTIFIED | ...
+    Column("since", Date, nullable=False),  # the day the state became a party
+    Column("starts_on", Date, nullable=False),  # valid time of this status, inclusive
+    Column("ends_on", Date),  # exclusive; NULL = still so
+    Column("valid_from", BigInteger, nullable=False),
+    Column("valid_to", BigInteger),
+    Index("pt_membership_treaty", "treaty_id", "valid_to", "starts_on"),
+    Index("pt_membership_state", "treaty_id", "country", "valid_to"),
+)
+
+compliance_flags = Table(
+    "pt_compliance_flags",
+    metadata,
+    Column("decision_id", String(128), nullable=False),
+    Column("country", String(8), nullable=False),
+    Column("treaty_id", String(128), nullable=False),
+    Column("weapon_category", String(64), nullable=False),
+    Column("decided_on", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("valid_from", BigInteger, nullable=False),
+    Column("valid_to", BigInteger),
+    Index("pt_compliance_flags_decision", "decision_id", "valid_to"),
+    Index("pt_compliance_flags_country", "country", "valid_to", "decided_on"),
+)
