@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api.cli_keys import app as keys_app
 from api.importing import import_file
 from projections.service import Store
 
@@ -72,13 +73,23 @@ def serve(
         bool, typer.Option(help="load the bundled seed data if the store is empty")
     ] = False,
     production: Annotated[bool, typer.Option(help="no GraphiQL, no introspection")] = False,
+    persisted_only: Annotated[
+        bool, typer.Option(help="run only the queries registered in --persisted-queries")
+    ] = False,
+    persisted_queries: Annotated[
+        Path | None, typer.Option(help="JSON file {sha256: query}", exists=True, dir_okay=False)
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Serve GraphQL at /graphql, the embeds and /healthz."""
     import uvicorn
 
+    from api.limits import load_persisted
     from api.server import create_app
 
+    if persisted_only and persisted_queries is None:
+        raise typer.BadParameter("needs --persisted-queries FILE", param_hint="--persisted-only")
+    persisted = load_persisted(persisted_queries) if persisted_only and persisted_queries else None
     store = Store(db)
     if seed and store.head() == 0:
         report = import_file(store, SEED)
@@ -86,7 +97,11 @@ def serve(
     store.projector.catch_up()
     typer.echo(f"GraphQL: http://{host}:{port}/graphql")
     typer.echo(f"Embed:   http://{host}:{port}/embed/timeline?country=UKR")
-    uvicorn.run(create_app(store, production=production), host=host, port=port, log_level="info")
+    application = create_app(store, production=production, persisted=persisted)
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+app.add_typer(keys_app, name="keys")
 
 
 def main() -> None:

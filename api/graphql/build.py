@@ -2,21 +2,113 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
+from collections.abc import Callable, Collection
+from functools import partial
+from typing import Any
+
 import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.schema.config import StrawberryConfig
 
 from api.graphql.schema import Mutation, Query, Subscription
 
+log = logging.getLogger("policy_timeline")
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
-    return strawberry.Schema(
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 2000
+USER_CODES = frozenset({"BAD_USER_INPUT", "UNAUTHORIZED", "FORBIDDEN", "STALE", "NOT_FOUND"})
+
+
+def is_internal(error: GraphQLError) -> bool:
+    """True for an unexpected exception in a resolver; validation and coded errors are not."""
+    original = error.original_error
+    if original is None:  # parse and validation errors (limits included) speak to the user
+        return False
+    if isinstance(original, GraphQLError):
+        return (original.extensions or {}).get("code") not in USER_CODES
+    return True
+
+
+class MaskInternalErrors(MaskErrors):
+    """Replaces internal errors with an id that is also written, with the traceback, to the log."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_internal)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        error_id = uuid.uuid4().hex[:12]
+        original = error.original_error
+        log.error(
+            "internal error %s at %s: %r",
+            error_id,
+            error.path,
+            original,
+            exc_info=(type(original), original, original.__traceback__) if original else None,
+        )
+        return GraphQLError(
+            f"internal error (id {error_id}); the server log has the details",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
+        )
+
+
+def _ignore_introspection(context: IgnoreContext) -> bool:
+    # GraphiQL's introspection query is deeper than any data query needs to be.
+    return context.field_name.startswith("__")
+
+
+class PolicySchema(strawberry.Schema):
+    """Logs only internal errors; refused requests and user errors are answers, not incidents."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        super().process_errors([e for e in errors if is_internal(e)], execution_context)
+
+
+ExtensionFactory = type[SchemaExtension] | Callable[[], SchemaExtension]
+
+
+def build_schema(
+    *, production: bool = False, extra: Collection[ExtensionFactory] = ()
+) -> strawberry.Schema:
+    """The schema; `production` turns off introspection and field suggestions."""
+    # Factories, not instances: each request gets fresh extension state.
+    extensions: list[Any] = [
+        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        partial(QueryDepthLimiter, max_depth=MAX_DEPTH, should_ignore=_ignore_introspection),
+        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        MaskInternalErrors,
+        *extra,
+    ]
+    if production:
+        extensions.append(DisableIntrospection)
+    return PolicySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        config=StrawberryConfig(auto_camel_case=True),
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=production),
     )
 
 
 def schema_sdl() -> str:
     """The schema as SDL, as exported to docs/schema.graphql."""
     return build_schema().as_str() + "\n"
+
+
+if __name__ == "__main__":
+    print(schema_sdl(), end="")

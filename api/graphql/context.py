@@ -38,6 +38,7 @@ class Context:
 
     store: Store
     key: Any = None
+    key_error: str | None = None  # a Bearer token was sent but is wrong or revoked
     request: Any = None
     loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
 

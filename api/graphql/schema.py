@@ -307,6 +307,8 @@ def _write(info: Info[Context, None], op: str, data: object) -> tuple[str, int] 
     """Authorize, then run one operation through the same path as `import`."""
     ctx = info.context
     key = ctx.key
+    if ctx.key_error is not None:
+        raise coded(ctx.key_error, "UNAUTHORIZED")
     if key is None:
         raise coded("an editor API key is required (Authorization: Bearer <key>)", "UNAUTHORIZED")
     if key.role != "editor":

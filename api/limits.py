@@ -1,0 +1,123 @@
+"""Request limits outside GraphQL itself: body size and the persisted-query allow-list."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """Answers 413 to an HTTP request whose body on the given path exceeds `limit` bytes."""
+
+    def __init__(self, app: ASGIApp, path: str = "/graphql", limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.path, self.limit = app, path, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:  # chunked bodies carry no Content-Length
+                raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"request body too large: the limit is {self.limit} bytes"
+        response = JSONResponse({"errors": [{"message": message}]}, status_code=413)
+        await response(scope, receive, send)
+
+
+def query_hash(query: str) -> str:
+    """The registry key of a query: the hex SHA-256 of its exact text."""
+    return hashlib.sha256(query.encode()).hexdigest()
+
+
+def load_persisted(path: Path) -> dict[str, str]:
+    """A registry file {sha256: query}; every hash must match its query."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object {{sha256: query}}")
+    for key, query in data.items():
+        if not isinstance(query, str) or query_hash(query) != key:
+            raise ValueError(f"{path}: entry {key!r} is not the sha256 of its query text")
+    return data
+
+
+def requested_hash(data: Mapping[str, Any]) -> str | None:
+    """The hash a request names, by `extensions.persistedQuery.sha256Hash` or `id`."""
+    extensions = data.get("extensions")
+    if isinstance(extensions, dict):
+        persisted = extensions.get("persistedQuery")
+        if isinstance(persisted, dict) and isinstance(persisted.get("sha256Hash"), str):
+            return str(persisted["sha256Hash"])
+    ident = data.get("id")
+    return ident if isinstance(ident, str) else None
+
+
+def resolve_persisted(data: Mapping[str, Any], registry: Mapping[str, str]) -> dict[str, Any]:
+    """The request with its registered query filled in; HTTP 400 for anything unregistered."""
+    digest = requested_hash(data)
+    query = data.get("query")
+    if digest is None and isinstance(query, str):
+        digest = query_hash(query)
+    if digest is None or digest not in registry:
+        raise HTTPException(
+            400, "this server only runs persisted queries; the query hash is not registered"
+        )
+    if isinstance(query, str) and query_hash(query) != digest:
+        raise HTTPException(400, "the query text does not match its sha256Hash")
+    return {**data, "query": registry[digest]}
+
+
+def persisted_only(registry: Mapping[str, str]) -> type[SchemaExtension]:
+    """An extension refusing any operation whose text is not registered (websockets too)."""
+    allowed = frozenset(registry)
+
+    class PersistedOnly(SchemaExtension):
+        def on_operation(self) -> Iterator[None]:
+            query = self.execution_context.query or ""
+            if query_hash(query) not in allowed:
+                from graphql import GraphQLError
+
+                raise GraphQLError(
+                    "this server only runs persisted queries; the query is not registered",
+                    extensions={"code": "PERSISTED_QUERY_NOT_FOUND"},
+                )
+            yield
+
+    return PersistedOnly
