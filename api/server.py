@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from api.embed import embed_routes
 from api.graphql.build import build_schema
 from api.graphql.context import Context
 from api.keys import KeyRing
@@ -111,6 +112,7 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
     ]
+    routes += embed_routes(store)
     app = Starlette(routes=routes)
     app.state.store = store
     app.add_middleware(BodySizeLimit, path="/graphql")

@@ -162,9 +162,7 @@ def test_a_correction_moving_a_ratification_to_another_treaty_moves_the_party(
         ],
     )
     assert parties(store, D(2020, 1, 1)) == []
-    assert parties(store, D(2020, 1, 1), "ottawa-convention") == [
-        ("PER", "PARTY", D(2012, 9, 26))
-    ]
+    assert parties(store, D(2020, 1, 1), "ottawa-convention") == [("PER", "PARTY", D(2012, 9, 26))]
 
 
 def test_a_rebuild_from_the_log_gives_the_same_membership_rows(store: Store) -> None:
