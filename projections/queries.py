@@ -90,6 +90,7 @@ class ReadModel:
         actions: list[str] | None = None,
         include_retracted: bool = False,
         as_of: int | None = None,
+        before: str | None = None,
     ) -> Page:
         """A page of the timeline `kind` (country, system, category) for `key`."""
         check_first(first)
@@ -112,20 +113,27 @@ class ReadModel:
                 > tuple_(FuzzyDate(earliest).earliest, position)
             )
             has_previous = True
-        query = (
-            select(t.c.doc, t.c.earliest, t.c.first_position)
-            .where(*conditions)
-            .order_by(t.c.earliest, t.c.first_position)
-            .limit(first + 1)
+        if before is not None:  # the page just before a cursor: read backwards, then flip
+            earliest, position = decode_cursor(before)
+            conditions.append(
+                tuple_(t.c.earliest, t.c.first_position)
+                < tuple_(FuzzyDate(earliest).earliest, position)
+            )
+        key = (t.c.earliest.desc(), t.c.first_position.desc()) if before else (
+            t.c.earliest, t.c.first_position
         )
+        query = select(t.c.doc, t.c.earliest, t.c.first_position).where(*conditions)
+        query = query.order_by(*key).limit(first + 1)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         visible = rows[:first]
+        if before is not None:
+            visible.reverse()
         return Page(
             entries=[json.loads(r.doc) for r in visible],
             cursors=[encode_cursor(r.earliest.isoformat(), int(r.first_position)) for r in visible],
-            has_next=len(rows) > first,
-            has_previous=has_previous,
+            has_next=True if before is not None else len(rows) > first,
+            has_previous=len(rows) > first if before is not None else has_previous,
         )
 
     def decision(self, decision_id: str, as_of: int | None = None) -> dict[str, Any] | None:

@@ -1,0 +1,107 @@
+"""HTTP routes: /embed/timeline, /oembed and /timelinejs.json."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from api.embed import oembed as oe
+from api.embed import timelinejs
+from api.embed.caching import cache_control, etag, not_modified
+from api.embed.params import BadParameter, View, parse_view
+from api.embed.render import content_security_policy, render_page
+from api.embed.timeline import load_page, projected_position, view_title
+from domain.errors import PolicyRecordError
+from projections.service import Store
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(data), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def _check_position(store: Store, view: View) -> None:
+    if view.as_of is not None and view.as_of > (head := store.head()):
+        raise BadParameter(f"asOf: position {view.as_of} is past the end of the log ({head})")
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def embed_routes(store: Store) -> list[BaseRoute]:
+    """The embed routes serving one store."""
+
+    async def embed_timeline(request: Request) -> Response:
+        security = {"Content-Security-Policy": content_security_policy()}
+        security |= {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin"}
+        try:
+            view = parse_view(request.query_params)
+            _check_position(store, view)
+            position = projected_position(store, view)
+            tag = etag(request, view, position)
+            headers = {**security, "ETag": tag, "Cache-Control": cache_control(view)}
+            if not_modified(request, tag):
+                return Response(status_code=304, headers=headers)
+            page = load_page(store, view)
+        except (BadParameter, PolicyRecordError) as exc:
+            return PlainTextResponse(str(exc), status_code=400, headers=security)
+        base = _base(request)
+        self_url = f"{base}{oe.EMBED_PATH}?{view.query(after=None, before=None)}"
+        cite_url = f"{base}{oe.EMBED_PATH}?{view.query(as_of=page.position)}"
+        oembed_url = f"{base}/oembed?" + urlencode({"url": self_url, "format": "json"})
+        html = render_page(page, self_url=self_url, cite_url=cite_url, oembed_url=oembed_url)
+        return HTMLResponse(html, headers=headers)
+
+    async def oembed(request: Request) -> Response:
+        params = dict(request.query_params)
+        if params.get("format", "json") != "json":
+            return _json({"error": "format: only json is supported"}, 501)
+        url = params.get("url")
+        if not url:
+            return _json({"error": "url: required (an embed URL of this server)"}, 400)
+        try:
+            view = oe.view_of_url(url, request.url.netloc)
+            _check_position(store, view)
+            tag = etag(request, urlencode(sorted(params.items())), projected_position(store, view))
+            headers = {"ETag": tag, "Cache-Control": f"public, max-age={oe.CACHE_AGE}"}
+            if not_modified(request, tag):
+                return Response(status_code=304, headers=headers)
+            body = oe.oembed(url, view, view_title(store, view), params)
+        except oe.NotOurs as exc:
+            return _json({"error": str(exc)}, 404)
+        except (BadParameter, PolicyRecordError) as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json(body, headers=headers)
+
+    async def timeline_json(request: Request) -> Response:
+        try:
+            view = parse_view(request.query_params)
+            _check_position(store, view)
+            tag = etag(request, view, projected_position(store, view))
+            headers = {"ETag": tag, "Cache-Control": cache_control(view)}
+            if not_modified(request, tag):
+                return Response(status_code=304, headers=headers)
+            pages = [load_page(store, view)]
+            count = len(pages[0].entries)
+            while pages[-1].later and count < timelinejs.MAX_EVENTS:
+                pages.append(load_page(store, View(**{**vars(view), "after": pages[-1].later})))
+                count += len(pages[-1].entries)
+        except (BadParameter, PolicyRecordError) as exc:
+            return _json({"error": str(exc)}, 400)
+        more = None
+        if pages[-1].later:
+            more = f"{_base(request)}/timelinejs.json?{view.query(after=pages[-1].later)}"
+        return _json(timelinejs.document(pages, more), headers=headers)
+
+    return [
+        Route(oe.EMBED_PATH, embed_timeline, methods=["GET"]),
+        Route("/oembed", oembed, methods=["GET"]),
+        Route("/timelinejs.json", timeline_json, methods=["GET"]),
+    ]

@@ -1,0 +1,206 @@
+"""One page of a timeline with everything an embed shows: names, sources, reversals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from api.display import display_date
+from api.embed.labels import action_label, category_label, country_name, ui
+from api.embed.params import View
+from domain.dates import FuzzyDate
+from projections.service import Store
+
+
+@dataclass
+class Link:
+    """A link to another decision."""
+
+    id: str
+    headline: str
+    href: str
+
+
+@dataclass
+class Entry:
+    """One decision as an embed shows it."""
+
+    id: str
+    headline: str
+    action: str
+    action_label: str
+    actor: str
+    recipient: str | None
+    treaty: str | None
+    scope: str | None
+    weapons: list[str]
+    categories: list[str]
+    role: str | None
+    role_label: str | None
+    status: str
+    edtf: str
+    datetime: str
+    date_text: str
+    date: FuzzyDate
+    summary: str | None = None
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    reverses: list[Link] = field(default_factory=list)
+    reversed_by: list[Link] = field(default_factory=list)
+
+
+@dataclass
+class TimelinePage:
+    """A page of entries with its neighbours' cursors and the position it reflects."""
+
+    view: View
+    title: str
+    entries: list[Entry]
+    earlier: str | None
+    later: str | None
+    position: int
+
+
+def projected_position(store: Store, view: View) -> int:
+    """The log position this view's answer reflects."""
+    applied = store.projector.position("timelines")
+    return applied if view.as_of is None else min(view.as_of, applied)
+
+
+def view_title(store: Store, view: View) -> str:
+    """'Decisions involving Ukraine', in the view's language."""
+    words = ui(view.lang)
+    if view.kind == "country":
+        name = country_name(view.key, view.lang)
+    elif view.kind == "system":
+        weapons = store.read.records("weapon", ids=[view.key], as_of=view.as_of)
+        name = weapons[0].get("designation") or weapons[0]["name"] if weapons else view.key
+    else:
+        name = category_label(view.key, view.lang)
+    return words[view.kind].format(name)
+
+
+def _names(store: Store, kind: str, ids: set[str], as_of: int | None) -> dict[str, str]:
+    if not ids:
+        return {}
+    found = store.read.records(kind, ids=sorted(ids), as_of=as_of)
+    return {r["id"]: str(r.get("shortName") or r.get("designation") or r["name"]) for r in found}
+
+
+def _first_date(doc: dict[str, Any]) -> str | None:
+    return doc.get("decidedOn") or doc.get("announcedOn") or doc.get("effectiveOn")
+
+
+def _links(
+    store: Store, view: View, related: dict[str, list[str]], on_page: set[str]
+) -> dict[str, list[Link]]:
+    """Links to related decisions: an anchor on this page, else the actor's timeline there."""
+    wanted = sorted({i for ids in related.values() for i in ids})
+    docs = store.read.decisions(wanted, view.as_of) if wanted else {}
+    links: dict[str, list[Link]] = {}
+    for source, ids in related.items():
+        for other in ids:
+            doc = docs.get(other)
+            if doc is None:
+                continue
+            if other in on_page:
+                href = f"#{other}"
+            else:
+                query: dict[str, str] = {"country": doc["actor"]}
+                start = _first_date(doc)
+                if start:
+                    query["from"] = start.rstrip("?~%")
+                query |= {k: v for k, v in view_extras(view).items()}
+                href = f"?{urlencode(query)}#{other}"
+            links.setdefault(source, []).append(Link(other, doc["headline"], href))
+    return links
+
+
+def view_extras(view: View) -> dict[str, str]:
+    """The parameters a link to another view keeps: record position, theme, language."""
+    extras = {"asOf": str(view.as_of) if view.as_of is not None else None}
+    extras |= {"theme": view.theme if view.theme != "light" else None}
+    extras |= {"lang": view.lang if view.lang != "en" else None}
+    return {k: v for k, v in extras.items() if v is not None}
+
+
+def _safe_source(source: dict[str, Any]) -> dict[str, Any]:
+    """A source whose url is shown as a link only when it is a web address."""
+    url = source.get("url")
+    safe = isinstance(url, str) and url.lower().startswith(("https://", "http://"))
+    return {**source, "url": url if safe else None}
+
+
+def load_page(store: Store, view: View, *, details: bool = True) -> TimelinePage:
+    """The entries of one page of a view, with sources and reversal links when `details`."""
+    position = projected_position(store, view)
+    page = store.read.timeline(
+        view.kind,
+        view.key,
+        first=view.first,
+        after=view.after,
+        before=view.before,
+        from_=view.from_,
+        to=view.to,
+        as_of=view.as_of,
+    )
+    raw = page.entries
+    ids = [e["decisionId"] for e in raw]
+    docs = store.read.decisions(ids, view.as_of) if details and ids else {}
+    systems = {w["system"] for e in raw for w in e["weapons"] if w.get("system")}
+    weapon_names = _names(store, "weapon", systems, view.as_of)
+    treaty_names = _names(store, "treaty", {e["treaty"] for e in raw if e["treaty"]}, view.as_of)
+    reverses: dict[str, list[Link]] = {}
+    reversed_by: dict[str, list[Link]] = {}
+    if details and ids:
+        on_page = set(ids)
+        reverses = _links(
+            store, view, store.read.related(ids, "reverses", False, view.as_of), on_page
+        )
+        inverse = store.read.related(ids, "reverses", True, view.as_of)
+        reversed_by = _links(store, view, inverse, on_page)
+    words = ui(view.lang)
+    entries = []
+    for e in raw:
+        date = FuzzyDate(e["date"]["edtf"])
+        doc = docs.get(e["decisionId"], {})
+        weapons = [
+            weapon_names.get(w["system"], w["system"])
+            if w.get("system")
+            else category_label(w["category"], view.lang)
+            for w in e["weapons"]
+        ]
+        entries.append(
+            Entry(
+                id=e["decisionId"],
+                headline=e["headline"],
+                action=e["action"],
+                action_label=action_label(e["action"], view.lang),
+                actor=country_name(e["actor"], view.lang),
+                recipient=country_name(e["recipient"], view.lang) if e["recipient"] else None,
+                treaty=treaty_names.get(e["treaty"], e["treaty"]) if e["treaty"] else None,
+                scope=e["scope"],
+                weapons=weapons,
+                categories=[w["category"] for w in e["weapons"] if w.get("category")],
+                role=e.get("role"),
+                role_label=words.get(f"role_{e.get('role')}"),
+                status=e["status"],
+                edtf=date.edtf,
+                datetime=date.edtf.rstrip("?~%"),
+                date_text=display_date(date, view.lang),
+                date=date,
+                summary=doc.get("summary"),
+                sources=[_safe_source(s) for s in doc.get("sources", [])],
+                reverses=reverses.get(e["decisionId"], []),
+                reversed_by=reversed_by.get(e["decisionId"], []),
+            )
+        )
+    cursors = page.cursors
+    return TimelinePage(
+        view=view,
+        title=view_title(store, view),
+        entries=entries,
+        earlier=cursors[0] if cursors and page.has_previous else None,
+        later=cursors[-1] if cursors and page.has_next else None,
+        position=position,
+    )

@@ -1,0 +1,48 @@
+"""Helpers for the embed tests: a seeded app and plain GET requests through httpx."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import httpx
+
+from api.importing import import_lines
+from api.server import create_app
+from projections.service import Store
+from tests.conftest import seed_lines
+
+BASE = "http://news.test"
+UKR_IDS = [
+    "ukr-1999-02-24-sign-ottawa",
+    "ukr-2005-12-27-ratify-ottawa",
+    "usa-2024-11-17-atacms-strikes-russia",
+    "usa-2024-11-20-apl-ukraine",
+]
+
+
+class Client:
+    """GET requests against the ASGI app, without a network."""
+
+    def __init__(self, store: Store) -> None:
+        self.app = create_app(store)
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        async def run() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+                return await client.get(url, **kwargs)
+
+        return asyncio.run(run())
+
+
+def seeded(store: Store) -> Client:
+    """A client for an app whose store holds the seed data."""
+    import_lines(store, seed_lines())
+    return Client(store)
+
+
+def article_ids(html: str) -> list[str]:
+    """The ids of the <article> entries of an embed page, in order."""
+    return re.findall(r'<article id="([^"]+)"', html)
