@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api.cli_audit import register as register_audit
 from api.cli_keys import app as keys_app
 from api.importing import import_file
 from projections.service import Store
@@ -102,6 +103,8 @@ def serve(
 
 
 app.add_typer(keys_app, name="keys")
+
+register_audit(app)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from domain.commands import parse_input
 from domain.errors import PolicyRecordError
+from projections.audit.export import is_export
 from projections.service import Store
 
 BATCH_LINES = 500
@@ -99,4 +100,11 @@ def import_lines(
 
 def import_file(store: Store, path: Path, **kwargs: Any) -> ImportReport:
     with path.open(encoding="utf-8") as handle:
+        if is_export(handle.readline()):
+            # A file written by `export`: rebuild the identical log instead.
+            from api.audit_import import import_export_lines
+
+            handle.seek(0)
+            return import_export_lines(store, handle)
+        handle.seek(0)
         return import_lines(store, handle, **kwargs)

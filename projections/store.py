@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
@@ -24,6 +25,29 @@ from projections.ledger import (
     payload_of,
     rfc3339,
 )
+
+
+@dataclass(frozen=True)
+class Chained:
+    """An exported event: its stored form, where it sat, when, and the hashes it had."""
+
+    position: int
+    stored: StoredEvent
+    recorded_at: str
+    schema_version: int
+    leaf: str
+    chain: str
+
+
+class ChainMismatch(ValueError):
+    """An appended event does not reproduce the hashes it was exported with."""
+
+    def __init__(self, position: int, actual_position: int, expected: str, actual: str) -> None:
+        super().__init__(
+            f"position {position}: lands at position {actual_position} with chain hash "
+            f"{actual}, expected {expected}"
+        )
+        self.position = position
 
 
 class ChainedRecorder(SQLAlchemyApplicationRecorder):
@@ -77,6 +101,53 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
             positions.append(position)
         session.execute(log.insert(), rows)
         return positions
+
+    def append_chained(self, entries: Sequence[Chained]) -> None:
+        """Append exported events with their own recordedAt, checking every hash on the way."""
+        if not entries:
+            return
+        with self.transaction(commit=True) as session:
+            # Skip our own override: these rows keep their exported time, not now().
+            ids = SQLAlchemyApplicationRecorder._insert_stored_events(
+                self, session, [e.stored for e in entries]
+            )
+            head = session.execute(
+                select(log.c.position, log.c.chain_hash).order_by(log.c.position.desc()).limit(1)
+            ).first()
+            position, previous = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+            rows = []
+            for notification_id, entry in zip(ids, entries, strict=True):
+                position += 1
+                stored = entry.stored
+                envelope = Envelope(
+                    position=position,
+                    stream_id=str(stored.originator_id),
+                    version=stored.originator_version,
+                    event_id=event_id(stored.originator_id, stored.originator_version),
+                    event_type=event_type(stored.topic),
+                    schema_version=entry.schema_version,
+                    recorded_at=entry.recorded_at,
+                    payload=payload_of(stored.state),
+                )
+                leaf = leaf_hash(envelope)
+                previous = chain_hash(previous, leaf)
+                if (position, leaf, previous) != (entry.position, entry.leaf, entry.chain):
+                    raise ChainMismatch(entry.position, position, entry.chain, previous)
+                rows.append(
+                    {
+                        "position": position,
+                        "notification_id": notification_id,
+                        "event_id": envelope.event_id,
+                        "stream_id": envelope.stream_id,
+                        "version": envelope.version,
+                        "event_type": envelope.event_type,
+                        "schema_version": entry.schema_version,
+                        "recorded_at": entry.recorded_at,
+                        "leaf_hash": leaf,
+                        "chain_hash": previous,
+                    }
+                )
+            session.execute(log.insert(), rows)
 
     def head_position(self) -> int:
         """The position of the last event in the log (0 when empty)."""

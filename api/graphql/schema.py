@@ -10,6 +10,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from api.graphql.audit import inclusion_proof as audit_inclusion_proof
 from api.graphql.context import Context
 from api.graphql.decision import Decision
 from api.graphql.errors import Conflict, NotFound, ValidationError, coded, typed_error, user_error
@@ -228,6 +229,8 @@ class Query:
             )
             for r in rows
         ]
+
+    inclusion_proof = audit_inclusion_proof
 
     @strawberry.field
     def integrity(self, info: Info[Context, None]) -> Integrity:

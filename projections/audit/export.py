@@ -1,0 +1,248 @@
+"""Export the log as canonical JSON Lines, read it back, and rebuild it in another store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+from uuid import UUID
+
+import rfc8785
+from eventsourcing.persistence import StoredEvent
+from sqlalchemy import Engine, select
+
+from domain.application import PolicyRecord
+from projections.audit.merkle import root
+from projections.ledger import (
+    GENESIS,
+    Envelope,
+    chain_hash,
+    event_id,
+    event_type,
+    leaf_hash,
+    log,
+    payload_of,
+)
+from projections.store import Chained, ChainedRecorder
+
+FORMAT = "policy-timeline-export"
+VERSION = 1
+BATCH = 1000
+FIELDS = (
+    "position",
+    "streamId",
+    "version",
+    "eventId",
+    "eventType",
+    "schemaVersion",
+    "recordedAt",
+    "payload",
+    "topic",
+    "state",
+    "leafHash",
+    "chainHash",
+)
+
+
+def stored_log(app: PolicyRecord, engine: Engine, batch: int = BATCH) -> Iterator[dict[str, Any]]:
+    """Every log entry with its event, as an export line object, in position order."""
+    events = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    after = 0
+    with engine.connect() as conn:
+        while True:
+            rows = conn.execute(
+                select(log, events.c.originator_id, events.c.topic, events.c.state)
+                .join(events, events.c.id == log.c.notification_id)
+                .where(log.c.position > after)
+                .order_by(log.c.position)
+                .limit(batch)
+            ).all()
+            for r in rows:
+                state = bytes(r.state).decode("utf-8")
+                yield {
+                    "position": int(r.position),
+                    "streamId": str(r.originator_id),
+                    "version": int(r.version),
+                    "eventId": r.event_id,
+                    "eventType": r.event_type,
+                    "schemaVersion": int(r.schema_version),
+                    "recordedAt": r.recorded_at,
+                    "payload": payload_of(bytes(r.state)),
+                    "topic": r.topic,
+                    "state": state,
+                    "leafHash": r.leaf_hash,
+                    "chainHash": r.chain_hash,
+                }
+                after = int(r.position)
+            if len(rows) < batch:
+                return
+
+
+def write_export(app: PolicyRecord, engine: Engine, out: IO[bytes]) -> tuple[int, str | None]:
+    """Write the header line and one canonical line per event; returns (events, head hash)."""
+    lines = list(stored_log(app, engine))
+    leaves = [bytes.fromhex(e["leafHash"]) for e in lines]
+    head = lines[-1]["chainHash"] if lines else None
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "treeSize": len(lines),
+        "headHash": head,
+        "rootHash": root(leaves).hex(),
+    }
+    out.write(rfc8785.dumps(header) + b"\n")
+    for entry in lines:
+        out.write(rfc8785.dumps(entry) + b"\n")
+    return len(lines), head
+
+
+def is_export(first_line: str) -> bool:
+    """Whether a file's first line is the header of an export."""
+    try:
+        header = json.loads(first_line)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(header, dict) and header.get("format") == FORMAT
+
+
+@dataclass
+class ExportCheck:
+    """What reading an export found: its entries, and the first problem if any."""
+
+    entries: list[Chained] = field(default_factory=list)
+    leaves: list[str] = field(default_factory=list)
+    head_hash: str | None = None
+    bad_line: int | None = None
+    bad_position: int | None = None
+    problem: str | None = None
+    expected: str | None = None
+    actual: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def error(self) -> str:
+        return f"line {self.bad_line}: {self.problem}"
+
+
+def read_export(lines: Iterable[str]) -> ExportCheck:
+    """Recompute every leaf and chain hash of an export; stop at the first bad line."""
+    check = ExportCheck()
+    previous, expected_position, header = GENESIS, 1, None
+    for number, text in enumerate(lines, start=1):
+        if number == 1:
+            header = _header(text, check)
+            if header is None:
+                return check
+            continue
+        if not text.strip():
+            continue
+        problem = _line(text, expected_position, previous, check)
+        if problem is not None:
+            check.bad_line, check.problem = number, problem
+            check.bad_position = check.bad_position or expected_position
+            return check
+        previous = check.entries[-1].chain
+        expected_position += 1
+    if header is None:
+        check.bad_line, check.problem = 1, "the file is empty; expected an export header"
+        return check
+    check.head_hash = check.entries[-1].chain if check.entries else None
+    size = len(check.entries)
+    if header.get("treeSize") != size or header.get("headHash") != check.head_hash:
+        check.bad_line, check.bad_position = 1, size + 1
+        check.problem = (
+            f"the header announces {header.get('treeSize')} events and head "
+            f"{header.get('headHash')}; the file holds {size} events, head {check.head_hash}"
+        )
+        check.expected, check.actual = header.get("headHash"), check.head_hash
+    return check
+
+
+def _header(text: str, check: ExportCheck) -> dict[str, Any] | None:
+    if not is_export(text):
+        check.bad_line = 1
+        check.problem = f'not an export: the first line must have "format": "{FORMAT}"'
+        return None
+    header: dict[str, Any] = json.loads(text)
+    if header.get("version") != VERSION:
+        check.bad_line = 1
+        check.problem = f"export version {header.get('version')} is not {VERSION}"
+        return None
+    return header
+
+
+def _line(text: str, position: int, previous: str, check: ExportCheck) -> str | None:
+    try:
+        entry = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON ({exc.msg} at column {exc.colno})"
+    if not isinstance(entry, dict) or set(entry) != set(FIELDS):
+        return f"expected an object with exactly the fields {', '.join(FIELDS)}"
+    if entry["position"] != position:
+        check.bad_position = position
+        return f"expected position {position}, found {entry['position']}"
+    try:
+        stored = StoredEvent(
+            UUID(entry["streamId"]),
+            int(entry["version"]),
+            str(entry["topic"]),
+            str(entry["state"]).encode("utf-8"),
+        )
+        payload = payload_of(stored.state)
+    except (ValueError, TypeError, AttributeError) as exc:
+        return f"position {position}: malformed event ({exc})"
+    envelope = Envelope(
+        position=position,
+        stream_id=str(stored.originator_id),
+        version=stored.originator_version,
+        event_id=event_id(stored.originator_id, stored.originator_version),
+        event_type=event_type(stored.topic),
+        schema_version=int(entry["schemaVersion"]),
+        recorded_at=str(entry["recordedAt"]),
+        payload=payload,
+    )
+    described = (entry["eventId"], entry["eventType"], entry["payload"])
+    if described != (envelope.event_id, envelope.event_type, payload):
+        return f"position {position}: eventId, eventType or payload do not match the stored state"
+    leaf = leaf_hash(envelope)
+    if leaf != entry["leafHash"]:
+        check.expected, check.actual = leaf, entry["leafHash"]
+        return f"position {position}: leaf hash: expected {leaf}, found {entry['leafHash']}"
+    chained = chain_hash(previous, leaf)
+    if chained != entry["chainHash"]:
+        check.expected, check.actual = chained, entry["chainHash"]
+        return f"position {position}: chain hash: expected {chained}, found {entry['chainHash']}"
+    check.entries.append(
+        Chained(position, stored, envelope.recorded_at, envelope.schema_version, leaf, chained)
+    )
+    check.leaves.append(leaf)
+    return None
+
+
+@dataclass
+class ImportResult:
+    """How many exported events were appended and how many the store already had."""
+
+    imported: int = 0
+    unchanged: int = 0
+    error: str | None = None
+
+
+def import_export(app: PolicyRecord, engine: Engine, check: ExportCheck) -> ImportResult:
+    """Rebuild the exported log in a store that is empty or holds a prefix of the same log."""
+    recorder = app.recorder
+    assert isinstance(recorder, ChainedRecorder)
+    have = 0
+    for have, stored in enumerate(stored_log(app, engine), start=1):
+        if have > len(check.entries) or stored["chainHash"] != check.entries[have - 1].chain:
+            return ImportResult(
+                error=f"the store is not empty and its log differs from the export at position "
+                f"{have}; import an export only into an empty store"
+            )
+    todo = check.entries[have:]
+    for start in range(0, len(todo), BATCH):
+        recorder.append_chained(todo[start : start + BATCH])
+    return ImportResult(imported=len(todo), unchanged=have)
