@@ -115,5 +115,6 @@ def create_app(
     routes += embed_routes(store)
     app = Starlette(routes=routes)
     app.state.store = store
+    app.state.live = live  # subscribers are visible to health checks and tests
     app.add_middleware(BodySizeLimit, path="/graphql")
     return app

@@ -97,9 +97,7 @@ def test_a_mutation_without_an_editor_key_is_refused_with_its_code_and_stores_no
     assert "pt_" not in str(body["errors"])  # the key is never echoed back
 
 
-def test_reads_are_public_even_with_a_reader_key(
-    client: Client, keys: dict[str, str]
-) -> None:
+def test_reads_are_public_even_with_a_reader_key(client: Client, keys: dict[str, str]) -> None:
     gql(client, RECORD_TREATY, {"input": TREATY}, keys["editor"])
     for key in (None, keys["reader"]):
         body = gql(client, '{ treaty(id: "ottawa-convention") { id name } }', key=key)
@@ -118,9 +116,7 @@ def test_invalid_input_is_a_validation_error_naming_the_field(
     assert store.head() == 1
 
 
-def test_correcting_an_unknown_decision_is_not_found(
-    client: Client, keys: dict[str, str]
-) -> None:
+def test_correcting_an_unknown_decision_is_not_found(client: Client, keys: dict[str, str]) -> None:
     correction = {"id": "no-such-decision", "changes": {"headline": "x"}, "reason": "r",
                   "sources": SOURCES}  # fmt: skip
     result = gql(client, CORRECT_DECISION, {"input": correction}, keys["editor"])["data"]
