@@ -67,12 +67,12 @@ def load_key(path: Path, *, create: bool = False) -> Ed25519PrivateKey:
             handle.write(pem)
         return key
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except ValueError as exc:
         raise SigningKeyError(f"{path} is not a PEM private key ({exc})") from None
-    if not isinstance(key, Ed25519PrivateKey):
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise SigningKeyError(f"{path} is not an Ed25519 key")
-    return key
+    return loaded
 
 
 def public_vkey(key: Ed25519PrivateKey, origin: str) -> str:
