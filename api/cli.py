@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.cli_audit import register as register_audit
+from api.cli_bench import register as register_bench
 from api.cli_keys import app as keys_app
 from api.importing import import_file
 from projections.service import Store
@@ -105,6 +106,7 @@ def serve(
 app.add_typer(keys_app, name="keys")
 
 register_audit(app)
+register_bench(app)
 
 
 def main() -> None:

@@ -1,0 +1,110 @@
+"""Runs the whole suite on fresh temporary stores and returns every figure and ratio."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from api.bench.ingest import measure_in_child
+from api.bench.reads import query_latencies, ratios, rebuild
+from domain.dates import FuzzyDate
+from projections.service import Store
+
+DEFAULT_EVENTS = 1_000_000
+QUICK_EVENTS = 1_000
+SMALL_EVENTS = 10_000
+
+
+@contextmanager
+def temporary_urls(backend: str, base: str | None, count: int) -> Iterator[list[str]]:
+    """`count` empty databases on `backend`, removed afterwards."""
+    if backend == "sqlite":
+        parent = None
+        if base and make_url(base).get_backend_name() == "sqlite" and make_url(base).database:
+            parent = str(Path(str(make_url(base).database)).resolve().parent)
+            os.makedirs(parent, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="bench-", dir=parent) as tmp:
+            yield [f"sqlite:///{Path(tmp) / f'db{i}.sqlite3'}" for i in range(count)]
+        return
+    if not base or make_url(base).get_backend_name() != "postgresql":
+        raise ValueError("--backend postgresql needs --db postgresql+psycopg://user@host/db")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    names = [f"pt_bench_{uuid.uuid4().hex[:10]}" for _ in range(count)]
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield [make_url(base).set(database=n).render_as_string(hide_password=False) for n in names]
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def edtf_parse_ms(count: int = 50) -> dict[str, float]:
+    """Cost of one date never seen before (parsed) and of one seen before (cached)."""
+    start = time.perf_counter()
+    for i in range(count):
+        FuzzyDate(f"{1000 + i}-0{1 + i % 9}-1{i % 9}~")  # years nobody else uses: uncached
+    fresh = (time.perf_counter() - start) * 1000 / count
+    start = time.perf_counter()
+    for _ in range(count * 100):
+        FuzzyDate("1000-01-10~")
+    cached = (time.perf_counter() - start) * 1000 / (count * 100)
+    return {"new_date_ms": round(fresh, 3), "cached_date_ms": round(cached, 4)}
+
+
+def run(
+    events: int,
+    backend: str = "sqlite",
+    base_url: str | None = None,
+    seed: int = 0,
+    say: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Every figure of the suite, with the baseline of each and its ratio."""
+    small = min(SMALL_EVENTS, max(100, events // 4))
+    result: dict[str, Any] = {
+        "date": dt.date.today().isoformat(),
+        "backend": backend,
+        "cpus": os.cpu_count(),
+        "seed": seed,
+        "sizes": {"small": small, "big": events},
+        "edtf": edtf_parse_ms(),
+    }
+    with temporary_urls(backend, base_url, 4) as (small_url, small_raw, big_url, big_raw):
+        say(f"ingest {small} operations")
+        ingest_small = measure_in_child(small_url, small_raw, small, seed)
+        say(f"ingest {events} operations")
+        ingest_big = measure_in_child(big_url, big_raw, events, seed)
+        result["ingest"] = {"small": ingest_small, "big": ingest_big}
+        result["ingest"]["peak_rss_big_over_small"] = round(
+            ingest_big["peak_rss_mb"] / ingest_small["peak_rss_mb"], 3
+        )
+        big_store, small_store = Store(big_url), Store(small_url)
+        try:
+            say("rebuild")
+            result["rebuild"] = rebuild(big_store)
+            say("queries")
+            lat_small = query_latencies(small_store, small, seed)
+            lat_big = query_latencies(big_store, events, seed)
+        finally:
+            big_store.close()
+            small_store.close()
+    result["queries"] = {"small": lat_small, "big": lat_big}
+    result["ratios"] = {
+        "ingest": ingest_big["ratio"],
+        "rebuild": result["rebuild"]["ratio"],
+        **ratios(lat_small, lat_big),
+    }
+    return result

@@ -1,0 +1,106 @@
+"""`policy-timeline bench`: the benchmark suite, as a table or one JSON object."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from api.bench.run import DEFAULT_EVENTS, QUICK_EVENTS, run
+
+TARGETS = {"ingest": ">= 0.5", "rebuild": ">= 0.5"}
+
+
+def bench(
+    events: Annotated[
+        int | None, typer.Option(help="operations to generate (default 1,000,000)")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
+    quick: Annotated[
+        bool, typer.Option(help=f"a CI smoke run of {QUICK_EVENTS} operations")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    seed: Annotated[int, typer.Option(help="seed of the synthetic data")] = 0,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help="where temporary stores go: a SQLite path's folder or a PostgreSQL server"
+        ),
+    ] = None,
+) -> None:
+    """Measure ingest, rebuild and query latency, each as a ratio to a same-run baseline."""
+
+    if backend not in ("sqlite", "postgresql"):
+        raise typer.BadParameter("use sqlite or postgresql", param_hint="--backend")
+    n = events if events is not None else QUICK_EVENTS if quick else DEFAULT_EVENTS
+    if n < 10:
+        raise typer.BadParameter("at least 10 operations", param_hint="--events")
+    err = Console(stderr=True)
+    say = (lambda m: None) if as_json else (lambda m: err.print(f"bench: {m}…"))
+    try:
+        result = run(n, backend, db or os.environ.get("POLICY_TIMELINE_DB"), seed, say)
+    except ValueError as exc:
+        err.print(f"bench: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        Console().print(table(result))
+
+
+def table(result: dict[str, Any]) -> Table:
+    """The figures a reader compares: measured, baseline, ratio and target."""
+    sizes = result["sizes"]
+    t = Table(title=f"policy-timeline bench: {result['backend']}, N = {sizes['big']:,} operations")
+    for column in ("figure", "measured", "baseline", "ratio", "target"):
+        t.add_column(column)
+    for size in ("small", "big"):
+        ing = result["ingest"][size]
+        t.add_row(
+            f"ingest {ing['operations']:,} ops ({ing['events']:,} events), ev/s",
+            f"{ing['events_per_s']:,.0f}",
+            f"{ing['baseline_events_per_s']:,.0f}",
+            f"{ing['ratio']:.3f}",
+            TARGETS["ingest"],
+        )
+        t.add_row(f"  peak RSS {size}, MB", f"{ing['peak_rss_mb']:.0f}", "", "", "")
+    t.add_row(
+        "  peak RSS big/small", "", "", f"{result['ingest']['peak_rss_big_over_small']:.2f}", "flat"
+    )
+    reb = result["rebuild"]
+    t.add_row(
+        "rebuild, ev/s",
+        f"{reb['events_per_s']:,.0f}",
+        f"{reb['baseline_events_per_s']:,.0f}",
+        f"{reb['ratio']:.3f}",
+        TARGETS["rebuild"],
+    )
+    small, big = result["queries"]["small"], result["queries"]["big"]
+    for name in big:
+        t.add_row(
+            f"{name} p50/p99 ms @{sizes['big']:,}",
+            f"{big[name]['p50_ms']:.2f} / {big[name]['p99_ms']:.2f}",
+            f"{small[name]['p50_ms']:.2f} / {small[name]['p99_ms']:.2f} @{sizes['small']:,}",
+            f"{result['ratios'][name + '_big_over_small']:.2f}",
+            "<= 1.5",
+        )
+    for name in ("country_timeline_as_of_over_current", "decision_as_of_over_current"):
+        t.add_row(name.replace("_", " "), "", "", f"{result['ratios'][name]:.2f}", "<= 1.5")
+    edtf = result["edtf"]
+    t.add_row(
+        "EDTF date, ms (new / cached)",
+        f"{edtf['new_date_ms']:.2f}",
+        f"{edtf['cached_date_ms']:.4f}",
+        "",
+        "",
+    )
+    return t
+
+
+def register(app: typer.Typer) -> None:
+    """Add `bench` to the command line."""
+    app.command("bench")(bench)

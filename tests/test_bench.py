@@ -1,0 +1,76 @@
+"""The benchmark suite: deterministic synthetic data that imports cleanly, and a JSON report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from api.bench.generator import lines
+from api.importing import import_lines
+from projections.service import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_generator_gives_the_same_operations_for_the_same_seed() -> None:
+    assert list(lines(600, seed=7)) == list(lines(600, seed=7))
+    assert list(lines(600, seed=7)) != list(lines(600, seed=8))
+
+
+def test_the_generator_covers_every_operation_and_only_refers_to_earlier_ids() -> None:
+    ops = [json.loads(text) for text in lines(2000, seed=1)]
+    assert {op["op"] for op in ops} == {
+        "recordTreaty",
+        "recordWeapon",
+        "recordDecision",
+        "correctDecision",
+        "retractDecision",
+        "recordStatement",
+        "recordObservation",
+    }
+    seen: set[str] = set()
+    for op in ops:
+        data = op["input"]
+        refs = [data.get("about"), data.get("reverses"), data.get("treaty")]
+        refs += [w.get("system") for w in data.get("weapons", [])]
+        if op["op"] in ("correctDecision", "retractDecision"):
+            refs.append(data["id"])
+        assert all(ref in seen for ref in refs if ref is not None), op
+        seen.add(data["id"])
+
+
+def test_every_generated_line_passes_validation_and_imports(store: Store) -> None:
+    report = import_lines(store, lines(250, seed=3))
+    assert report.errors == []
+    assert report.summary() == "imported 250, unchanged 0, rejected 0"
+    assert store.head() >= 250
+
+
+def test_bench_json_prints_one_object_with_every_ratio(tmp_path: Path) -> None:
+    env = {**os.environ, "POLICY_TIMELINE_DB": f"sqlite:///{tmp_path / 'store.sqlite3'}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "bench", "--events", "200", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["sizes"] == {"small": 100, "big": 200}
+    assert result["ingest"]["big"]["events"] >= 200
+    for key in (
+        "ingest",
+        "rebuild",
+        "country_timeline_big_over_small",
+        "weapon_timeline_big_over_small",
+        "decision_big_over_small",
+        "country_timeline_as_of_over_current",
+        "decision_as_of_over_current",
+    ):
+        assert isinstance(result["ratios"][key], float)
+    assert list(tmp_path.iterdir()) == []
