@@ -23,6 +23,7 @@ def test_the_ukraine_embed_lists_the_four_seed_decisions_in_order_with_dates(sto
     ]
     assert '<ol class="timeline">' in html and "United States → Ukraine" in html
     assert "strikes inside Russia" in html and "MGM-140 ATACMS" in html
+    assert "Use j and k, or the arrow keys, to move between decisions." in html
 
 
 def test_sources_are_links_that_pass_no_credit_and_open_elsewhere(store: Store) -> None:
