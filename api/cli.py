@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.cli_audit import register as register_audit
 from api.cli_bench import register as register_bench
 from api.cli_keys import app as keys_app
+from api.cli_worker import register as register_worker
 from api.importing import import_file
 from projections.service import Store
 
@@ -49,7 +51,7 @@ def import_(
         report = import_file(store, file, on_batch=advance)
     store.close()
     for line in report.errors:
-        err.print(line, markup=False, highlight=False)
+        typer.echo(line, err=True)
     typer.echo(report.summary())
     if report.errors:
         raise typer.Exit(2)
@@ -64,6 +66,8 @@ def replay(
     store = Store(db)
     applied = store.projector.rebuild(until=until)
     typer.echo(f"replayed {applied} events up to position {store.projector.position()}")
+    for table, digest in store.projector.digests().items():
+        typer.echo(f"{table}: {digest}")
     store.close()
 
 
@@ -81,9 +85,19 @@ def serve(
     persisted_queries: Annotated[
         Path | None, typer.Option(help="JSON file {sha256: query}", exists=True, dir_okay=False)
     ] = None,
+    workers: Annotated[
+        int, typer.Option(help="API processes (PostgreSQL); each keeps a standby projector")
+    ] = 1,
+    worker: Annotated[
+        bool,
+        typer.Option(help="run a projection worker in each API process (PostgreSQL only)"),
+    ] = True,
+    read_db: Annotated[
+        str | None, typer.Option("--read-db", help="SQLAlchemy URL of a read replica")
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Serve GraphQL at /graphql, the embeds and /healthz."""
+    """Serve GraphQL at /graphql, the embeds, /healthz and /metrics."""
     import uvicorn
 
     from api.limits import load_persisted
@@ -93,20 +107,48 @@ def serve(
         raise typer.BadParameter("needs --persisted-queries FILE", param_hint="--persisted-only")
     persisted = load_persisted(persisted_queries) if persisted_only and persisted_queries else None
     store = Store(db)
+    server_db = store.dialect == "postgresql"
+    if (workers > 1 or read_db) and not server_db:
+        raise typer.BadParameter("several API processes and replicas need PostgreSQL")
     if seed and store.head() == 0:
         report = import_file(store, SEED)
         typer.echo(f"seed: {report.summary()}")
     store.projector.catch_up()
     typer.echo(f"GraphQL: http://{host}:{port}/graphql")
     typer.echo(f"Embed:   http://{host}:{port}/embed/timeline?country=UKR")
-    application = create_app(store, production=production, persisted=persisted)
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    if workers > 1:
+        store.close()
+        os.environ.update(
+            POLICY_TIMELINE_DB=store.url,
+            POLICY_TIMELINE_READ_DB=read_db or "",
+            POLICY_TIMELINE_PRODUCTION="1" if production else "0",
+            POLICY_TIMELINE_PERSISTED_QUERIES=str(persisted_queries) if persisted else "",
+            POLICY_TIMELINE_EMBEDDED_WORKER="1" if worker else "0",
+        )
+        uvicorn.run(
+            "api.server:app_from_env",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            timeout_graceful_shutdown=10,
+        )
+        return
+    if server_db:
+        store.close()
+        store = Store(db, project_inline=False, read_url=read_db)
+    application = create_app(
+        store, production=production, persisted=persisted, run_worker=server_db and worker
+    )
+    uvicorn.run(application, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
 
 
 app.add_typer(keys_app, name="keys")
 
 register_audit(app)
 register_bench(app)
+register_worker(app)
 
 
 def main() -> None:

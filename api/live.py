@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
+import psycopg
+
+from projections.projector import PROJECTED_CHANNEL
 from projections.service import Store
 
 POLL_SECONDS = 0.2
+REPOLL_SECONDS = 1.0  # with LISTEN/NOTIFY, a re-poll only guards against a lost notification
 
 
 class Live:
@@ -51,13 +56,49 @@ class Live:
             self._task = asyncio.get_running_loop().create_task(self._poll())
 
     async def _poll(self) -> None:
-        position = await asyncio.to_thread(self.store.projector.position)
-        while self.subscribers:
-            changes = await asyncio.to_thread(self.store.read.changes_after, position)
-            for change in changes:
-                position = max(position, change["position"])
-                for queue in list(self.subscribers):
-                    with contextlib.suppress(asyncio.QueueFull):
-                        queue.put_nowait(change)
-            if not changes:
-                await asyncio.sleep(POLL_SECONDS)
+        loop = asyncio.get_running_loop()
+        wake = asyncio.Event()
+        stop = threading.Event()
+        wait = POLL_SECONDS
+        listener: threading.Thread | None = None
+        if self.store.dialect == "postgresql":
+            # Any process's projector NOTIFYs after applying events: wake up at once.
+            wait = REPOLL_SECONDS
+            listener = threading.Thread(
+                target=_listen, args=(self.store, loop, wake, stop), daemon=True
+            )
+            listener.start()
+        try:
+            position = await asyncio.to_thread(self.store.read_position)
+            while self.subscribers:
+                changes = await asyncio.to_thread(self.store.read.changes_after, position)
+                for change in changes:
+                    position = max(position, change["position"])
+                    for queue in list(self.subscribers):
+                        with contextlib.suppress(asyncio.QueueFull):
+                            queue.put_nowait(change)
+                if not changes:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), wait)
+                    wake.clear()
+        finally:
+            stop.set()
+            if listener is not None:
+                await asyncio.to_thread(listener.join, 2.0)
+
+
+def _listen(
+    store: Store, loop: asyncio.AbstractEventLoop, wake: asyncio.Event, stop: threading.Event
+) -> None:
+    """LISTEN for projection progress on PostgreSQL and wake the poller (runs in a thread)."""
+    conninfo = store.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    while not stop.is_set():
+        try:
+            # A connection of its own, outside the pool: it only ever listens.
+            with psycopg.connect(conninfo, autocommit=True) as raw:
+                raw.execute(f"LISTEN {PROJECTED_CHANNEL}")
+                while not stop.is_set():
+                    for _ in raw.notifies(timeout=0.25, stop_after=1):
+                        loop.call_soon_threadsafe(wake.set)
+        except Exception:  # an outage: the re-poll keeps subscriptions alive meanwhile
+            stop.wait(REPOLL_SECONDS)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,7 +23,9 @@ from api.graphql.context import Context
 from api.keys import KeyRing
 from api.limits import BodySizeLimit, persisted_only, resolve_persisted
 from api.live import Live
+from api.metrics import Metrics
 from projections.service import Store
+from projections.worker import ProjectionWorker, start_in_thread
 
 log = logging.getLogger("policy_timeline")
 
@@ -80,9 +84,14 @@ def create_app(
     production: bool = False,
     persisted: Mapping[str, str] | None = None,
     allowed_origins: Sequence[str] | None = None,
+    run_worker: bool = False,
 ) -> Starlette:
-    """The ASGI application serving one store; `persisted` turns on allow-list mode."""
+    """The ASGI application serving one store; `persisted` turns on allow-list mode.
+
+    `run_worker` (PostgreSQL) runs a projection worker in the process: the first one to
+    take the projection lock projects, the others wait as hot standby."""
     keys = KeyRing(store.engine)
+    metrics = Metrics(store)
     live = Live(store)
     graphql = PolicyGraphQL(
         store,
@@ -98,23 +107,63 @@ def create_app(
         allowed_origins=allowed_origins_from_env() if allowed_origins is None else allowed_origins,
     )
 
+    workers: list[tuple[ProjectionWorker, threading.Event]] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if run_worker and store.dialect == "postgresql":
+            workers.append(start_in_thread(store))
+        yield
+        for _worker, stop in workers:
+            stop.set()
+
     async def healthz(_: Request) -> Response:
         try:
             head = store.head()
-            applied = store.projector.position()
+            applied = store.read_position()
         except Exception:  # the database is unreachable: say so, without a traceback
             log.exception("health check failed")
             return JSONResponse({"ok": False, "error": "database unavailable"}, status_code=503)
-        return JSONResponse({"ok": True, "head": head, "projected": applied, "lag": head - applied})
+        body: dict[str, Any] = {
+            "ok": True,
+            "head": head,
+            "projected": applied,
+            "lag": head - applied,
+        }
+        if workers:
+            body["worker"] = "active" if workers[0][0].state.active else "standby"
+        return JSONResponse(body)
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
+        Route("/metrics", metrics.view),
     ]
     routes += embed_routes(store)
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.store = store
     app.state.live = live  # subscribers are visible to health checks and tests
     app.add_middleware(BodySizeLimit, path="/graphql")
+    app.add_middleware(metrics.middleware)
     return app
+
+
+def app_from_env() -> Starlette:
+    """The application as `serve --workers N` starts it in each process (configured by env)."""
+    from pathlib import Path
+
+    from api.limits import load_persisted
+
+    store = Store(
+        os.environ.get("POLICY_TIMELINE_DB"),
+        project_inline=False,
+        read_url=os.environ.get("POLICY_TIMELINE_READ_DB") or None,
+    )
+    persisted_file = os.environ.get("POLICY_TIMELINE_PERSISTED_QUERIES")
+    return create_app(
+        store,
+        production=os.environ.get("POLICY_TIMELINE_PRODUCTION") == "1",
+        persisted=load_persisted(Path(persisted_file)) if persisted_file else None,
+        run_worker=os.environ.get("POLICY_TIMELINE_EMBEDDED_WORKER", "1") == "1",
+    )

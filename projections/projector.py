@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import Connection, Engine, exc, insert, select, update
+from sqlalchemy import Connection, Engine, exc, insert, select, text, update
 
 from domain.application import PolicyRecord
 from projections import tables
@@ -27,6 +27,9 @@ class Applied:
 
 
 Handler = Callable[[Connection, Applied], None]
+
+PROJECTED_CHANNEL = "policy_timeline_projected"
+"""PostgreSQL NOTIFY channel announcing the last position a projection applied."""
 
 
 class Projection:
@@ -70,9 +73,11 @@ class Projector:
         tables.metadata.create_all(engine)
         self._handlers = {p.name: p.handlers() for p in projections}
 
-    def position(self, name: str | None = None) -> int:
-        """The last applied position of a projection (the slowest one when no name)."""
-        with self.engine.connect() as conn:
+    def position(self, name: str | None = None, engine: Engine | None = None) -> int:
+        """The last applied position of a projection (the slowest one when no name).
+
+        `engine` reads the tracking rows from elsewhere, e.g. a read replica."""
+        with (engine or self.engine).connect() as conn:
             rows = dict(
                 conn.execute(select(tables.tracking.c.projection, tables.tracking.c.position)).all()
             )
@@ -126,6 +131,12 @@ class Projector:
                         last, count = item.position, count + 1
                     if count:
                         self._advance(conn, projection.name, start, last)
+                        if conn.dialect.name == "postgresql":
+                            # Delivered at commit: wakes live subscriptions in every process.
+                            conn.execute(
+                                text("SELECT pg_notify(:channel, :position)"),
+                                {"channel": PROJECTED_CHANNEL, "position": str(last)},
+                            )
                     return count
             except (exc.OperationalError, _LostRace):
                 # Another process projected the same positions first (or held the

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from domain.application import Applied, PolicyRecord
@@ -16,7 +17,7 @@ from projections.integrity import Integrity, check_chain
 from projections.membership import MembershipProjection
 from projections.projector import Projector
 from projections.queries import ReadModel
-from projections.store import ChainedRecorder
+from projections.store import ChainedRecorder, pool_options
 from projections.timelines import TimelineProjection
 
 DEFAULT_URL = "sqlite:///var/policy-timeline.sqlite3"
@@ -30,8 +31,11 @@ def database_url(url: str | None = None) -> str:
 class Store:
     """One event store with its projections, opened from a SQLAlchemy URL."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(
+        self, url: str | None = None, *, project_inline: bool = True, read_url: str | None = None
+    ) -> None:
         self.url = database_url(url)
+        self.project_inline = project_inline
         parsed = make_url(self.url)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -50,11 +54,18 @@ class Store:
         if engine.dialect.name == "sqlite":
             _tune_sqlite(engine)
         self.projector = Projector(self.app, [TimelineProjection(), MembershipProjection()], engine)
-        self.read = ReadModel(engine)
+        self.read_engine = engine
+        if read_url:
+            self.read_engine = create_engine(read_url, **pool_options(read_url))
+        self.read = ReadModel(self.read_engine)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def read_position(self) -> int:
+        """The position the read models answering queries have applied (replica-aware)."""
+        return self.projector.position(engine=self.read_engine)
 
     def head(self) -> int:
         """The last log position."""
@@ -63,8 +74,22 @@ class Store:
     def execute(self, op: str, data: Any, key_id: str | None = None) -> tuple[Applied, int | None]:
         """Validate, apply and save one operation, then bring the projections up to date."""
         applied, position = self.app.execute(op, data, key_id)
-        self.projector.catch_up()
+        if position is not None and not (
+            not self.project_inline and self.wait_for(position, timeout=2.0)
+        ):
+            # Inline (SQLite), or no worker applied it in time: project here. The projector
+            # is safe to run from several processes at once.
+            self.projector.catch_up()
         return applied, position
+
+    def wait_for(self, position: int, timeout: float = 5.0) -> bool:
+        """Wait until the projections (kept by a worker) have applied `position`."""
+        deadline = time.monotonic() + timeout
+        while self.projector.position() < position:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     def save(self, events: Sequence[Any]) -> int | None:
         """Save events in one transaction (no projection)."""
@@ -81,6 +106,7 @@ class Store:
         """Close the application and every pooled connection."""
         self.app.close()
         self.engine.dispose()
+        self.read_engine.dispose()
 
 
 def _tune_sqlite(engine: Engine) -> None:

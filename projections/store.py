@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
+from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import func, select
@@ -157,7 +159,31 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
             )
 
 
+POOL_SIZE_ENV = "POLICY_TIMELINE_POOL_SIZE"
+MAX_OVERFLOW_ENV = "POLICY_TIMELINE_MAX_OVERFLOW"
+
+
+def pool_options(url: str | None) -> dict[str, Any]:
+    """Connection-pool settings for server databases, from the environment."""
+    if not url or url.startswith("sqlite"):
+        return {}
+    return {
+        "pool_size": int(os.environ.get(POOL_SIZE_ENV, "10")),
+        "max_overflow": int(os.environ.get(MAX_OVERFLOW_ENV, "10")),
+        # Check connections before use, so the service recovers by itself after an outage.
+        "pool_pre_ping": True,
+    }
+
+
+class PooledDatastore(SQLAlchemyDatastore):
+    """The library's datastore with configurable pool sizes and pre-ping."""
+
+    def __init__(self, *, url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(url=url, **{**pool_options(url), **kwargs})
+
+
 class Factory(SQLAlchemyFactory):
     """Infrastructure factory that plugs the chained recorder into eventsourcing."""
 
+    datastore_class = PooledDatastore
     application_recorder_class = ChainedRecorder

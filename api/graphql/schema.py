@@ -53,7 +53,7 @@ async def ensure_fresh(ctx: Context, min_position: int | None) -> None:
     if min_position is None:
         return
     deadline = asyncio.get_running_loop().time() + STALE_WAIT_SECONDS
-    while ctx.store.projector.position() < min_position:
+    while ctx.store.read_position() < min_position:
         if min_position > ctx.store.head():
             raise coded(f"minPosition {min_position} is past the head of the log", "BAD_USER_INPUT")
         if asyncio.get_running_loop().time() > deadline:
