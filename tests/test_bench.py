@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -49,10 +50,12 @@ def test_every_generated_line_passes_validation_and_imports(store: Store) -> Non
     assert store.head() >= 250
 
 
-def test_bench_json_prints_one_object_with_every_ratio(tmp_path: Path) -> None:
+def test_bench_json_as_documented_prints_one_object_with_every_ratio(tmp_path: Path) -> None:
+    doc = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    command = next(t for t in doc.splitlines() if t.startswith("policy-timeline bench "))
     env = {**os.environ, "POLICY_TIMELINE_DB": f"sqlite:///{tmp_path / 'store.sqlite3'}"}
     done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "bench", "--events", "200", "--json"],
+        [sys.executable, "-m", "api.cli", *shlex.split(command)[1:]],
         capture_output=True,
         text=True,
         cwd=ROOT,

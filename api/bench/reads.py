@@ -17,13 +17,16 @@ QUERIES = 1000
 
 def rebuild(store: Store) -> dict[str, Any]:
     """Projector.rebuild() against reading and decoding the notification log alone."""
+    read_seconds = 0.0
+    for _warm_then_timed in range(2):  # the first pass fills caches both sides then share
+        start = time.perf_counter()
+        for page in notifications(store.app, 1000):
+            for notification in page:
+                store.app.mapper.to_domain_event(notification)
+        read_seconds = time.perf_counter() - start
+    events = store.head()
     start = time.perf_counter()
-    for page in notifications(store.app, 1000):
-        for notification in page:
-            store.app.mapper.to_domain_event(notification)
-    read_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    events = store.projector.rebuild()
+    store.projector.rebuild()
     rebuild_seconds = time.perf_counter() - start
     return {
         "events": events,
