@@ -306,7 +306,7 @@ RecordObservationResult = Annotated[
 ]
 
 
-def _write(info: Info[Context, None], op: str, data: object) -> tuple[str, int] | Errors:
+async def _write(info: Info[Context, None], op: str, data: object) -> tuple[str, int] | Errors:
     """Authorize, then run one operation through the same path as `import`."""
     ctx = info.context
     key = ctx.key
@@ -317,7 +317,8 @@ def _write(info: Info[Context, None], op: str, data: object) -> tuple[str, int] 
     if key.role != "editor":
         raise coded("this API key may read but not write", "FORBIDDEN")
     try:
-        applied, position = ctx.store.execute(op, data, key_id=key.key_id)
+        # In a thread: saving and waiting for the projections must not block the event loop.
+        applied, position = await asyncio.to_thread(ctx.store.execute, op, data, key_id=key.key_id)
     except PolicyRecordError as exc:
         return typed_error(exc)
     if position is None:  # unchanged: answer with the record's current position
@@ -334,20 +335,20 @@ async def _decision(info: Info[Context, None], slug: str, position: int) -> Deci
 @strawberry.type
 class Mutation:
     @strawberry.mutation
-    def record_treaty(
+    async def record_treaty(
         self, info: Info[Context, None], input: RecordTreatyInput
     ) -> RecordTreatyResult:
-        result = _write(info, "recordTreaty", to_data(input))
+        result = await _write(info, "recordTreaty", to_data(input))
         if not isinstance(result, tuple):
             return result
         doc = info.context.store.read.records("treaty", ids=[result[0]])[0]
         return RecordTreatySuccess(position=result[1], treaty=Treaty.of(doc))
 
     @strawberry.mutation
-    def record_weapon(
+    async def record_weapon(
         self, info: Info[Context, None], input: RecordWeaponInput
     ) -> RecordWeaponResult:
-        result = _write(info, "recordWeapon", to_data(input))
+        result = await _write(info, "recordWeapon", to_data(input))
         if not isinstance(result, tuple):
             return result
         doc = info.context.store.read.records("weapon", ids=[result[0]])[0]
@@ -357,7 +358,7 @@ class Mutation:
     async def record_decision(
         self, info: Info[Context, None], input: RecordDecisionInput
     ) -> RecordDecisionResult:
-        result = _write(info, "recordDecision", to_data(input))
+        result = await _write(info, "recordDecision", to_data(input))
         if not isinstance(result, tuple):
             return result
         return RecordDecisionSuccess(position=result[1], decision=await _decision(info, *result))
@@ -366,7 +367,7 @@ class Mutation:
     async def correct_decision(
         self, info: Info[Context, None], input: CorrectDecisionInput
     ) -> CorrectDecisionResult:
-        result = _write(info, "correctDecision", to_data(input))
+        result = await _write(info, "correctDecision", to_data(input))
         if not isinstance(result, tuple):
             return result
         return CorrectDecisionSuccess(position=result[1], decision=await _decision(info, *result))
@@ -375,26 +376,26 @@ class Mutation:
     async def retract_decision(
         self, info: Info[Context, None], input: RetractDecisionInput
     ) -> RetractDecisionResult:
-        result = _write(info, "retractDecision", to_data(input))
+        result = await _write(info, "retractDecision", to_data(input))
         if not isinstance(result, tuple):
             return result
         return RetractDecisionSuccess(position=result[1], decision=await _decision(info, *result))
 
     @strawberry.mutation
-    def record_statement(
+    async def record_statement(
         self, info: Info[Context, None], input: RecordStatementInput
     ) -> RecordStatementResult:
-        result = _write(info, "recordStatement", to_data(input))
+        result = await _write(info, "recordStatement", to_data(input))
         if not isinstance(result, tuple):
             return result
         doc = info.context.store.read.records("statement", ids=[result[0]])[0]
         return RecordStatementSuccess(position=result[1], statement=Statement.of(doc))
 
     @strawberry.mutation
-    def record_observation(
+    async def record_observation(
         self, info: Info[Context, None], input: RecordObservationInput
     ) -> RecordObservationResult:
-        result = _write(info, "recordObservation", to_data(input))
+        result = await _write(info, "recordObservation", to_data(input))
         if not isinstance(result, tuple):
             return result
         rows = info.context.store.read.observations_by_id([result[0]])
