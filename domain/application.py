@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -9,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import CanMutateProtocol
-from eventsourcing.persistence import Transcoder
+from eventsourcing.persistence import IntegrityError, Transcoder
 
 from domain.commands import (
     CorrectDecisionInput,
@@ -26,13 +28,15 @@ from domain.commands import (
 )
 from domain.dates import FuzzyDate
 from domain.decision import DATE_ROLES, Decision, apply_changes
-from domain.errors import FieldError, InvalidInput, NotFound
+from domain.errors import ConcurrentWrite, FieldError, InvalidInput, NotFound
 from domain.records import Observation, Record, Statement, Treaty, Weapon, record_uuid
 from domain.transcodings import register_transcodings
 from domain.values import WEAPON_CATEGORIES, Action
 from domain.vocabulary import Category
 
 Outcome = Literal["imported", "unchanged"]
+WRITE_ATTEMPTS = 8
+"""Saves tried before a write racing other writers on one record is refused as a Conflict."""
 
 
 @dataclass
@@ -58,10 +62,16 @@ class PolicyRecord(Application[UUID]):
 
     def execute(self, op: str, data: Any, key_id: str | None = None) -> tuple[Applied, int | None]:
         """Validate and apply one operation, saving its events in one transaction."""
-        work = self.unit_of_work()
-        applied = work.apply(op, parse_input(op, data), key_id)
-        position = self.save_events(applied.events)
-        return applied, position
+        inp = parse_input(op, data)
+        for attempt in range(WRITE_ATTEMPTS):
+            applied = self.unit_of_work().apply(op, inp, key_id)
+            try:
+                return applied, self.save_events(applied.events)
+            except IntegrityError:
+                # Another writer saved the same record's next version first (optimistic
+                # concurrency): nothing of ours was stored, so apply again on top of theirs.
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))
+        raise ConcurrentWrite(applied.record.KIND, applied.record.slug)
 
     def save_events(self, events: Sequence[Any]) -> int | None:
         """Save events in one transaction; return the log position of the last one."""

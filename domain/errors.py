@@ -60,3 +60,13 @@ class Conflict(PolicyRecordError):
     def __str__(self) -> str:
         text = f"{self.kind} {self.id!r} is already recorded with different content"
         return f"{text}; {self.hint}" if self.hint else text
+
+
+class ConcurrentWrite(Conflict):
+    """Other writers kept changing the same record at the same time; nothing was saved."""
+
+    def __str__(self) -> str:
+        return (
+            f"{self.kind} {self.id!r} was changed by another writer at the same time and "
+            "nothing was saved; retry the operation"
+        )
