@@ -108,12 +108,17 @@ class Projector:
     def catch_up(self, batch: int = 1000, until: int | None = None) -> int:
         """Apply every new event; returns how many were applied."""
         total = 0
+        ceiling = until
         for projection in self.projections:
             while True:
-                applied = self._apply_batch(projection, batch, until)
+                applied = self._apply_batch(projection, batch, ceiling)
                 total += applied
                 if applied < batch:
                     break
+            # Later projections read earlier ones' rows: never let them run ahead of those,
+            # even when other processes append (and project) meanwhile.
+            done = self.position(projection.name)
+            ceiling = done if ceiling is None else min(ceiling, done)
         return total
 
     def _apply_batch(self, projection: Projection, batch: int, until: int | None) -> int:
