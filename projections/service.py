@@ -55,6 +55,7 @@ class Store:
             _tune_sqlite(engine)
         self.projector = Projector(self.app, [TimelineProjection(), MembershipProjection()], engine)
         self.read_engine = engine
+        self.primary = ReadModel(engine)  # what a write answers with: never behind a replica
         if read_url:
             self.read_engine = create_engine(read_url, **pool_options(read_url))
         self.read = ReadModel(self.read_engine)

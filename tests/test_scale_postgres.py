@@ -65,9 +65,9 @@ class Processes:
         self.running[name] = process
         return process
 
-    def api(self, name: str) -> str:
+    def api(self, name: str, *extra: str) -> str:
         port = _free_port()
-        self.start(name, "serve", "--port", str(port), "--no-worker")
+        self.start(name, "serve", "--port", str(port), *(extra or ("--no-worker",)))
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -121,8 +121,13 @@ def cluster(pg_url: str, tmp_path: Path) -> Iterator[tuple[Processes, str]]:
 
 def _decision(ident: str, country: str = "FRA") -> dict[str, Any]:
     return {
-        "id": ident, "actor": country, "action": "DELIVER", "recipient": "UKR",
-        "decidedOn": "2024-05", "headline": ident, "sources": SOURCE,
+        "id": ident,
+        "actor": country,
+        "action": "DELIVER",
+        "recipient": "UKR",
+        "decidedOn": "2024-05",
+        "headline": ident,
+        "sources": SOURCE,
     }
 
 
@@ -154,7 +159,8 @@ def test_a_write_on_one_api_process_reaches_a_subscriber_and_a_reader_on_the_oth
         message = json.loads(ws.recv(timeout=10))
         latency = time.monotonic() - sent
     assert message["payload"]["data"]["timelineUpdated"] == {
-        "decisionId": "fra-across-processes", "position": position,
+        "decisionId": "fra-across-processes",
+        "position": position,
     }
     print(f"cross-process subscription latency: {latency * 1000:.0f} ms")
     with httpx.Client(base_url=b, timeout=10) as reader:
@@ -180,7 +186,9 @@ def test_killing_the_active_worker_hands_over_to_the_standby_and_loses_nothing(
         positions = [_record(client, editor, f"after-{i}") for i in range(5)]
         body = gql(client, TIMELINE, {"country": "FRA", "minPosition": positions[-1]})
     ids = [e["node"]["decisionId"] for e in body["data"]["countryTimeline"]["edges"]]
-    assert sorted(ids) == sorted([f"before-{i}" for i in range(5)] + [f"after-{i}" for i in range(5)])
+    assert sorted(ids) == sorted(
+        [f"before-{i}" for i in range(5)] + [f"after-{i}" for i in range(5)]
+    )
     store = Store(pg_url)
     try:
         assert store.projector.position() == store.head()
@@ -246,3 +254,71 @@ def test_sustained_writes_through_two_api_processes_keep_timeline_positions_grow
         metrics = client.get("/metrics").text
     assert "policy_timeline_events_appended_total" in metrics
     print(f"sustained: {len(acknowledged)} writes in {seconds:.0f} s through two API processes")
+
+
+def test_sigterm_closes_subscriptions_with_code_1012_and_releases_the_worker_lock(
+    cluster: tuple[Processes, str],
+) -> None:
+    processes, _ = cluster
+    base = processes.api("api-a", "--worker")
+    deadline = time.monotonic() + 20
+    while httpx.get(f"{base}/healthz", timeout=5).json().get("worker") != "active":
+        assert time.monotonic() < deadline, "the embedded worker did not become active"
+        time.sleep(0.1)
+    processes.start("worker-b", "worker", "--poll", "0.5")
+    ws_url = base.replace("http://", "ws://") + "/graphql"
+    with connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+        payload = {"query": SUBSCRIBE, "variables": {"country": "FRA"}}
+        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        time.sleep(0.3)
+        processes.running["api-a"].send_signal(signal.SIGTERM)
+        with pytest.raises(Exception):  # noqa: B017 - any close ends the iteration
+            while True:
+                ws.recv(timeout=15)
+        assert ws.close_code == 1012
+    # uvicorn finishes in-flight work, then re-raises SIGTERM so supervisors see why it exited.
+    assert processes.running["api-a"].wait(15) in (0, -signal.SIGTERM)
+    assert "Finished server process" in processes.log("api-a")
+    # The API process ran the embedded worker: the standby takes the lock it released.
+    assert processes.active_worker(["worker-b"]) == "worker-b"
+
+
+def test_a_read_replica_answers_queries_and_minposition_refuses_its_stale_answers(
+    pg_url: str,
+) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from api.server import create_app
+    from tests.graphql_support import serving
+
+    _reset_pg(pg_url)
+    seeded = Store(pg_url)
+    import_lines(seeded, seed_lines())
+    _, editor = KeyRing(seeded.engine).create("editor")
+    seeded.close()
+    primary = make_url(pg_url)
+    replica = primary.set(database=f"{primary.database}_replica")
+    admin = create_engine(primary.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{replica.database}"'))
+        # A snapshot copy stands for a replica that has not replayed the next write yet.
+        conn.execute(text(f'CREATE DATABASE "{replica.database}" TEMPLATE "{primary.database}"'))
+    replica_url = replica.render_as_string(hide_password=False)
+    store = Store(pg_url, read_url=replica_url)
+    try:
+        with serving(create_app(store)) as client:
+            position = _record(client, editor, "fra-after-the-snapshot")
+            fresh = gql(client, TIMELINE, {"country": "FRA", "minPosition": position})
+            stale = gql(client, TIMELINE, {"country": "FRA"})
+        assert fresh["errors"][0]["extensions"]["code"] == "STALE"
+        assert stale["data"]["countryTimeline"]["edges"] == [], "reads come from the replica"
+        assert store.read.decision("fra-after-the-snapshot") is None
+        assert store.primary.decision("fra-after-the-snapshot") is not None
+    finally:
+        store.close()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{replica.database}" WITH (FORCE)'))
+        admin.dispose()

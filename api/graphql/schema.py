@@ -327,7 +327,7 @@ async def _write(info: Info[Context, None], op: str, data: object) -> tuple[str,
 
 
 async def _decision(info: Info[Context, None], slug: str, position: int) -> Decision:
-    doc = info.context.store.read.decision(slug)
+    doc = info.context.store.primary.decision(slug)
     assert doc is not None
     return Decision.of(doc, None)
 
@@ -341,7 +341,7 @@ class Mutation:
         result = await _write(info, "recordTreaty", to_data(input))
         if not isinstance(result, tuple):
             return result
-        doc = info.context.store.read.records("treaty", ids=[result[0]])[0]
+        doc = info.context.store.primary.records("treaty", ids=[result[0]])[0]
         return RecordTreatySuccess(position=result[1], treaty=Treaty.of(doc))
 
     @strawberry.mutation
@@ -351,7 +351,7 @@ class Mutation:
         result = await _write(info, "recordWeapon", to_data(input))
         if not isinstance(result, tuple):
             return result
-        doc = info.context.store.read.records("weapon", ids=[result[0]])[0]
+        doc = info.context.store.primary.records("weapon", ids=[result[0]])[0]
         return RecordWeaponSuccess(position=result[1], weapon=Weapon.of(doc))
 
     @strawberry.mutation
@@ -388,7 +388,7 @@ class Mutation:
         result = await _write(info, "recordStatement", to_data(input))
         if not isinstance(result, tuple):
             return result
-        doc = info.context.store.read.records("statement", ids=[result[0]])[0]
+        doc = info.context.store.primary.records("statement", ids=[result[0]])[0]
         return RecordStatementSuccess(position=result[1], statement=Statement.of(doc))
 
     @strawberry.mutation
@@ -398,7 +398,7 @@ class Mutation:
         result = await _write(info, "recordObservation", to_data(input))
         if not isinstance(result, tuple):
             return result
-        rows = info.context.store.read.observations_by_id([result[0]])
+        rows = info.context.store.primary.observations_by_id([result[0]])
         r = rows[0]
         return RecordObservationSuccess(
             position=result[1],
