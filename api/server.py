@@ -24,6 +24,7 @@ from api.keys import KeyRing
 from api.limits import BodySizeLimit, persisted_only, resolve_persisted
 from api.live import Live
 from api.metrics import Metrics
+from api.outage import DatabaseOutage, OutageMiddleware
 from projections.service import Store
 from projections.worker import ProjectionWorker, start_in_thread
 
@@ -100,7 +101,7 @@ def create_app(
         persisted=persisted,
         schema=build_schema(
             production=production,
-            extra=[] if persisted is None else [persisted_only(persisted)],
+            extra=[DatabaseOutage, *([] if persisted is None else [persisted_only(persisted)])],
         ),
         graphql_ide=None if production else "graphiql",
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
@@ -145,6 +146,7 @@ def create_app(
     app.state.store = store
     app.state.live = live  # subscribers are visible to health checks and tests
     app.add_middleware(BodySizeLimit, path="/graphql")
+    app.add_middleware(OutageMiddleware)
     app.add_middleware(metrics.middleware)
     return app
 
