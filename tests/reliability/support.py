@@ -165,3 +165,14 @@ def body_of(response: Any) -> dict[str, Any]:
     """The decoded JSON body of an HTTP response."""
     data: dict[str, Any] = response.json()
     return data
+
+
+def reset_postgres(url: str) -> None:
+    """Empty the test database (a fresh public schema)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
