@@ -15,6 +15,7 @@ from api.cli_bench import register as register_bench
 from api.cli_keys import app as keys_app
 from api.cli_worker import register as register_worker
 from api.importing import import_file
+from projections.rebuild import rebuild
 from projections.service import Store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -62,11 +63,11 @@ def replay(
     until: Annotated[int | None, typer.Option(help="stop at this log position")] = None,
     db: DbOption = None,
 ) -> None:
-    """Rebuild every projection from the log and print the positions applied."""
+    """Rebuild every projection from the log into fresh tables, swap them in, print digests."""
     store = Store(db)
-    applied = store.projector.rebuild(until=until)
-    typer.echo(f"replayed {applied} events up to position {store.projector.position()}")
-    for table, digest in store.projector.digests().items():
+    rebuilt = rebuild(store, until=until)
+    typer.echo(f"replayed {rebuilt.events} events up to position {rebuilt.position}")
+    for table, digest in rebuilt.digests.items():
         typer.echo(f"{table}: {digest}")
     store.close()
 

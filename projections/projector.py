@@ -36,6 +36,7 @@ class Projection:
     """A named set of handlers, one per event class; unknown events only advance tracking."""
 
     name = "projection"
+    version = 1  # bump when the handlers change what they write: the store rebuilds
 
     def handlers(self) -> dict[type, Handler]:
         return {}

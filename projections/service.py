@@ -15,7 +15,7 @@ from domain.application import Applied, PolicyRecord
 from domain.commands import parse_input
 from projections.integrity import Integrity, check_chain
 from projections.membership import MembershipProjection
-from projections.projector import Projector
+from projections.projector import Projection, Projector
 from projections.queries import ReadModel
 from projections.store import ChainedRecorder, pool_options
 from projections.timelines import TimelineProjection
@@ -32,7 +32,12 @@ class Store:
     """One event store with its projections, opened from a SQLAlchemy URL."""
 
     def __init__(
-        self, url: str | None = None, *, project_inline: bool = True, read_url: str | None = None
+        self,
+        url: str | None = None,
+        *,
+        project_inline: bool = True,
+        read_url: str | None = None,
+        projections: Sequence[Projection] | None = None,
     ) -> None:
         self.url = database_url(url)
         self.project_inline = project_inline
@@ -53,12 +58,17 @@ class Store:
         self.engine = engine
         if engine.dialect.name == "sqlite":
             _tune_sqlite(engine)
-        self.projector = Projector(self.app, [TimelineProjection(), MembershipProjection()], engine)
+        chosen = projections or [TimelineProjection(), MembershipProjection()]
+        self.projector = Projector(self.app, list(chosen), engine)
         self.read_engine = engine
         self.primary = ReadModel(engine)  # what a write answers with: never behind a replica
         if read_url:
             self.read_engine = create_engine(read_url, **pool_options(read_url))
         self.read = ReadModel(self.read_engine)
+        # Imported here: the rebuild opens a scratch Store of its own.
+        from projections.rebuild import rebuild_if_versions_changed
+
+        rebuild_if_versions_changed(self)
 
     @property
     def dialect(self) -> str:

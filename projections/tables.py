@@ -123,3 +123,13 @@ compliance_flags = Table(
     Index("pt_compliance_flags_decision", "decision_id", "valid_to"),
     Index("pt_compliance_flags_country", "country", "valid_to", "decided_on"),
 )
+
+# Not a read model: kept apart so that rebuilds and digests leave it alone.
+versions_metadata = MetaData()
+
+projection_versions = Table(
+    "pt_projection_versions",
+    versions_metadata,
+    Column("projection", String(64), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
