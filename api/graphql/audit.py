@@ -1,13 +1,19 @@
-"""`inclusionProof`: an RFC 6962 audit path from one log position to a Merkle root."""
+"""`inclusionProof`: an RFC 6962 audit path to a Merkle root; `diff`: changes between positions."""
 
 from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import Context
-from api.graphql.errors import coded
+from api.graphql.errors import coded, user_error
+from domain.errors import InvalidInput
 from projections.audit.checkpoint import leaf_hashes, stored_checkpoints
+from projections.audit.diff import MAX_CHANGES
+from projections.audit.diff import diff as log_diff
 from projections.audit.merkle import inclusion_path, root
 
 
@@ -51,4 +57,55 @@ def resolve_inclusion_proof(
 inclusion_proof = strawberry.field(
     resolver=resolve_inclusion_proof,
     description="An RFC 6962 inclusion proof for the event at `position`.",
+)
+
+
+@strawberry.type(description="One event of the log: what it did to which record.")
+class LogChange:
+    position: int
+    recorded_at: dt.datetime
+    event_type: str = strawberry.field(description="Recorded, Corrected, Retracted or Added")
+    kind: str = strawberry.field(
+        description="decision, treaty, weapon, statement, observation or category"
+    )
+    record_id: strawberry.ID = strawberry.field(description="the record's id (slug)")
+    fields: list[str] | None = strawberry.field(description="the fields a correction changed")
+    reason: str | None = strawberry.field(description="why it was corrected or retracted")
+    key_id: str | None = strawberry.field(description="the API key that made the change")
+
+
+def resolve_diff(
+    info: Info[Context, None],
+    from_: Annotated[int, strawberry.argument(name="from")],
+    to: int,
+    first: int | None = MAX_CHANGES,
+) -> list[LogChange]:
+    """Events after position `from` up to `to` (inclusive), oldest first."""
+    store = info.context.store
+    events = store.app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    try:
+        changes = log_diff(events, store.engine, from_, to, MAX_CHANGES if first is None else first)
+    except InvalidInput as exc:
+        raise user_error(exc) from None
+    return [
+        LogChange(
+            position=c.position,
+            recorded_at=dt.datetime.fromisoformat(c.recorded_at.replace("Z", "+00:00")),
+            event_type=c.event_type,
+            kind=c.kind,
+            record_id=strawberry.ID(c.record_id),
+            fields=c.fields,
+            reason=c.reason,
+            key_id=c.key_id,
+        )
+        for c in changes
+    ]
+
+
+diff = strawberry.field(
+    resolver=resolve_diff,
+    description=(
+        f"What changed after log position `from` up to `to` (inclusive), oldest first; at most "
+        f"`first` (<= {MAX_CHANGES}) events: page on with `from` set to the last position."
+    ),
 )

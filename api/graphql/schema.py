@@ -10,6 +10,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from api.graphql.audit import diff as audit_diff
 from api.graphql.audit import inclusion_proof as audit_inclusion_proof
 from api.graphql.context import Context
 from api.graphql.decision import Decision
@@ -231,6 +232,7 @@ class Query:
         ]
 
     inclusion_proof = audit_inclusion_proof
+    diff = audit_diff
 
     @strawberry.field
     def integrity(self, info: Info[Context, None]) -> Integrity:
