@@ -7,16 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 
 from domain.application import PolicyRecord
-from projections.ledger import (
-    GENESIS,
-    Envelope,
-    chain_hash,
-    event_id,
-    event_type,
-    leaf_hash,
-    log,
-    payload_of,
-)
+from projections.ledger import GENESIS, chain_hash, envelope_of, leaf_hash, log
 
 
 @dataclass(frozen=True)
@@ -74,15 +65,14 @@ def _check_row(row: object, expected_position: int, previous: str) -> str | None
         return f"expected position {expected_position}, found {r['position']}"
     if r["state"] is None:
         return "the event row is missing"
-    envelope = Envelope(
-        position=r["position"],
-        stream_id=str(r["originator_id"]),
-        version=r["originator_version"],
-        event_id=event_id(r["originator_id"], r["originator_version"]),
-        event_type=event_type(r["topic"]),
-        schema_version=r["schema_version"],
-        recorded_at=r["recorded_at"],
-        payload=payload_of(bytes(r["state"])),
+    envelope = envelope_of(
+        r["position"],
+        r["originator_id"],
+        r["originator_version"],
+        r["topic"],
+        bytes(r["state"]),
+        r["recorded_at"],
+        r["schema_version"],
     )
     if (r["stream_id"], r["version"], r["event_id"], r["event_type"]) != (
         envelope.stream_id,

@@ -62,6 +62,45 @@ class Envelope:
         )
 
 
+def envelope_of(
+    position: int,
+    originator_id: UUID | str,
+    version: int,
+    topic: str,
+    state: bytes,
+    recorded_at: str,
+    schema_version: int = SCHEMA_VERSION,
+) -> Envelope:
+    """The envelope of a stored event at a log position."""
+    return Envelope(
+        position=position,
+        stream_id=str(originator_id),
+        version=version,
+        event_id=event_id(originator_id, version),
+        event_type=event_type(topic),
+        schema_version=schema_version,
+        recorded_at=recorded_at,
+        payload=payload_of(state),
+    )
+
+
+def log_row(notification_id: int, envelope: Envelope, previous: str) -> dict[str, Any]:
+    """The `policy_log` row that chains `envelope` after the chain hash `previous`."""
+    leaf = leaf_hash(envelope)
+    return {
+        "position": envelope.position,
+        "notification_id": notification_id,
+        "event_id": envelope.event_id,
+        "stream_id": envelope.stream_id,
+        "version": envelope.version,
+        "event_type": envelope.event_type,
+        "schema_version": envelope.schema_version,
+        "recorded_at": envelope.recorded_at,
+        "leaf_hash": leaf,
+        "chain_hash": chain_hash(previous, leaf),
+    }
+
+
 def leaf_hash(envelope: Envelope) -> str:
     """SHA-256(0x00 || canonical envelope), hex."""
     return hashlib.sha256(b"\x00" + envelope.canonical()).hexdigest()

@@ -15,18 +15,7 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from projections.ledger import (
-    GENESIS,
-    SCHEMA_VERSION,
-    Envelope,
-    chain_hash,
-    event_id,
-    event_type,
-    leaf_hash,
-    log,
-    payload_of,
-    rfc3339,
-)
+from projections.ledger import GENESIS, envelope_of, log, log_row, rfc3339
 
 
 @dataclass(frozen=True)
@@ -66,43 +55,23 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
         # super() first: it takes PostgreSQL's table lock, so writers are serialised
         # here and the chain cannot fork.
         notification_ids = super()._insert_stored_events(session, stored_events, **kwargs)
-        head = session.execute(
-            select(log.c.position, log.c.chain_hash).order_by(log.c.position.desc()).limit(1)
-        ).first()
-        position, previous = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+        position, previous = _head(session)
         recorded_at = rfc3339(dt.datetime.now(dt.UTC))
-        rows, positions = [], []
-        for notification_id, stored in zip(notification_ids, stored_events, strict=False):
+        rows = []
+        for notification_id, stored in zip(notification_ids, stored_events, strict=True):
             position += 1
-            envelope = Envelope(
-                position=position,
-                stream_id=str(stored.originator_id),
-                version=stored.originator_version,
-                event_id=event_id(stored.originator_id, stored.originator_version),
-                event_type=event_type(stored.topic),
-                schema_version=SCHEMA_VERSION,
-                recorded_at=recorded_at,
-                payload=payload_of(stored.state),
+            envelope = envelope_of(
+                position,
+                stored.originator_id,
+                stored.originator_version,
+                stored.topic,
+                stored.state,
+                recorded_at,
             )
-            leaf = leaf_hash(envelope)
-            previous = chain_hash(previous, leaf)
-            rows.append(
-                {
-                    "position": position,
-                    "notification_id": notification_id,
-                    "event_id": envelope.event_id,
-                    "stream_id": envelope.stream_id,
-                    "version": envelope.version,
-                    "event_type": envelope.event_type,
-                    "schema_version": SCHEMA_VERSION,
-                    "recorded_at": recorded_at,
-                    "leaf_hash": leaf,
-                    "chain_hash": previous,
-                }
-            )
-            positions.append(position)
+            rows.append(log_row(notification_id, envelope, previous))
+            previous = rows[-1]["chain_hash"]
         session.execute(log.insert(), rows)
-        return positions
+        return [row["position"] for row in rows]
 
     def append_chained(self, entries: Sequence[Chained]) -> None:
         """Append exported events with their own recordedAt, checking every hash on the way."""
@@ -113,42 +82,29 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
             ids = SQLAlchemyApplicationRecorder._insert_stored_events(
                 self, session, [e.stored for e in entries]
             )
-            head = session.execute(
-                select(log.c.position, log.c.chain_hash).order_by(log.c.position.desc()).limit(1)
-            ).first()
-            position, previous = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+            position, previous = _head(session)
             rows = []
             for notification_id, entry in zip(ids, entries, strict=True):
                 position += 1
                 stored = entry.stored
-                envelope = Envelope(
-                    position=position,
-                    stream_id=str(stored.originator_id),
-                    version=stored.originator_version,
-                    event_id=event_id(stored.originator_id, stored.originator_version),
-                    event_type=event_type(stored.topic),
-                    schema_version=entry.schema_version,
-                    recorded_at=entry.recorded_at,
-                    payload=payload_of(stored.state),
+                envelope = envelope_of(
+                    position,
+                    stored.originator_id,
+                    stored.originator_version,
+                    stored.topic,
+                    stored.state,
+                    entry.recorded_at,
+                    entry.schema_version,
                 )
-                leaf = leaf_hash(envelope)
-                previous = chain_hash(previous, leaf)
-                if (position, leaf, previous) != (entry.position, entry.leaf, entry.chain):
-                    raise ChainMismatch(entry.position, position, entry.chain, previous)
-                rows.append(
-                    {
-                        "position": position,
-                        "notification_id": notification_id,
-                        "event_id": envelope.event_id,
-                        "stream_id": envelope.stream_id,
-                        "version": envelope.version,
-                        "event_type": envelope.event_type,
-                        "schema_version": entry.schema_version,
-                        "recorded_at": entry.recorded_at,
-                        "leaf_hash": leaf,
-                        "chain_hash": previous,
-                    }
-                )
+                row = log_row(notification_id, envelope, previous)
+                if (position, row["leaf_hash"], row["chain_hash"]) != (
+                    entry.position,
+                    entry.leaf,
+                    entry.chain,
+                ):
+                    raise ChainMismatch(entry.position, position, entry.chain, row["chain_hash"])
+                rows.append(row)
+                previous = row["chain_hash"]
             session.execute(log.insert(), rows)
 
     def head_position(self) -> int:
@@ -187,3 +143,11 @@ class Factory(SQLAlchemyFactory):
 
     datastore_class = PooledDatastore
     application_recorder_class = ChainedRecorder
+
+
+def _head(session: Session) -> tuple[int, str]:
+    """The last position and chain hash of the log, read under the writer's lock."""
+    head = session.execute(
+        select(log.c.position, log.c.chain_hash).order_by(log.c.position.desc()).limit(1)
+    ).first()
+    return (int(head[0]), str(head[1])) if head else (0, GENESIS)
