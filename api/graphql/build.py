@@ -37,6 +37,8 @@ def is_internal(error: GraphQLError) -> bool:
     if original is None:  # parse and validation errors (limits included) speak to the user
         return False
     if isinstance(original, GraphQLError):
+        if error.path is None:  # raised coercing variables (e.g. an Int past 2^31), not a bug
+            return False
         return (original.extensions or {}).get("code") not in USER_CODES
     return True
 
