@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +121,56 @@ def persisted_only(registry: Mapping[str, str]) -> type[SchemaExtension]:
             yield
 
     return PersistedOnly
+
+
+def refuse_unstorable_text(value: Any, where: str = "body") -> None:
+    """HTTP 400 naming where a NUL or a lone UTF-16 surrogate is: no database can store them."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise HTTPException(
+                400, f"{where}: a NUL character at character {value.index(chr(0))} is not allowed"
+            )
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise HTTPException(
+                400,
+                f"{where}: a lone surrogate {value[exc.start]!r} at character {exc.start} "
+                "is not valid Unicode text",
+            ) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_unstorable_text(key, where)
+            refuse_unstorable_text(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            refuse_unstorable_text(item, f"{where}.{index}")
+
+
+def _unstorable(value: Any) -> str | None:
+    """Why a string argument can never match stored text, or None."""
+    if not isinstance(value, str):
+        return None
+    if "\x00" in value:
+        return "a NUL character is not allowed"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a lone surrogate is not valid Unicode text"
+    return None
+
+
+class UnstorableArguments(SchemaExtension):
+    """Refuses string arguments no database can hold (NUL, lone surrogates) as BAD_USER_INPUT."""
+
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        for name, value in kwargs.items():
+            for item in value if isinstance(value, list) else [value]:
+                reason = _unstorable(item)
+                if reason is not None:
+                    from graphql import GraphQLError
+
+                    raise GraphQLError(f"{name}: {reason}", extensions={"code": "BAD_USER_INPUT"})
+        return _next(root, info, *args, **kwargs)

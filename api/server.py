@@ -21,7 +21,12 @@ from api.embed import embed_routes
 from api.graphql.build import build_schema
 from api.graphql.context import Context
 from api.keys import KeyRing
-from api.limits import BodySizeLimit, persisted_only, resolve_persisted
+from api.limits import (
+    BodySizeLimit,
+    persisted_only,
+    refuse_unstorable_text,
+    resolve_persisted,
+)
 from api.live import Live
 from api.metrics import Metrics
 from api.outage import DatabaseOutage, OutageMiddleware
@@ -48,12 +53,14 @@ class PolicyGraphQL(GraphQL[Context, None]):
 
     def parse_json(self, data: str | bytes) -> Any:
         parsed = super().parse_json(data)
+        refuse_unstorable_text(parsed)  # JSON may escape them; PostgreSQL text cannot hold them
         if self.persisted is not None and isinstance(parsed, dict):
             return resolve_persisted(parsed, self.persisted)
         return parsed
 
     def parse_query_params(self, params: Any) -> dict[str, Any]:
         parsed = super().parse_query_params(params)
+        refuse_unstorable_text(parsed, "query string")
         if self.persisted is not None:
             return resolve_persisted(parsed, self.persisted)
         return parsed

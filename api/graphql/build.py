@@ -22,6 +22,7 @@ from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.schema.config import StrawberryConfig
 
 from api.graphql.schema import Mutation, Query, Subscription
+from api.limits import UnstorableArguments
 
 log = logging.getLogger("policy_timeline")
 
@@ -94,6 +95,7 @@ def build_schema(
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH, should_ignore=_ignore_introspection),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         MaskInternalErrors,
+        UnstorableArguments,
         *extra,
     ]
     if production:
