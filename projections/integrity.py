@@ -26,6 +26,7 @@ def check_chain(app: PolicyRecord, engine: Engine, batch: int = 5000) -> Integri
     """Walk the log in position order; stop at the first position whose hashes disagree."""
     events = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
     previous, expected_position, head_hash = GENESIS, 1, None
+    earlier = GENESIS  # the chain hash before `previous`: to recognise an inserted row
     with engine.connect() as conn:
         while True:
             rows = conn.execute(
@@ -43,6 +44,17 @@ def check_chain(app: PolicyRecord, engine: Engine, batch: int = 5000) -> Integri
             ).all()
             for row in rows:
                 problem = _check_row(row, expected_position, previous)
+                if problem is not None and _inserted_before(row, expected_position, earlier):
+                    bad = expected_position - 1
+                    return Integrity(
+                        False,
+                        _head(conn),
+                        _head_hash(conn),
+                        bad - 1,
+                        bad,
+                        f"a row was inserted at position {bad}: the event now at position "
+                        f"{bad + 1} was chained at position {bad}, right after position {bad - 1}",
+                    )
                 if problem is not None:
                     return Integrity(
                         False,
@@ -52,11 +64,33 @@ def check_chain(app: PolicyRecord, engine: Engine, batch: int = 5000) -> Integri
                         row.position,
                         problem,
                     )
-                previous = head_hash = row.chain_hash
+                earlier, previous = previous, row.chain_hash
+                head_hash = previous
                 expected_position += 1
             if len(rows) < batch:
                 break
     return Integrity(True, expected_position - 1, head_hash, expected_position - 1, None)
+
+
+def _inserted_before(row: object, position: int, earlier: str) -> bool:
+    """Whether this row's hashes are those it had one position earlier, after `earlier`."""
+    r = row._mapping  # type: ignore[attr-defined]
+    if position < 2 or r["position"] != position or r["state"] is None:
+        return False
+    try:
+        envelope = envelope_of(
+            position - 1,
+            r["originator_id"],
+            r["originator_version"],
+            r["topic"],
+            bytes(r["state"]),
+            r["recorded_at"],
+            r["schema_version"],
+        )
+    except ValueError:
+        return False
+    leaf = leaf_hash(envelope)
+    return leaf == r["leaf_hash"] and chain_hash(earlier, leaf) == r["chain_hash"]
 
 
 def _check_row(row: object, expected_position: int, previous: str) -> str | None:
@@ -65,15 +99,18 @@ def _check_row(row: object, expected_position: int, previous: str) -> str | None
         return f"expected position {expected_position}, found {r['position']}"
     if r["state"] is None:
         return "the event row is missing"
-    envelope = envelope_of(
-        r["position"],
-        r["originator_id"],
-        r["originator_version"],
-        r["topic"],
-        bytes(r["state"]),
-        r["recorded_at"],
-        r["schema_version"],
-    )
+    try:
+        envelope = envelope_of(
+            r["position"],
+            r["originator_id"],
+            r["originator_version"],
+            r["topic"],
+            bytes(r["state"]),
+            r["recorded_at"],
+            r["schema_version"],
+        )
+    except ValueError as exc:  # a flipped byte can break the JSON (or its UTF-8)
+        return f"the stored event is not valid JSON ({exc})"
     if (r["stream_id"], r["version"], r["event_id"], r["event_type"]) != (
         envelope.stream_id,
         envelope.version,
