@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.commands import parse_input
+from domain.decision import Decision
 from domain.errors import PolicyRecordError
+from domain.records import Observation, Statement, Treaty, Weapon
 from projections.audit.export import is_export
 from projections.service import Store
 
 BATCH_LINES = 500
+OP_KINDS = {
+    "recordTreaty": Treaty.KIND,
+    "recordWeapon": Weapon.KIND,
+    "recordDecision": Decision.KIND,
+    "correctDecision": Decision.KIND,
+    "retractDecision": Decision.KIND,
+    "recordStatement": Statement.KIND,
+    "recordObservation": Observation.KIND,
+}
+"""The kind of record each operation's `id` names."""
+T = TypeVar("T")
 
 
 @dataclass
@@ -54,6 +68,12 @@ def read_operations(lines: Iterable[str]) -> Iterator[tuple[int, Any, str | None
         yield number, operation, None
 
 
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
 def import_lines(
     store: Store,
     lines: Iterable[str],
@@ -69,21 +89,35 @@ def import_lines(
     report = ImportReport()
     work = store.unit_of_work()
     planned: list[_Planned] = []
-    for number, operation, error in read_operations(lines):
-        if error is None:
-            try:
-                inp = parse_input(str(operation["op"]), operation["input"])
-                applied = work.apply(str(operation["op"]), inp)
-            except PolicyRecordError as exc:
-                error = str(exc)
-            else:
-                if applied.outcome == "unchanged":
-                    report.unchanged += 1
+    for chunk in _chunks(read_operations(lines), batch_lines):
+        parsed: list[tuple[int, str, Any, str | None]] = []
+        for number, operation, error in chunk:
+            op, inp = "", None
+            if error is None:
+                op = str(operation["op"])
+                try:
+                    inp = parse_input(op, operation["input"])
+                except PolicyRecordError as exc:
+                    error = str(exc)
+            parsed.append((number, op, inp, error))
+        # One look-up tells which ids of the chunk are new, instead of one load per id.
+        work.prefetch(
+            (OP_KINDS[op], inp.id) for _, op, inp, _ in parsed if op in OP_KINDS and inp is not None
+        )
+        for number, op, inp, error in parsed:
+            if error is None:
+                try:
+                    applied = work.apply(op, inp)
+                except PolicyRecordError as exc:
+                    error = str(exc)
                 else:
-                    report.imported += 1
-                    planned.append(_Planned(number, applied.events))
-        if error is not None:
-            report.errors.append(f"line {number}: {error}")
+                    if applied.outcome == "unchanged":
+                        report.unchanged += 1
+                    else:
+                        report.imported += 1
+                        planned.append(_Planned(number, applied.events))
+            if error is not None:
+                report.errors.append(f"line {number}: {error}")
     if report.errors:
         report.imported = report.unchanged = 0
         return report

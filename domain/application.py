@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import UUID
@@ -52,6 +52,9 @@ class PolicyRecord(Application[UUID]):
     """The event-sourced record of decisions, treaties, weapons, statements, observations."""
 
     name = "PolicyRecord"
+    existing: Callable[[Collection[UUID]], set[UUID]] | None = None
+    """Which of these record ids have events: a fast check the store may provide, so that
+    new ids are known to be new without loading them (the repository decides otherwise)."""
 
     def register_transcodings(self, transcoder: Transcoder) -> None:
         super().register_transcodings(transcoder)
@@ -92,11 +95,22 @@ class UnitOfWork:
         """The record of `kind` with id `slug`, pending or stored, or None."""
         uuid = record_uuid(kind, slug)
         if uuid not in self.loaded:
+            self.prefetch([(kind, slug)])
+        if uuid not in self.loaded:
             try:
                 self.loaded[uuid] = self.app.repository.get(uuid)
             except AggregateNotFoundError:
                 self.loaded[uuid] = None
         return self.loaded[uuid]
+
+    def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Learn in one look-up which of these (kind, id) records do not exist yet."""
+        if self.app.existing is None:
+            return
+        wanted = {record_uuid(kind, slug) for kind, slug in keys} - self.loaded.keys()
+        if wanted:
+            found = self.app.existing(wanted)
+            self.loaded.update((uuid, None) for uuid in wanted - found)
 
     def require(self, kind: str, slug: str, path: tuple[str, ...]) -> Record:
         record = self.get(kind, slug)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from domain.application import Applied, PolicyRecord
 from domain.commands import parse_input
+from projections.existence import existing_checker
 from projections.integrity import Integrity, check_chain
 from projections.membership import MembershipProjection
 from projections.projector import Projection, Projector
@@ -56,6 +57,7 @@ class Store:
         engine = recorder.datastore.engine
         assert isinstance(engine, Engine)
         self.engine = engine
+        self.app.existing = existing_checker(self.app, engine)
         if engine.dialect.name == "sqlite":
             _tune_sqlite(engine)
         chosen = projections or [TimelineProjection(), MembershipProjection()]
