@@ -1,0 +1,190 @@
+"""The hashed envelope is RFC 8785 canonical JSON: one form whatever the stored JSON looks like."""
+
+from __future__ import annotations
+
+import json
+import random
+import struct
+from typing import Any
+
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from projections.ledger import Envelope, leaf_hash, payload_of
+
+SAFE = 2**53 - 1  # I-JSON integers: what RFC 8785 serialises exactly
+
+scalars = st.none() | st.booleans() | st.integers(-SAFE, SAFE) | st.text(max_size=12)
+documents = st.dictionaries(
+    st.text(max_size=8),
+    st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+        max_leaves=20,
+    ),
+    max_size=6,
+)
+layouts = st.fixed_dictionaries(
+    {
+        "indent": st.sampled_from([None, 0, 1, 4, "\t"]),
+        "separators": st.sampled_from([(",", ":"), (", ", ": "), (" ,", " : ")]),
+        "ensure_ascii": st.booleans(),
+        "around": st.sampled_from(["", " ", "\n", "\t\r\n "]),
+    }
+)
+
+
+def shuffled(value: Any, rng: random.Random) -> Any:
+    """The same JSON value with every object's keys in another order."""
+    if isinstance(value, dict):
+        keys = list(value)
+        rng.shuffle(keys)
+        return {k: shuffled(value[k], rng) for k in keys}
+    if isinstance(value, list):
+        return [shuffled(v, rng) for v in value]
+    return value
+
+
+def stored(value: Any, layout: dict[str, Any]) -> bytes:
+    """A stored event state with this layout of whitespace and escapes."""
+    text = json.dumps(
+        value,
+        indent=layout["indent"],
+        separators=layout["separators"],
+        ensure_ascii=layout["ensure_ascii"],
+    )
+    return (layout["around"] + text + layout["around"]).encode("utf-8")
+
+
+def envelope(state: bytes) -> Envelope:
+    return Envelope(
+        position=7,
+        stream_id="6f1c1c52-4b7e-5f5c-9a57-0b1f2d3e4f50",
+        version=2,
+        event_id="0d9d4c3e-5a7b-5c8d-9e0f-1a2b3c4d5e6f",
+        event_type="Corrected",
+        schema_version=1,
+        recorded_at="2024-11-20T12:00:00.000000Z",
+        payload=payload_of(state),
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(documents, layouts, layouts, st.randoms(use_true_random=False))
+def test_the_envelope_does_not_depend_on_key_order_or_whitespace_of_the_stored_state(
+    document: dict[str, Any],
+    first: dict[str, Any],
+    second: dict[str, Any],
+    rng: random.Random,
+) -> None:
+    one = envelope(stored(document, first))
+    other = envelope(stored(shuffled(document, rng), second))
+    assert one.canonical() == other.canonical()
+    assert leaf_hash(one) == leaf_hash(other)
+    # Canonical JSON is a fixed point: canonicalising it again changes nothing.
+    assert rfc8785.dumps(json.loads(one.canonical())) == one.canonical()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(-SAFE, SAFE),
+    layouts,
+)
+def test_a_number_written_with_a_fraction_or_exponent_travels_as_a_string(
+    number: float, whole: int, layout: dict[str, Any]
+) -> None:
+    payload = payload_of(
+        stored({"value": number, "nested": [{"x": number}], "count": whole}, layout)
+    )
+    assert payload == {"value": repr(number), "nested": [{"x": repr(number)}], "count": whole}
+    assert payload_of(b'{"value": 1.5e3, "half": 0.5}') == {"value": "1500.0", "half": "0.5"}
+    canonical = envelope(stored({"value": number}, layout)).canonical()
+    assert json.loads(canonical)["payload"] == {"value": repr(number)}
+
+
+RFC_SORTING_INPUT = r"""{
+  "\u20ac": "Euro Sign",
+  "\r": "Carriage Return",
+  "\ufb33": "Hebrew Letter Dalet With Dagesh",
+  "1": "One",
+  "\ud83d\ude00": "Emoji: Grinning Face",
+  "\u0080": "Control",
+  "\u00f6": "Latin Small Letter O With Diaeresis"
+}"""
+
+
+def test_the_rfc_8785_sorting_example_sorts_keys_by_utf16_code_units() -> None:
+    expected = (
+        '{"\\r":"Carriage Return","1":"One","\u0080":"Control",'
+        '"\u00f6":"Latin Small Letter O With Diaeresis","\u20ac":"Euro Sign",'
+        '"\U0001f600":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}'
+    ).encode("utf-8")
+    assert rfc8785.dumps(payload_of(RFC_SORTING_INPUT.encode("utf-8"))) == expected
+    canonical = envelope(RFC_SORTING_INPUT.encode("utf-8")).canonical()
+    assert canonical.endswith(
+        b'"payload":'
+        + expected
+        + b',"position":7,"recordedAt"'
+        + (
+            b':"2024-11-20T12:00:00.000000Z","schemaVersion":1,"streamId":'
+            b'"6f1c1c52-4b7e-5f5c-9a57-0b1f2d3e4f50","version":2}'
+        )
+    )
+
+
+def test_the_rfc_8785_main_example_is_reproduced() -> None:
+    source = (
+        '{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],'
+        ' "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/",'
+        ' "literals": [null, true, false]}'
+    )
+    expected = (
+        '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
+        '"string":"\u20ac$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
+    ).encode("utf-8")
+    assert rfc8785.dumps(json.loads(source)) == expected
+    # In an envelope the same numbers are strings: no binary float is ever hashed.
+    assert payload_of(source.encode())["numbers"] == [
+        "333333333.3333333",
+        "1e+30",
+        "4.5",
+        "0.002",
+        "1e-27",
+    ]
+
+
+# RFC 8785 Appendix B: IEEE 754 bit patterns whose values are integers, and their JSON form.
+APPENDIX_B_INTEGERS = {
+    "0000000000000000": "0",
+    "8000000000000000": "0",
+    "4340000000000000": "9007199254740992",
+    "c340000000000000": "-9007199254740992",
+    "4430000000000000": "295147905179352830000",
+    "44b52d02c7e14af5": "9.999999999999997e+22",
+    "44b52d02c7e14af6": "1e+23",
+    "44b52d02c7e14af7": "1.0000000000000001e+23",
+    "444b1ae4d6e2ef4e": "999999999999999700000",
+    "444b1ae4d6e2ef4f": "999999999999999900000",
+    "444b1ae4d6e2ef50": "1e+21",
+    "7fefffffffffffff": "1.7976931348623157e+308",
+    "ffefffffffffffff": "-1.7976931348623157e+308",
+}
+
+
+def test_the_rfc_8785_appendix_b_integer_values_serialise_as_published() -> None:
+    for bits, expected in APPENDIX_B_INTEGERS.items():
+        value = struct.unpack(">d", bytes.fromhex(bits))[0]
+        assert value.is_integer()
+        assert rfc8785.dumps(value) == expected.encode(), bits
+        if abs(value) <= SAFE:  # as a JSON integer in a stored event, it stays one
+            assert payload_of(expected.encode()) == int(value)
+            assert rfc8785.dumps(payload_of(expected.encode())) == expected.encode()
+
+
+def test_safe_integers_at_the_edge_of_the_domain_are_kept_exactly() -> None:
+    for whole in (SAFE, -SAFE, 0, 1, -1):
+        payload = payload_of(json.dumps({"n": whole}).encode())
+        assert payload == {"n": whole}
+        assert rfc8785.dumps(payload) == f'{{"n":{whole}}}'.encode()
