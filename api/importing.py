@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from eventsourcing.persistence import IntegrityError
+
+from domain.application import WRITE_ATTEMPTS
 from domain.commands import parse_input
 from domain.decision import Decision
-from domain.errors import PolicyRecordError
+from domain.errors import ConcurrentWrite, PolicyRecordError
 from domain.records import Observation, Statement, Treaty, Weapon
 from projections.audit.export import is_export
 from projections.service import Store
@@ -50,6 +55,8 @@ class ImportReport:
 class _Planned:
     line: int
     events: list[Any]
+    op: str = ""
+    inp: Any = None
 
 
 def read_operations(lines: Iterable[str]) -> Iterator[tuple[int, Any, str | None]]:
@@ -115,7 +122,7 @@ def import_lines(
                         report.unchanged += 1
                     else:
                         report.imported += 1
-                        planned.append(_Planned(number, applied.events))
+                        planned.append(_Planned(number, applied.events, op, inp))
             if error is not None:
                 report.errors.append(f"line {number}: {error}")
     if report.errors:
@@ -124,12 +131,45 @@ def import_lines(
     done = 0
     for start in range(0, len(planned), batch_lines):
         chunk = planned[start : start + batch_lines]
-        store.save([e for p in chunk for e in p.events])
+        _save(store, chunk, report)
         store.projector.catch_up()
         done += len(chunk)
         if on_batch is not None:
             on_batch(done, len(planned))
     return report
+
+
+def _save(store: Store, chunk: list[_Planned], report: ImportReport) -> None:
+    """Save one batch; when another writer recorded some of its records first, apply it again."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            store.save([e for p in chunk for e in p.events])
+            return
+        except IntegrityError:
+            # Nothing of the batch was stored: re-plan it on top of what the other writer saved.
+            time.sleep(random.uniform(0, 0.01 * 2**attempt))
+            chunk = _replan(store, chunk, report)
+    raise ConcurrentWrite("batch of lines", f"{chunk[0].line}-{chunk[-1].line}")
+
+
+def _replan(store: Store, chunk: list[_Planned], report: ImportReport) -> list[_Planned]:
+    work = store.unit_of_work()
+    kept = []
+    for planned in chunk:
+        try:
+            applied = work.apply(planned.op, planned.inp)
+        except PolicyRecordError as exc:
+            report.imported -= 1
+            report.errors.append(
+                f"line {planned.line}: {exc} (recorded meanwhile by another writer)"
+            )
+            continue
+        if applied.outcome == "unchanged":  # the other writer recorded the very same thing
+            report.imported -= 1
+            report.unchanged += 1
+            continue
+        kept.append(_Planned(planned.line, applied.events, planned.op, planned.inp))
+    return kept
 
 
 def import_file(store: Store, path: Path, **kwargs: Any) -> ImportReport:
