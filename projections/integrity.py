@@ -61,7 +61,7 @@ def check_chain(app: PolicyRecord, engine: Engine, batch: int = 5000) -> Integri
                         _head(conn),
                         _head_hash(conn),
                         expected_position - 1,
-                        row.position,
+                        expected_position,  # for a missing row, where it should have been
                         problem,
                     )
                 earlier, previous = previous, row.chain_hash

@@ -100,6 +100,7 @@ def test_a_deleted_chain_row_is_caught_at_its_position(store: Store, db_url: str
         conn.execute(text("DELETE FROM policy_log WHERE position = 5"))
     output = assert_caught_at(db_url, 5)
     assert "positions: FAILED at position 5: an event row (notification id" in output
+    assert "chain: FAILED at position 5: expected position 5, found 6" in output
 
 
 def test_two_swapped_event_rows_are_caught_at_the_first_of_them(store: Store, db_url: str) -> None:
