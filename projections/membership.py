@@ -42,9 +42,9 @@ _TREATIES = select(tables.records.c.record_id, tables.records.c.doc).where(
 )
 
 
-def _live_naming(actions: list[str]) -> Select[Any]:
+def _live_naming(actions: list[str], *roles: str) -> Select[Any]:
     """Live decisions naming a country with one of `actions`, as of position `p`."""
-    return (
+    query = (
         select(_D.c.first_position, _D.c.decision_id, _D.c.doc, _D.c.status)
         .join_from(_T, _D, _D.c.decision_id == _T.c.decision_id)
         .where(
@@ -57,9 +57,11 @@ def _live_naming(actions: list[str]) -> Select[Any]:
             *_VALID_AT_P,
         )
     )
+    return query.where(_T.c.role.in_(roles)) if roles else query
 
 
-_LIVE_TREATY_ACTIONS = _live_naming(TREATY_ACTION_NAMES)
+# The ACTOR row of a country's timeline is there exactly when the country is the actor.
+_LIVE_TREATY_ACTIONS = _live_naming(TREATY_ACTION_NAMES, "ACTOR")
 _LIVE_FLAGGED = _live_naming(FLAGGED_ACTIONS)
 _DECISION_AT = select(_D.c.decision_id, _D.c.doc, _D.c.status).where(
     _D.c.decision_id == bindparam("id"), *_VALID_AT_P
@@ -134,22 +136,32 @@ class MembershipProjection(Projection):
         return {row.record_id: json.loads(row.doc) for row in rows}
 
     @staticmethod
-    def _current(conn: Connection, position: int, country: str, treaty_actions: bool) -> Live:
-        """Live decisions naming `country` as of `position`: treaty actions, else flagged."""
-        query = _LIVE_TREATY_ACTIONS if treaty_actions else _LIVE_FLAGGED
-        rows = conn.execute(query, {"b_country": country, "p": position})
+    def _flagged(conn: Connection, position: int, country: str) -> Live:
+        """Live transfers and uses naming `country` as of `position`."""
+        rows = conn.execute(_LIVE_FLAGGED, {"b_country": country, "p": position})
         return {r.decision_id: (int(r.first_position), json.loads(r.doc), r.status) for r in rows}
+
+    @staticmethod
+    def _treaty_actions(
+        conn: Connection, position: int, country: str, treaty: str
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """(first position, fields) of live actions of `country` towards `treaty`, in order."""
+        rows = conn.execute(_LIVE_TREATY_ACTIONS, {"b_country": country, "p": position})
+        # Documents are written by one serializer: skip decoding those of other treaties.
+        needle = '"treaty":' + json.dumps(treaty, ensure_ascii=False)
+        found = []
+        for r in rows:
+            if needle in r.doc:
+                fields = json.loads(r.doc)["fields"]
+                if fields["actor"] == country and fields.get("treaty") == treaty:
+                    found.append((int(r.first_position), r.decision_id, fields))
+        return [(pos, fields) for pos, _, fields in sorted(found, key=lambda x: x[:2])]
 
     def _refresh_membership(
         self, conn: Connection, p: int, treaty: str, country: str, doc: dict[str, Any]
     ) -> bool:
         """Rewrite the spans of one state towards one treaty; True when they changed."""
-        live = self._current(conn, p, country, treaty_actions=True)
-        actions = [
-            (pos, f)
-            for pos, _, f in sorted((pos, i, d["fields"]) for i, (pos, d, _) in live.items())
-            if f["actor"] == country and f.get("treaty") == treaty
-        ]
+        actions = self._treaty_actions(conn, p, country, treaty)
         eif = day_of(doc["entryIntoForceOn"]) if doc.get("entryIntoForceOn") else None
         wanted = set(membership_spans(actions, eif))
         state = {"b_treaty": treaty, "b_country": country}
@@ -181,7 +193,7 @@ class MembershipProjection(Projection):
         """Transfers to and uses by these countries, whose flags may have changed."""
         live: Live = {}
         for country in countries:
-            live.update(self._current(conn, p, country, treaty_actions=False))
+            live.update(self._flagged(conn, p, country))
         return live
 
     @staticmethod

@@ -41,6 +41,9 @@ class Projection:
     def handlers(self) -> dict[type, Handler]:
         return {}
 
+    def flush(self, conn: Connection) -> None:
+        """Write what the handlers deferred in this transaction, before tracking advances."""
+
 
 def read_log(app: PolicyRecord, conn: Connection, after: int, limit: int) -> Iterator[Applied]:
     """Decoded events after position `after`, in log order."""
@@ -135,6 +138,7 @@ class Projector:
                         if handler is not None:
                             handler(conn, item)
                         last, count = item.position, count + 1
+                    projection.flush(conn)
                     if count:
                         self._advance(conn, projection.name, start, last)
                         if conn.dialect.name == "postgresql":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from domain.dates import FuzzyDate
 from domain.decision import Decision, apply_changes, recorded_fields, sort_date
@@ -15,6 +15,44 @@ from projections import tables
 from projections.projector import Applied, Handler, Projection
 
 RELATIONS = ("reverses", "supersedes", "implements")
+
+# Built once: a reused statement memoizes its cache key, a fresh one is rebuilt per event.
+_INSERT = {
+    t.name: insert(t)
+    for t in (tables.records, tables.decisions, tables.timeline, tables.relations, tables.history)
+}
+_CURRENT = select(tables.decisions.c.decision_id, tables.decisions.c.doc).where(
+    tables.decisions.c.stream_id == bindparam("stream"), tables.decisions.c.valid_to.is_(None)
+)
+_CLOSE = [
+    update(table)
+    .where(getattr(table.c, column) == bindparam("slug"), table.c.valid_to.is_(None))
+    .values(valid_to=bindparam("p"))
+    for table, column in (
+        (tables.decisions, "decision_id"),
+        (tables.timeline, "decision_id"),
+        (tables.relations, "source_id"),
+    )
+]
+_WEAPONS = select(tables.records.c.record_id, tables.records.c.doc).where(
+    tables.records.c.kind == "weapon",
+    tables.records.c.record_id.in_(bindparam("systems", expanding=True)),
+)
+
+
+_PENDING = "policy_timeline.timelines.pending"
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def _pending(conn: Connection) -> Rows:
+    """Rows deferred in this connection's current transaction (none from an earlier one)."""
+    transaction = conn.get_transaction()
+    held = conn.info.get(_PENDING)
+    if held is None or held[0] is not transaction:
+        held = (transaction, {})
+        conn.info[_PENDING] = held
+    rows: Rows = held[1]
+    return rows
 
 
 def dumps(doc: Any) -> str:
@@ -39,6 +77,23 @@ class TimelineProjection(Projection):
 
     name = "timelines"
 
+    def __init__(self) -> None:
+        # A weapon system's category never changes once recorded: look each up once.
+        self._categories: dict[str, str] = {}
+
+    def flush(self, conn: Connection) -> None:
+        """Insert the rows the handlers deferred, a table at a time."""
+        for name, rows in _pending(conn).items():
+            if rows:
+                conn.execute(_INSERT[name], rows)
+        conn.info.pop(_PENDING, None)
+
+    @staticmethod
+    def _defer(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
+        # Inserted in bulk at the end of the batch (or before the next read): one statement
+        # per table instead of several per event.
+        _pending(conn).setdefault(table, []).extend(rows)
+
     def handlers(self) -> dict[type, Handler]:
         return {
             Decision.Recorded: self.decision_recorded,
@@ -55,15 +110,19 @@ class TimelineProjection(Projection):
         kind = type(event).__qualname__.split(".")[0].lower()
         content = event.content
         ref = content.get("about") if kind == "statement" else content.get("indicator")
-        conn.execute(
-            insert(tables.records).values(
-                kind=kind,
-                record_id=event.slug,
-                position=item.position,
-                recorded_at=item.recorded_at,
-                ref=ref,
-                doc=dumps(content),
-            )
+        self._defer(
+            conn,
+            tables.records.name,
+            [
+                {
+                    "kind": kind,
+                    "record_id": event.slug,
+                    "position": item.position,
+                    "recorded_at": item.recorded_at,
+                    "ref": ref,
+                    "doc": dumps(content),
+                }
+            ],
         )
 
     def decision_recorded(self, conn: Connection, item: Applied) -> None:
@@ -85,25 +144,11 @@ class TimelineProjection(Projection):
         self._history(conn, slug, item, "Retracted", item.event.reason, item.event.key_id)
 
     def _close_current(self, conn: Connection, item: Applied) -> tuple[str, dict[str, Any]]:
-        d = tables.decisions
-        row = conn.execute(
-            select(d.c.decision_id, d.c.doc).where(
-                d.c.stream_id == str(item.event.originator_id), d.c.valid_to.is_(None)
-            )
-        ).one()
+        self.flush(conn)
+        row = conn.execute(_CURRENT, {"stream": str(item.event.originator_id)}).one()
         slug = str(row.decision_id)
-        for table in (tables.decisions, tables.timeline):
-            conn.execute(
-                update(table)
-                .where(table.c.decision_id == slug, table.c.valid_to.is_(None))
-                .values(valid_to=item.position)
-            )
-        r = tables.relations
-        conn.execute(
-            update(r)
-            .where(r.c.source_id == slug, r.c.valid_to.is_(None))
-            .values(valid_to=item.position)
-        )
+        for statement in _CLOSE:
+            conn.execute(statement, {"slug": slug, "p": item.position})
         return slug, json.loads(row.doc)
 
     def _write_version(
@@ -118,16 +163,20 @@ class TimelineProjection(Projection):
         weapons = self._weapon_refs(conn, fields.get("weapons", []))
         date = sort_date(fields)
         doc = {"fields": fields, "meta": meta, "weapons": weapons}
-        conn.execute(
-            insert(tables.decisions).values(
-                decision_id=slug,
-                stream_id=str(item.event.originator_id),
-                valid_from=item.position,
-                first_position=meta["firstPosition"],
-                recorded_at=item.recorded_at,
-                status=status.value,
-                doc=dumps(doc),
-            )
+        self._defer(
+            conn,
+            tables.decisions.name,
+            [
+                {
+                    "decision_id": slug,
+                    "stream_id": str(item.event.originator_id),
+                    "valid_from": item.position,
+                    "first_position": meta["firstPosition"],
+                    "recorded_at": item.recorded_at,
+                    "status": status.value,
+                    "doc": dumps(doc),
+                }
+            ],
         )
         entry = {
             "decisionId": slug,
@@ -149,8 +198,9 @@ class TimelineProjection(Projection):
         weapon_keys = {("system", w["system"]) for w in weapons if w.get("system")}
         weapon_keys |= {("category", w["category"]) for w in weapons}
         keys += [(kind, key, None) for kind, key in sorted(weapon_keys)]
-        conn.execute(
-            insert(tables.timeline),
+        self._defer(
+            conn,
+            tables.timeline.name,
             [
                 {
                     "kind": kind,
@@ -179,28 +229,23 @@ class TimelineProjection(Projection):
             if fields.get(rel)
         ]
         if relations:
-            conn.execute(insert(tables.relations), relations)
+            self._defer(conn, tables.relations.name, relations)
 
-    @staticmethod
-    def _weapon_refs(conn: Connection, weapons: list[dict[str, str]]) -> list[dict[str, Any]]:
+    def _weapon_refs(self, conn: Connection, weapons: list[dict[str, str]]) -> list[dict[str, Any]]:
         """Weapon references with the category of each named system filled in."""
+        categories = self._categories
         systems = [w["system"] for w in weapons if w.get("system")]
-        categories: dict[str, str] = {}
-        if systems:
-            r = tables.records
-            rows = conn.execute(
-                select(r.c.record_id, r.c.doc).where(
-                    and_(r.c.kind == "weapon", r.c.record_id.in_(systems))
-                )
-            )
-            categories = {row.record_id: json.loads(row.doc)["category"] for row in rows}
+        if any(system not in categories for system in systems):
+            self.flush(conn)
+            rows = conn.execute(_WEAPONS, {"systems": systems})
+            categories.update((row.record_id, json.loads(row.doc)["category"]) for row in rows)
         return [
             {"system": w.get("system"), "category": w.get("category") or categories[w["system"]]}
             for w in weapons
         ]
 
-    @staticmethod
     def _history(
+        self,
         conn: Connection,
         slug: str,
         item: Applied,
@@ -212,14 +257,18 @@ class TimelineProjection(Projection):
         doc = None
         if kind != "Recorded":
             doc = dumps({"changes": getattr(event, "changes", None), "sources": event.sources})
-        conn.execute(
-            insert(tables.history).values(
-                decision_id=slug,
-                position=item.position,
-                event_type=kind,
-                recorded_at=item.recorded_at,
-                reason=reason,
-                key_id=key_id,
-                doc=doc,
-            )
+        self._defer(
+            conn,
+            tables.history.name,
+            [
+                {
+                    "decision_id": slug,
+                    "position": item.position,
+                    "event_type": kind,
+                    "recorded_at": item.recorded_at,
+                    "reason": reason,
+                    "key_id": key_id,
+                    "doc": doc,
+                }
+            ],
         )
