@@ -126,9 +126,14 @@ def payload_of(state: bytes) -> Any:
     return _no_floats(json.loads(state))
 
 
+MAX_EXACT = 2**53 - 1  # RFC 8785 numbers are IEEE doubles: larger integers travel as strings
+
+
 def _no_floats(value: Any) -> Any:
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_EXACT:
+        return str(value)
     if isinstance(value, dict):
         return {k: _no_floats(v) for k, v in value.items()}
     if isinstance(value, list):

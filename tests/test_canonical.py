@@ -188,3 +188,10 @@ def test_safe_integers_at_the_edge_of_the_domain_are_kept_exactly() -> None:
         payload = payload_of(json.dumps({"n": whole}).encode())
         assert payload == {"n": whole}
         assert rfc8785.dumps(payload) == f'{{"n":{whole}}}'.encode()
+
+
+def test_integers_beyond_double_precision_travel_as_strings() -> None:
+    from projections.ledger import payload_of
+
+    payload = payload_of(b'{"big": 12345678901234567890, "small": -3, "flag": true}')
+    assert payload == {"big": "12345678901234567890", "small": -3, "flag": True}
