@@ -37,9 +37,10 @@ IN_CHUNK = 500
 _VERSIONS = select(_D.c.decision_id, _D.c.doc).where(
     _D.c.stream_id == bindparam("stream"), or_(_D.c.valid_from == _P, _D.c.valid_to == _P)
 )
-_TREATIES = select(tables.records.c.record_id, tables.records.c.doc).where(
-    tables.records.c.kind == "treaty", tables.records.c.position <= _P
-)
+_TREATIES = select(
+    tables.records.c.record_id, tables.records.c.position, tables.records.c.doc
+).where(tables.records.c.kind == "treaty")
+_TREATIES_HELD = "policy_timeline.membership.treaties"
 
 
 def _live_naming(actions: list[str], *roles: str) -> Select[Any]:
@@ -132,8 +133,18 @@ class MembershipProjection(Projection):
 
     @staticmethod
     def _treaties(conn: Connection, position: int) -> dict[str, dict[str, Any]]:
-        rows = conn.execute(_TREATIES, {"p": position})
-        return {row.record_id: json.loads(row.doc) for row in rows}
+        """The treaties recorded up to `position`."""
+        # Read once per transaction: every treaty at or before a position this projection
+        # applies was recorded (by the timelines projection, which runs ahead) before it began.
+        transaction = conn.get_transaction()
+        held = conn.info.get(_TREATIES_HELD)
+        if held is None or held[0] is not transaction:
+            rows = [
+                (r.record_id, int(r.position), json.loads(r.doc)) for r in conn.execute(_TREATIES)
+            ]
+            held = (transaction, rows)
+            conn.info[_TREATIES_HELD] = held
+        return {record_id: doc for record_id, at, doc in held[1] if at <= position}
 
     @staticmethod
     def _flagged(conn: Connection, position: int, country: str) -> Live:
