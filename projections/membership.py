@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, insert, or_, select, update
 
-from domain.decision import Decision
+from domain.decision import Decision, recorded_fields
 from domain.values import TREATY_ACTIONS, Action
 from projections import tables
 from projections.projector import Applied, Handler, Projection
@@ -105,10 +105,17 @@ class MembershipProjection(Projection):
 
     def decision_changed(self, conn: Connection, item: Applied) -> None:
         # The timelines projection runs first; its rows are read as of this position.
-        p = item.position
-        rows = conn.execute(_VERSIONS, {"stream": str(item.event.originator_id), "p": p}).all()
-        versions = [json.loads(r.doc)["fields"] for r in rows]
-        slug = str(rows[0].decision_id)
+        p, e = item.position, item.event
+        if isinstance(e, Decision.Recorded):
+            # A first version: its fields are in the event, and no earlier version exists.
+            slug = e.slug
+            versions = [
+                recorded_fields(e.action, e.decided_on, e.announced_on, e.effective_on, e.details)
+            ]
+        else:
+            rows = conn.execute(_VERSIONS, {"stream": str(e.originator_id), "p": p}).all()
+            versions = [json.loads(r.doc)["fields"] for r in rows]
+            slug = str(rows[0].decision_id)
         pairs = {
             (f["treaty"], f["actor"])
             for f in versions
