@@ -110,6 +110,8 @@ class TimelineProjection(Projection):
         kind = type(event).__qualname__.split(".")[0].lower()
         content = event.content
         ref = content.get("about") if kind == "statement" else content.get("indicator")
+        if kind == "weapon":
+            self._categories[event.slug] = content["category"]
         self._defer(
             conn,
             tables.records.name,
