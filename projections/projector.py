@@ -102,10 +102,14 @@ class Projector:
             for table in tables.metadata.sorted_tables:
                 if table is tables.tracking:
                     continue
+                # Sorted here, not by the database: collations differ between backends.
+                rows = sorted(
+                    repr(tuple(_plain(v) for v in row))
+                    for row in conn.execute(select(*table.c))
+                )
                 digest = hashlib.sha256()
-                columns = list(table.c)
-                for row in conn.execute(select(*columns).order_by(*columns)):
-                    digest.update(repr(tuple(_plain(v) for v in row)).encode())
+                for row in rows:
+                    digest.update(row.encode())
                 result[table.name] = digest.hexdigest()
         return result
 
