@@ -51,7 +51,7 @@ def test_every_generated_line_passes_validation_and_imports(store: Store) -> Non
 
 
 def test_bench_json_as_documented_prints_one_object_with_every_ratio(tmp_path: Path) -> None:
-    doc = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
     command = next(t for t in doc.splitlines() if t.startswith("policy-timeline bench "))
     env = {**os.environ, "POLICY_TIMELINE_DB": f"sqlite:///{tmp_path / 'store.sqlite3'}"}
     done = subprocess.run(
