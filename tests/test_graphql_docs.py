@@ -1,4 +1,4 @@
-"""Every example in docs/graphql.md runs, in order, against a fresh store and a real server."""
+"""Every example in docs/api.md runs, in order, against a fresh store and a real server."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from projections.service import Store
 from tests.graphql_support import DECISION, RECORD_DECISION, running
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "graphql.md"
+DOC = ROOT / "docs" / "api.md"
 BLOCK = re.compile(r"```([^\n]*)\n(.*?)```", re.S)
 
 
