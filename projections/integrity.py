@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 
 from domain.application import PolicyRecord
-from projections.ledger import GENESIS, chain_hash, envelope_of, leaf_hash, log
+from projections.ledger import GENESIS, chain_hash, envelope_for, leaf_hash, log
 
 
 @dataclass(frozen=True)
@@ -78,15 +78,7 @@ def _inserted_before(row: object, position: int, earlier: str) -> bool:
     if position < 2 or r["position"] != position or r["state"] is None:
         return False
     try:
-        envelope = envelope_of(
-            position - 1,
-            r["originator_id"],
-            r["originator_version"],
-            r["topic"],
-            bytes(r["state"]),
-            r["recorded_at"],
-            r["schema_version"],
-        )
+        envelope = envelope_for(position - 1, row, r["recorded_at"], r["schema_version"])  # type: ignore[arg-type]
     except ValueError:
         return False
     leaf = leaf_hash(envelope)
@@ -100,15 +92,7 @@ def _check_row(row: object, expected_position: int, previous: str) -> str | None
     if r["state"] is None:
         return "the event row is missing"
     try:
-        envelope = envelope_of(
-            r["position"],
-            r["originator_id"],
-            r["originator_version"],
-            r["topic"],
-            bytes(r["state"]),
-            r["recorded_at"],
-            r["schema_version"],
-        )
+        envelope = envelope_for(r["position"], row, r["recorded_at"], r["schema_version"])  # type: ignore[arg-type]
     except ValueError as exc:  # a flipped byte can break the JSON (or its UTF-8)
         return f"the stored event is not valid JSON ({exc})"
     if (r["stream_id"], r["version"], r["event_id"], r["event_type"]) != (

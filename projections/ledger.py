@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid5
 
 import rfc8785
@@ -81,6 +81,30 @@ def envelope_of(
         schema_version=schema_version,
         recorded_at=recorded_at,
         payload=payload_of(state),
+    )
+
+
+class StoredLike(Protocol):
+    """A stored event or a database row with the stored event's columns."""
+
+    originator_id: UUID | str
+    originator_version: int
+    topic: str
+    state: bytes | memoryview
+
+
+def envelope_for(
+    position: int, stored: StoredLike, recorded_at: str, schema_version: int = SCHEMA_VERSION
+) -> Envelope:
+    """The envelope of a stored event (or an events-table row) at a log position."""
+    return envelope_of(
+        position,
+        stored.originator_id,
+        stored.originator_version,
+        stored.topic,
+        bytes(stored.state),
+        recorded_at,
+        schema_version,
     )
 
 

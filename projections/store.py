@@ -15,7 +15,7 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from projections.ledger import GENESIS, envelope_of, log, log_row, rfc3339
+from projections.ledger import GENESIS, envelope_for, log, log_row, rfc3339
 
 
 @dataclass(frozen=True)
@@ -60,14 +60,7 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
         rows = []
         for notification_id, stored in zip(notification_ids, stored_events, strict=True):
             position += 1
-            envelope = envelope_of(
-                position,
-                stored.originator_id,
-                stored.originator_version,
-                stored.topic,
-                stored.state,
-                recorded_at,
-            )
+            envelope = envelope_for(position, stored, recorded_at)
             rows.append(log_row(notification_id, envelope, previous))
             previous = rows[-1]["chain_hash"]
         session.execute(log.insert(), rows)
@@ -86,15 +79,8 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
             rows = []
             for notification_id, entry in zip(ids, entries, strict=True):
                 position += 1
-                stored = entry.stored
-                envelope = envelope_of(
-                    position,
-                    stored.originator_id,
-                    stored.originator_version,
-                    stored.topic,
-                    stored.state,
-                    entry.recorded_at,
-                    entry.schema_version,
+                envelope = envelope_for(
+                    position, entry.stored, entry.recorded_at, entry.schema_version
                 )
                 row = log_row(notification_id, envelope, previous)
                 if (position, row["leaf_hash"], row["chain_hash"]) != (
