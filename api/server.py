@@ -30,6 +30,7 @@ from api.limits import (
 from api.live import Live
 from api.metrics import Metrics
 from api.outage import DatabaseOutage, OutageMiddleware
+from api.ratelimit import WriteRateLimit
 from projections.service import Store
 from projections.worker import ProjectionWorker, start_in_thread
 
@@ -50,6 +51,7 @@ class PolicyGraphQL(GraphQL[Context, None]):
         super().__init__(**kwargs)
         self.store, self.keys, self.live = store, keys, live
         self.persisted = persisted
+        self.write_rate = WriteRateLimit.from_env()  # per process, per key
 
     def parse_json(self, data: str | bytes) -> Any:
         parsed = super().parse_json(data)
@@ -75,6 +77,8 @@ class PolicyGraphQL(GraphQL[Context, None]):
                 key_error = "the API key is wrong or revoked"
         ctx = Context(store=self.store, key=key, request=request, key_error=key_error)
         ctx.live = self.live  # type: ignore[attr-defined]
+        ctx.write_rate = self.write_rate  # type: ignore[attr-defined]
+        ctx.response = response  # type: ignore[attr-defined]  # a 429 sets its status here
         return ctx
 
 
@@ -137,6 +141,7 @@ def create_app(
             "head": head,
             "projected": applied,
             "lag": head - applied,
+            "durability": store.durability,  # 'ok' or 'at risk: …', judged when the store opened
         }
         if workers:
             body["worker"] = "active" if workers[0][0].state.active else "standby"

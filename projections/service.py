@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from domain.application import Applied, PolicyRecord
 from domain.commands import parse_input
+from projections import durability
 from projections.existence import existing_checker
 from projections.integrity import Integrity, check_chain
 from projections.membership import MembershipProjection
@@ -60,6 +61,8 @@ class Store:
         self.app.existing = existing_checker(self.app, engine)
         if engine.dialect.name == "sqlite":
             _tune_sqlite(engine)
+        # 'ok' or 'at risk: …' (logged loudly), shown by /healthz.
+        self.durability = durability.check(engine)
         chosen = projections or [TimelineProjection(), MembershipProjection()]
         self.projector = Projector(self.app, list(chosen), engine)
         self.read_engine = engine
@@ -123,14 +126,15 @@ class Store:
 
 
 def _tune_sqlite(engine: Engine) -> None:
-    """Wait for other writers instead of failing with 'database is locked'."""
+    """Wait for other writers instead of failing with 'database is locked'; WAL, synchronous."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
+        durability.tune_sqlite_connection(dbapi_connection)
+
+    if engine.url.database not in (None, "", ":memory:"):
+        # Connections pooled before the listener existed lack the settings: open new ones.
+        engine.dispose()
 
 
 __all__ = ["Store", "database_url", "parse_input"]

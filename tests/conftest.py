@@ -18,6 +18,8 @@ from projections.service import Store
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"
 PG_ENV = "POLICY_TIMELINE_TEST_PG"
+# Load tests write hundreds of mutations with one key; the rate limit has tests of its own.
+os.environ.setdefault("POLICY_TIMELINE_WRITE_RATE", "100000/minute")
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,9 @@ log = logging.getLogger("policy_timeline")
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
-USER_CODES = frozenset({"BAD_USER_INPUT", "UNAUTHORIZED", "FORBIDDEN", "STALE", "NOT_FOUND"})
+USER_CODES = frozenset(
+    {"BAD_USER_INPUT", "UNAUTHORIZED", "FORBIDDEN", "STALE", "NOT_FOUND", "RATE_LIMITED"}
+)
 
 
 def is_internal(error: GraphQLError) -> bool:

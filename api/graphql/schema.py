@@ -318,6 +318,9 @@ async def _write(info: Info[Context, None], op: str, data: object) -> tuple[str,
         raise coded("an editor API key is required (Authorization: Bearer <key>)", "UNAUTHORIZED")
     if key.role != "editor":
         raise coded("this API key may read but not write", "FORBIDDEN")
+    write_rate = getattr(ctx, "write_rate", None)
+    if write_rate is not None:  # over the key's rate: RATE_LIMITED, HTTP 429 with Retry-After
+        write_rate.check(key.key_id, getattr(ctx, "response", None))
     try:
         # In a thread: saving and waiting for the projections must not block the event loop.
         applied, position = await asyncio.to_thread(ctx.store.execute, op, data, key_id=key.key_id)
