@@ -48,7 +48,7 @@ class Envelope:
 
     def canonical(self) -> bytes:
         """RFC 8785 canonical JSON of the envelope."""
-        return rfc8785.dumps(
+        return canonical_json(
             {
                 "position": self.position,
                 "streamId": self.stream_id,
@@ -163,6 +163,69 @@ def _no_floats(value: Any) -> Any:
     if isinstance(value, list):
         return [_no_floats(v) for v in value]
     return value
+
+
+class _Outside(Exception):
+    """A value the fast path does not cover; `rfc8785` serialises (or refuses) it."""
+
+
+# With these options the C encoder writes what RFC 8785 §3.2.2.2 asks of strings: `"` and
+# `\\` escaped, \b \t \n \f \r, other controls as lowercase \u00xx, everything else as is.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_ENCODE_SORTED = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True
+).encode
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 canonical JSON; fast for strings, safe integers, booleans, null, lists, dicts."""
+    try:
+        if _plain(value):  # code point order of keys is UTF-16 order: the encoder sorts
+            return _ENCODE_SORTED(value).encode("utf-8")
+        return _ENCODE(_utf16_ordered(value)).encode("utf-8")
+    except (_Outside, UnicodeEncodeError):  # floats, big integers, lone surrogates, ...
+        return rfc8785.dumps(value)
+
+
+def _plain(value: Any) -> bool:
+    """Whether `value` is in the fast path's subset and no object key is astral."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return -MAX_EXACT <= value <= MAX_EXACT
+    if kind is list:
+        return all(map(_plain, value))
+    if kind is dict:
+        # Code point and UTF-16 order differ only between an astral character and one in
+        # U+E000..U+FFFF; keys without astral characters (nearly all of them) sort alike.
+        return all(
+            type(k) is str and (k.isascii() or max(k) < "\U00010000") for k in value
+        ) and all(map(_plain, value.values()))
+    return False
+
+
+def _utf16_units(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def _utf16_ordered(value: Any) -> Any:
+    """`value` with every object's keys in RFC 8785 order (UTF-16 code units)."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int:
+        if -MAX_EXACT <= value <= MAX_EXACT:
+            return value
+        raise _Outside
+    if kind is list:
+        return [_utf16_ordered(v) for v in value]
+    if kind is dict:
+        if not all(type(k) is str for k in value):
+            raise _Outside
+        keys = sorted(value, key=_utf16_units)
+        return {k: _utf16_ordered(value[k]) for k in keys}
+    raise _Outside
 
 
 def rfc3339(moment: dt.datetime) -> str:

@@ -7,11 +7,12 @@ import random
 import struct
 from typing import Any
 
+import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections.ledger import Envelope, leaf_hash, payload_of
+from projections.ledger import Envelope, canonical_json, leaf_hash, payload_of
 
 SAFE = 2**53 - 1  # I-JSON integers: what RFC 8785 serialises exactly
 
@@ -195,3 +196,52 @@ def test_integers_beyond_double_precision_travel_as_strings() -> None:
 
     payload = payload_of(b'{"big": 12345678901234567890, "small": -3, "flag": true}')
     assert payload == {"big": "12345678901234567890", "small": -3, "flag": True}
+
+
+# Characters where a shortcut would go wrong: controls and their short escapes, quote,
+# backslash, slash, DEL, line separators, the private-use and U+E000..U+FFFF range that
+# code point order puts after astral characters but UTF-16 order puts before them, and
+# astral characters themselves.
+TRICKY = st.sampled_from(
+    [chr(c) for c in range(0x20)]
+    + ['"', "\\", "/", "\x7f", "\u0080", "\u2028", "\u2029", "\ud7ff"]
+    + ["\ue000", "\uf8ff", "\ufb33", "\ufeff", "\uffef", "\ufffd", "\uffff"]
+    + ["\U00010000", "\U0001f600", "\U000f0000", "\U0010ffff", "a", "A", "1", "\u20ac"]
+)
+characters = TRICKY | st.characters(blacklist_categories=("Cs",))
+keys = st.text(characters, max_size=4)
+subset = st.recursive(
+    st.none() | st.booleans() | st.integers(-SAFE, SAFE) | st.text(characters, max_size=10),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=6),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(subset)
+def test_the_fast_canonical_json_equals_rfc_8785_for_every_value_an_envelope_holds(
+    value: Any,
+) -> None:
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(keys, st.integers(-SAFE, SAFE), min_size=2, max_size=8))
+def test_object_keys_are_ordered_by_utf16_code_units_not_code_points(
+    value: dict[str, int],
+) -> None:
+    value["\U0001f600"] = 1  # astral: after U+E000..U+FFFF by code point, before it in UTF-16
+    value["\ufb33"] = 2
+    text = canonical_json(value).decode("utf-8")
+    assert text.index('"\U0001f600"') < text.index('"\ufb33"')
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+def test_values_outside_the_fast_path_are_serialised_or_refused_as_rfc_8785_does() -> None:
+    for value in ({"f": 0.5, "e": [1e30, -0.0]}, ("tuple", 1), {"n": SAFE}, [True, None]):
+        assert canonical_json(value) == rfc8785.dumps(value)
+    for refused in ({"big": SAFE + 1}, [-(SAFE + 1)], {"lone": "\ud800"}, float("nan")):
+        with pytest.raises(rfc8785.CanonicalizationError):
+            rfc8785.dumps(refused)
+        with pytest.raises(rfc8785.CanonicalizationError):
+            canonical_json(refused)
