@@ -4,24 +4,39 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
+from graphql import GraphQLError
 
 from projections.projector import PROJECTED_CHANNEL
 from projections.service import Store
 
 POLL_SECONDS = 0.2
 REPOLL_SECONDS = 1.0  # with LISTEN/NOTIFY, a re-poll only guards against a lost notification
+QUEUE_SIZE = 1000  # per subscriber: a client that stops reading loses entries, not memory
+MAX_SUBSCRIPTIONS_ENV = "POLICY_TIMELINE_MAX_SUBSCRIPTIONS"
+DEFAULT_MAX_SUBSCRIPTIONS = 2000
+TOO_MANY = "TOO_MANY_SUBSCRIPTIONS"
+
+
+def max_subscriptions_from_env() -> int:
+    """The cap on concurrent subscriptions per process (POLICY_TIMELINE_MAX_SUBSCRIPTIONS)."""
+    text = os.environ.get(MAX_SUBSCRIPTIONS_ENV, "").strip() or str(DEFAULT_MAX_SUBSCRIPTIONS)
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{MAX_SUBSCRIPTIONS_ENV}: must be a whole number ≥ 1, not {text!r}")
+    return int(text)
 
 
 class Live:
     """Watches the timeline projection and pushes each new or changed entry to subscribers."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, max_subscriptions: int | None = None) -> None:
         self.store = store
+        self.max_subscriptions = max_subscriptions or max_subscriptions_from_env()
         self.subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
         self._task: asyncio.Task[None] | None = None
 
@@ -31,7 +46,13 @@ class Live:
         """Entries matching the filters (all entries when none is given), as they appear."""
         wanted = {("country", country), ("system", system), ("category", category)}
         wanted = {w for w in wanted if w[1] is not None}
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
+        if len(self.subscribers) >= self.max_subscriptions:
+            raise GraphQLError(
+                f"this server already holds its limit of {self.max_subscriptions} live"
+                f" subscriptions ({MAX_SUBSCRIPTIONS_ENV}); retry later or poll",
+                extensions={"code": TOO_MANY},
+            )
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self.subscribers.add(queue)
         self._ensure_polling()
         try:

@@ -30,7 +30,15 @@ MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
 USER_CODES = frozenset(
-    {"BAD_USER_INPUT", "UNAUTHORIZED", "FORBIDDEN", "STALE", "NOT_FOUND", "RATE_LIMITED"}
+    {
+        "BAD_USER_INPUT",
+        "UNAUTHORIZED",
+        "FORBIDDEN",
+        "STALE",
+        "NOT_FOUND",
+        "RATE_LIMITED",
+        "TOO_MANY_SUBSCRIPTIONS",
+    }
 )
 
 
