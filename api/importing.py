@@ -1,15 +1,22 @@
-"""`import`: validate every line of a JSON Lines file, then store it in batches."""
+"""`import`: validate every line of a JSON Lines file, then store it in batches.
+
+Memory stays flat in the file's length: what validation plans, and the records it has
+seen, wait in a private temporary database on disk, not in lists.
+"""
 
 from __future__ import annotations
 
 import itertools
 import json
+import pickle
 import random
+import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
@@ -94,8 +101,31 @@ def import_lines(
     projections catch up after it; `on_batch(lines_done, lines_total)` reports progress.
     """
     report = ImportReport()
+    spill = _Spill()
+    try:
+        _validate(store, lines, batch_lines, report, spill)
+        if report.errors:
+            report.imported = report.unchanged = 0
+            return report
+        done = 0
+        for chunk in spill.planned(batch_lines):
+            _save(store, chunk, report)
+            store.projector.catch_up()
+            done += len(chunk)
+            if on_batch is not None:
+                on_batch(done, spill.count)
+        return report
+    finally:
+        spill.close()
+
+
+def _validate(
+    store: Store, lines: Iterable[str], batch_lines: int, report: ImportReport, spill: _Spill
+) -> None:
+    """Pass 1: apply every line to a unit of work without saving; spill what it plans."""
     work = store.unit_of_work()
-    planned: list[_Planned] = []
+    records = _SpilledRecords(spill.db)
+    work.loaded = records  # type: ignore[assignment]  # a mapping that keeps to disk
     for chunk in _chunks(read_operations(lines), batch_lines):
         parsed: list[tuple[int, str, Any, str | None]] = []
         for number, operation, error in chunk:
@@ -111,6 +141,7 @@ def import_lines(
         work.prefetch(
             (OP_KINDS[op], inp.id) for _, op, inp, _ in parsed if op in OP_KINDS and inp is not None
         )
+        planned: list[_Planned] = []
         for number, op, inp, error in parsed:
             if error is None:
                 try:
@@ -125,18 +156,84 @@ def import_lines(
                         planned.append(_Planned(number, applied.events, op, inp))
             if error is not None:
                 report.errors.append(f"line {number}: {error}")
-    if report.errors:
-        report.imported = report.unchanged = 0
-        return report
-    done = 0
-    for start in range(0, len(planned), batch_lines):
-        chunk = planned[start : start + batch_lines]
-        _save(store, chunk, report)
-        store.projector.catch_up()
-        done += len(chunk)
-        if on_batch is not None:
-            on_batch(done, len(planned))
-    return report
+        if not report.errors:  # once a line is rejected nothing is stored: stop spilling
+            spill.plan(planned)
+        records.flush()
+
+
+class _Spill:
+    """A private temporary database on disk for the planned lines and the records seen."""
+
+    def __init__(self) -> None:
+        # "" opens a private on-disk database that SQLite deletes when it is closed.
+        self.db = sqlite3.connect("")
+        self.db.execute("CREATE TABLE planned (seq INTEGER PRIMARY KEY, item BLOB NOT NULL)")
+        self.db.execute("CREATE TABLE records (id TEXT PRIMARY KEY, item BLOB NOT NULL)")
+        self.count = 0
+
+    def plan(self, items: list[_Planned]) -> None:
+        self.db.executemany(
+            "INSERT INTO planned (item) VALUES (?)",
+            [(pickle.dumps(item, pickle.HIGHEST_PROTOCOL),) for item in items],
+        )
+        self.count += len(items)
+
+    def planned(self, size: int) -> Iterator[list[_Planned]]:
+        """The planned lines in file order, `size` at a time."""
+        cursor = self.db.execute("SELECT item FROM planned ORDER BY seq")
+        while rows := cursor.fetchmany(size):
+            yield [pickle.loads(row[0]) for row in rows]
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class _SpilledRecords(MutableMapping[UUID, Any]):
+    """A unit of work's loaded records: those of the current chunk in memory, others on disk.
+
+    A record stays in memory until `flush`, so changes an operation makes to it are kept.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.hot: dict[UUID, Any] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.hot or self._row(key) is not None
+
+    def __getitem__(self, key: UUID) -> Any:
+        if key not in self.hot:
+            row = self._row(key)
+            if row is None:
+                raise KeyError(key)
+            self.hot[key] = pickle.loads(row[0])
+        return self.hot[key]
+
+    def __setitem__(self, key: UUID, value: Any) -> None:
+        self.hot[key] = value
+
+    def __delitem__(self, key: UUID) -> None:
+        self.hot.pop(key, None)
+        self.db.execute("DELETE FROM records WHERE id = ?", (str(key),))
+
+    def __iter__(self) -> Iterator[UUID]:
+        self.flush()
+        return (UUID(row[0]) for row in self.db.execute("SELECT id FROM records").fetchall())
+
+    def __len__(self) -> int:
+        self.flush()
+        return int(self.db.execute("SELECT count(*) FROM records").fetchone()[0])
+
+    def flush(self) -> None:
+        """Write the records in memory to disk and forget them."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO records (id, item) VALUES (?, ?)",
+            [(str(k), pickle.dumps(v, pickle.HIGHEST_PROTOCOL)) for k, v in self.hot.items()],
+        )
+        self.hot.clear()
+
+    def _row(self, key: object) -> Any:
+        return self.db.execute("SELECT item FROM records WHERE id = ?", (str(key),)).fetchone()
 
 
 def _save(store: Store, chunk: list[_Planned], report: ImportReport) -> None:
