@@ -90,6 +90,22 @@ def table(result: dict[str, Any]) -> Table:
         )
     for name in ("country_timeline_as_of_over_current", "decision_as_of_over_current"):
         t.add_row(name.replace("_", " "), "", "", f"{result['ratios'][name]:.2f}", "<= 1.5")
+    gql = result["graphql"]
+    t.add_row(
+        "country timeline via GraphQL p50/p99 ms",
+        f"{gql['country_timeline']['p50_ms']:.2f} / {gql['country_timeline']['p99_ms']:.2f}",
+        f"{gql['bare_schema']['p50_ms']:.2f} / {gql['bare_schema']['p99_ms']:.2f} bare schema",
+        f"{gql['ratio']:.2f}",
+        "<= 1.5",
+    )
+    ver = result["verify"]
+    t.add_row(
+        f"verify, ev/s (chain check alone {ver['chain_events_per_s']:,.0f})",
+        f"{ver['events_per_s']:,.0f}",
+        f"{ver['baseline_events_per_s']:,.0f} SHA-256",
+        f"{ver['ratio']:.3f}",
+        "",
+    )
     edtf = result["edtf"]
     t.add_row(
         "EDTF date, ms (new / cached)",

@@ -74,6 +74,9 @@ def test_bench_json_as_documented_prints_one_object_with_every_ratio(tmp_path: P
         "decision_big_over_small",
         "country_timeline_as_of_over_current",
         "decision_as_of_over_current",
+        "graphql_over_bare",
+        "verify",
+        "verify_chain",
     ):
         assert isinstance(result["ratios"][key], float)
     assert list(tmp_path.iterdir()) == []

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from api.bench.ingest import measure_in_child
+from api.bench.overhead import graphql_overhead, verify_speed
 from api.bench.reads import query_latencies, ratios, rebuild
 from domain.dates import FuzzyDate
 from projections.service import Store
@@ -98,6 +99,10 @@ def run(
             say("queries")
             lat_small = query_latencies(small_store, small, seed)
             lat_big = query_latencies(big_store, events, seed)
+            say("graphql overhead")
+            result["graphql"] = graphql_overhead(big_store, seed)
+            say("verify")
+            result["verify"] = verify_speed(big_store)
         finally:
             big_store.close()
             small_store.close()
@@ -106,5 +111,8 @@ def run(
         "ingest": ingest_big["ratio"],
         "rebuild": result["rebuild"]["ratio"],
         **ratios(lat_small, lat_big),
+        "graphql_over_bare": result["graphql"]["ratio"],
+        "verify": result["verify"]["ratio"],
+        "verify_chain": result["verify"]["chain_ratio"],
     }
     return result
