@@ -20,6 +20,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from api.embed import embed_routes
 from api.graphql.build import build_schema
 from api.graphql.context import Context
+from api.htmlsafe import html_safe_json
 from api.keys import KeyRing
 from api.limits import (
     BodySizeLimit,
@@ -52,6 +53,9 @@ class PolicyGraphQL(GraphQL[Context, None]):
         self.store, self.keys, self.live = store, keys, live
         self.persisted = persisted
         self.write_rate = WriteRateLimit.from_env()  # per process, per key
+
+    def encode_json(self, data: object) -> str:
+        return html_safe_json(super().encode_json(data))  # no markup from the record, ever
 
     def parse_json(self, data: str | bytes) -> Any:
         parsed = super().parse_json(data)

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from api.embed.labels import ui
 from api.embed.timeline import TimelinePage
+from api.htmlsafe import without_bidi
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FRAME_ANCESTORS_ENV = "POLICY_TIMELINE_FRAME_ANCESTORS"
@@ -22,6 +23,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.filters["plain"] = without_bidi  # a <title> or attribute cannot hold a <bdi>
 CSS = (TEMPLATES / "embed.css").read_text(encoding="utf-8")
 JS = (TEMPLATES / "embed.js").read_text(encoding="utf-8")
 

@@ -16,13 +16,17 @@ from api.embed.caching import cache_control, etag, not_modified
 from api.embed.params import BadParameter, View, parse_view
 from api.embed.render import content_security_policy, render_page
 from api.embed.timeline import load_page, projected_position, view_title
+from api.htmlsafe import html_safe_json
 from domain.errors import PolicyRecordError
 from projections.service import Store
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        orjson.dumps(data), status_code=status, media_type="application/json", headers=headers
+        html_safe_json(orjson.dumps(data)),  # <, >, & as \u escapes: no markup from the record
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
     )
 
 
