@@ -199,9 +199,11 @@ def _plain(value: Any) -> bool:
     if kind is dict:
         # Code point and UTF-16 order differ only between an astral character and one in
         # U+E000..U+FFFF; keys without astral characters (nearly all of them) sort alike.
-        return all(
-            type(k) is str and (k.isascii() or max(k) < "\U00010000") for k in value
-        ) and all(map(_plain, value.values()))
+        try:
+            keys = "".join(value)  # one C call checks every key at once
+        except TypeError:  # a key that is not a string
+            return False
+        return (keys.isascii() or max(keys) < "\U00010000") and all(map(_plain, value.values()))
     return False
 
 
