@@ -54,8 +54,8 @@ def verify_speed(store: Store) -> dict[str, Any]:
 def _hash_seconds(store: Store) -> float:
     """Seconds to compute every leaf and chain hash, given the canonical bytes in memory."""
     events = store.app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
-    columns = (log.c.position, log.c.recorded_at, log.c.schema_version, events.c.originator_id)
-    columns += (events.c.originator_version, events.c.topic, events.c.state)
+    columns: tuple[Any, ...] = (log.c.position, log.c.recorded_at, log.c.schema_version)
+    columns += (events.c.originator_id, events.c.originator_version, events.c.topic, events.c.state)
     seconds, previous, position = 0.0, bytes.fromhex(GENESIS), 0
     with store.engine.connect() as conn:
         while True:
