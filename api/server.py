@@ -80,7 +80,7 @@ class PolicyGraphQL(GraphQL[Context, None]):
             if key is None:  # refused by the mutation as UNAUTHORIZED; reads stay public
                 key_error = "the API key is wrong or revoked"
         ctx = Context(store=self.store, key=key, request=request, key_error=key_error)
-        ctx.live = self.live  # type: ignore[attr-defined]
+        ctx.live = self.live
         ctx.write_rate = self.write_rate  # type: ignore[attr-defined]
         ctx.response = response  # type: ignore[attr-defined]  # a 429 sets its status here
         return ctx

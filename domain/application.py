@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import CanMutateProtocol
-from eventsourcing.persistence import IntegrityError, Transcoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.commands import (
     CorrectDecisionInput,
@@ -56,7 +56,7 @@ class PolicyRecord(Application[UUID]):
     """Which of these record ids have events: a fast check the store may provide, so that
     new ids are known to be new without loading them (the repository decides otherwise)."""
 
-    def register_transcodings(self, transcoder: Transcoder) -> None:
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         register_transcodings(transcoder)
 
@@ -177,8 +177,10 @@ class UnitOfWork:
             return Applied("unchanged", existing)
         self._check_references(inp)
         details = {k: v for k, v in content.items() if k not in ("id", "action", *DATE_ROLES)}
-        dates = [FuzzyDate(content[r]) if r in content else None for r in DATE_ROLES]
-        decision = Decision(inp.id, inp.action, *dates, details, key_id)
+        decided, announced, effective = (
+            FuzzyDate(content[r]) if r in content else None for r in DATE_ROLES
+        )
+        decision = Decision(inp.id, inp.action, decided, announced, effective, details, key_id)
         return Applied("imported", decision)
 
     def _check_references(self, fields: DecisionFields) -> None:

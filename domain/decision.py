@@ -90,7 +90,15 @@ class Decision(Record):
         self._corrected(changes=changes, reason=reason, sources=sources, key_id=key_id)
         return True
 
-    @event("Corrected")
+    class Corrected(Aggregate.Event):
+        """Fields of the decision were corrected, with a reason and sources."""
+
+        changes: dict[str, Any]
+        reason: str
+        sources: list[dict[str, Any]]
+        key_id: str | None
+
+    @event(Corrected)
     def _corrected(
         self,
         changes: dict[str, Any],
@@ -113,7 +121,14 @@ class Decision(Record):
         self._retracted(reason=reason, sources=sources, key_id=key_id)
         return True
 
-    @event("Retracted")
+    class Retracted(Aggregate.Event):
+        """The decision was retracted, with a reason and sources."""
+
+        reason: str
+        sources: list[dict[str, Any]]
+        key_id: str | None
+
+    @event(Retracted)
     def _retracted(self, reason: str, sources: list[dict[str, Any]], key_id: str | None) -> None:
         self.retraction = content_hash({"reason": reason, "sources": sources})
 

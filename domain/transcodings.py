@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from eventsourcing.persistence import Transcoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.dates import FuzzyDate
 from domain.values import Action, ActorKind, DecisionStatus, Stance
@@ -41,7 +41,7 @@ def _enum_transcoding(enum: type[Enum]) -> Transcoding:
     return EnumAsValue()
 
 
-def register_transcodings(transcoder: Transcoder) -> None:
+def register_transcodings(transcoder: JSONTranscoder) -> None:
     """Register every transcoding the domain's events need."""
     transcoder.register(FuzzyDateAsEDTF())
     for enum in (Action, Stance, ActorKind, DecisionStatus):

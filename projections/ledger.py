@@ -87,10 +87,17 @@ def envelope_of(
 class StoredLike(Protocol):
     """A stored event or a database row with the stored event's columns."""
 
-    originator_id: UUID | str
-    originator_version: int
-    topic: str
-    state: bytes | memoryview
+    @property
+    def originator_id(self) -> UUID | str: ...
+
+    @property
+    def originator_version(self) -> int: ...
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def state(self) -> bytes | memoryview: ...
 
 
 def envelope_for(

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, insert, or_, select, update
+from sqlalchemy import BindParameter, Connection, Select, bindparam, insert, or_, select, update
 
 from domain.decision import Decision, recorded_fields
 from domain.values import TREATY_ACTIONS, Action
@@ -27,8 +27,8 @@ TREATY_ACTION_NAMES = sorted(a.value for a in TREATY_ACTIONS)
 FLAGGED_ACTIONS = sorted(a.value for a in Action if a.is_transfer or a.is_use)
 
 _D, _T, _M, _C = tables.decisions, tables.timeline, tables.membership, tables.compliance_flags
-_P = bindparam("p")
-_IDS = bindparam("ids", expanding=True)
+_P: BindParameter[int] = bindparam("p")
+_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
 _VALID_AT_P = (_D.c.valid_from <= _P, or_(_D.c.valid_to.is_(None), _D.c.valid_to > _P))
 IN_CHUNK = 500
 """Ids per IN list, well under every backend's limit of bound parameters."""

@@ -82,9 +82,12 @@ class Projector:
 
         `engine` reads the tracking rows from elsewhere, e.g. a read replica."""
         with (engine or self.engine).connect() as conn:
-            rows = dict(
-                conn.execute(select(tables.tracking.c.projection, tables.tracking.c.position)).all()
-            )
+            rows: dict[str, int] = {
+                str(name): int(position)
+                for name, position in conn.execute(
+                    select(tables.tracking.c.projection, tables.tracking.c.position)
+                )
+            }
         positions = [int(rows.get(p.name, 0)) for p in self.projections if name in (None, p.name)]
         return min(positions, default=0)
 
@@ -104,8 +107,7 @@ class Projector:
                     continue
                 # Sorted here, not by the database: collations differ between backends.
                 rows = sorted(
-                    repr(tuple(_plain(v) for v in row))
-                    for row in conn.execute(select(*table.c))
+                    repr(tuple(_plain(v) for v in row)) for row in conn.execute(select(*table.c))
                 )
                 digest = hashlib.sha256()
                 for row in rows:

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Table, and_, or_, select, tuple_
+from sqlalchemy import ColumnElement, Engine, Table, and_, literal, or_, select, tuple_
 
 from domain.dates import FuzzyDate, InvalidDate
 from domain.errors import FieldError, InvalidInput
@@ -110,23 +110,25 @@ class ReadModel:
             earliest, position = decode_cursor(after)
             conditions.append(
                 tuple_(t.c.earliest, t.c.first_position)
-                > tuple_(FuzzyDate(earliest).earliest, position)
+                > tuple_(literal(FuzzyDate(earliest).earliest), literal(position))
             )
             has_previous = True
         if before is not None:  # the page just before a cursor: read backwards, then flip
             earliest, position = decode_cursor(before)
             conditions.append(
                 tuple_(t.c.earliest, t.c.first_position)
-                < tuple_(FuzzyDate(earliest).earliest, position)
+                < tuple_(literal(FuzzyDate(earliest).earliest), literal(position))
             )
-        key = (t.c.earliest.desc(), t.c.first_position.desc()) if before else (
-            t.c.earliest, t.c.first_position
+        order: tuple[Any, Any] = (
+            (t.c.earliest.desc(), t.c.first_position.desc())
+            if before
+            else (t.c.earliest, t.c.first_position)
         )
         query = select(t.c.doc, t.c.earliest, t.c.first_position).where(*conditions)
-        query = query.order_by(*key).limit(first + 1)
+        query = query.order_by(*order).limit(first + 1)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        visible = rows[:first]
+        visible = list(rows[:first])
         if before is not None:
             visible.reverse()
         return Page(
@@ -182,7 +184,7 @@ class ReadModel:
 
     def history(self, ids: list[str], as_of: int | None = None) -> dict[str, list[dict[str, Any]]]:
         h = tables.history
-        conditions = [h.c.decision_id.in_(ids)]
+        conditions: list[ColumnElement[bool]] = [h.c.decision_id.in_(ids)]
         if as_of is not None:
             conditions.append(h.c.position <= as_of)
         with self.engine.connect() as conn:
@@ -304,8 +306,10 @@ class ReadModel:
             conditions.append(c.c.country == country)
         if decision is not None:
             conditions.append(c.c.decision_id == decision)
-        query = select(c).where(*conditions).order_by(
-            c.c.decided_on, c.c.decision_id, c.c.treaty_id, c.c.weapon_category
+        query = (
+            select(c)
+            .where(*conditions)
+            .order_by(c.c.decided_on, c.c.decision_id, c.c.treaty_id, c.c.weapon_category)
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()

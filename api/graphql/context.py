@@ -40,6 +40,7 @@ class Context:
     key: Any = None
     key_error: str | None = None  # a Bearer token was sent but is wrong or revoked
     request: Any = None
+    live: Any = None  # the process's Live fan-out, for subscriptions
     loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
 
     def loader(self, name: str) -> DataLoader[Any, Any]:

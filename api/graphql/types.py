@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Any
+from typing import Any, TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -14,11 +14,17 @@ from domain.dates import FuzzyDate as FuzzyDateValue
 from domain.dates import Precision
 from domain.values import Action, ActorKind, DecisionStatus, Stance
 
-DecisionAction = strawberry.enum(Action, name="DecisionAction")
-DatePrecision = strawberry.enum(Precision, name="DatePrecision")
-DecisionStatusEnum = strawberry.enum(DecisionStatus, name="DecisionStatus")
-StanceEnum = strawberry.enum(Stance, name="Stance")
-ActorKindEnum = strawberry.enum(ActorKind, name="ActorKind")
+# The domain's enums are the GraphQL enums: registered under their public names.
+strawberry.enum(Action, name="DecisionAction")
+strawberry.enum(Precision, name="DatePrecision")
+strawberry.enum(DecisionStatus, name="DecisionStatus")
+strawberry.enum(Stance, name="Stance")
+strawberry.enum(ActorKind, name="ActorKind")
+DecisionAction: TypeAlias = Action
+DatePrecision: TypeAlias = Precision
+DecisionStatusEnum: TypeAlias = DecisionStatus
+StanceEnum: TypeAlias = Stance
+ActorKindEnum: TypeAlias = ActorKind
 
 
 @strawberry.enum
