@@ -257,14 +257,25 @@ class ReadModel:
         return [dict(row._mapping) for row in rows]
 
     def changes_after(self, position: int, limit: int = 500) -> list[dict[str, Any]]:
-        """Timeline row versions written after `position`: what subscribers are told."""
+        """Timeline row versions written after `position`: what subscribers are told.
+
+        About `limit` rows, never cutting a position in two: the caller resumes after the
+        last position returned, so every row of that position must be in this answer."""
         t = tables.timeline
+        newer = t.c.valid_from > position
         with self.engine.connect() as conn:
+            last = conn.execute(
+                select(t.c.valid_from)
+                .where(newer)
+                .order_by(t.c.valid_from)
+                .offset(limit - 1)
+                .limit(1)
+            ).scalar()
+            bounded = newer if last is None else and_(newer, t.c.valid_from <= last)
             rows = conn.execute(
                 select(t.c.kind, t.c.key, t.c.valid_from, t.c.doc)
-                .where(t.c.valid_from > position)
+                .where(bounded)
                 .order_by(t.c.valid_from)
-                .limit(limit)
             ).all()
         return [
             {

@@ -135,3 +135,18 @@ def test_corrections_and_retractions_are_visible_now_and_invisible_as_of_before(
         ("Corrected", "the date was wrong"),
     ]
     assert store.read.decision("a", as_of=before)["headline"] == "a"  # type: ignore[index]
+
+
+def test_changes_for_subscribers_never_cut_one_write_in_two(store: Store) -> None:
+    import_lines(store, seed_lines())
+    apl = store.read.decision("usa-2024-11-20-apl-ukraine")
+    assert apl is not None
+    before = apl["position"] - 1
+    # The APL decision wrote three rows at one position: USA, UKR and its weapon category.
+    changes = store.read.changes_after(before, limit=1)
+    assert {(c["kind"], c["key"]) for c in changes} == {
+        ("country", "USA"),
+        ("country", "UKR"),
+        ("category", "antipersonnel-landmine"),
+    }
+    assert {c["position"] for c in changes} == {apl["position"]}
