@@ -10,7 +10,6 @@ from typing import Any, Literal
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import CanMutateProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.commands import (
@@ -31,7 +30,7 @@ from domain.decision import DATE_ROLES, Decision, apply_changes
 from domain.errors import ConcurrentWrite, FieldError, InvalidInput, NotFound
 from domain.records import Observation, Record, Statement, Treaty, Weapon, record_uuid
 from domain.transcodings import register_transcodings
-from domain.values import WEAPON_CATEGORIES, Action
+from domain.values import WEAPON_CATEGORIES
 from domain.vocabulary import Category
 
 Outcome = Literal["imported", "unchanged"]
@@ -248,5 +247,3 @@ def _snake(fields: dict[str, Any]) -> dict[str, Any]:
     reverse = {alias: name for name, alias in _CAMEL_TO_SNAKE.items()}
     return {reverse.get(k, k): v for k, v in fields.items()}
 
-
-__all__ = ["Action", "Applied", "CanMutateProtocol", "PolicyRecord", "UnitOfWork"]

@@ -12,7 +12,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from domain.application import Applied, PolicyRecord
-from domain.commands import parse_input
 from projections import durability
 from projections.existence import existing_checker
 from projections.integrity import Integrity, check_chain
@@ -136,5 +135,3 @@ def _tune_sqlite(engine: Engine) -> None:
         # Connections pooled before the listener existed lack the settings: open new ones.
         engine.dispose()
 
-
-__all__ = ["Store", "database_url", "parse_input"]

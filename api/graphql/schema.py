@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
@@ -437,4 +436,3 @@ class Subscription:
 
 
 schema_types = (Query, Mutation, Subscription)
-_ = dt

@@ -7,7 +7,6 @@ from enum import Enum
 from typing import Any, TypeAlias
 
 import strawberry
-from strawberry.types import Info
 
 from api.display import display_date
 from domain.dates import FuzzyDate as FuzzyDateValue
@@ -274,5 +273,3 @@ class Integrity:
     checked_up_to: int
     first_bad_position: int | None
 
-
-__all__ = ["Info"]
