@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -229,16 +229,6 @@ class RecordObservationInput(Input):
             raise ValueError("must be at most 2^53 in magnitude to stay exact")
         return value
 
-
-OperationName = Literal[
-    "recordTreaty",
-    "recordWeapon",
-    "recordDecision",
-    "correctDecision",
-    "retractDecision",
-    "recordStatement",
-    "recordObservation",
-]
 
 INPUTS: dict[str, type[Input]] = {
     "recordTreaty": RecordTreatyInput,

@@ -12,7 +12,7 @@ from api.cli import app as cli
 from api.importing import import_lines
 from projections.audit.checkpoint import Stored, create_checkpoint, load_key
 from projections.audit.verify import verify_store
-from projections.ledger import GENESIS, chain_hash, envelope_of, leaf_hash, log
+from projections.ledger import GENESIS, chain_hash, envelope_for, envelope_of, leaf_hash, log
 from projections.service import Store
 from tests.conftest import seed_lines
 
@@ -227,14 +227,7 @@ def test_a_consistently_rewritten_chain_is_caught_only_by_an_older_checkpoint(
         ).all()
         previous = GENESIS
         for r in rows:
-            envelope = envelope_of(
-                r.position,
-                r.originator_id,
-                r.originator_version,
-                r.topic,
-                bytes(r.state),
-                r.recorded_at,
-            )
+            envelope = envelope_for(r.position, r, r.recorded_at)
             leaf = leaf_hash(envelope)
             previous = chain_hash(previous, leaf)
             conn.execute(

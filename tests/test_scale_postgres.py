@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
 
 from api.importing import import_lines
 from api.keys import KeyRing
@@ -119,6 +119,19 @@ def cluster(pg_url: str, tmp_path: Path) -> Iterator[tuple[Processes, str]]:
         processes.stop_all()
 
 
+@contextlib.contextmanager
+def _subscribed(base: str, country: str) -> Iterator[ClientConnection]:
+    """A graphql-transport-ws subscription to `country`'s timeline on one API process."""
+    url = base.replace("http://", "ws://") + "/graphql"
+    with connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+        payload = {"query": SUBSCRIBE, "variables": {"country": country}}
+        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        time.sleep(0.5)  # let the subscription register before anything happens
+        yield ws
+
+
 def _decision(ident: str, country: str = "FRA") -> dict[str, Any]:
     return {
         "id": ident,
@@ -146,13 +159,7 @@ def test_a_write_on_one_api_process_reaches_a_subscriber_and_a_reader_on_the_oth
     processes.start("worker-a", "worker", "--poll", "0.5")
     processes.active_worker(["worker-a"])
     a, b = processes.api("api-a"), processes.api("api-b")
-    ws_url = b.replace("http://", "ws://") + "/graphql"
-    with connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-        ws.send(json.dumps({"type": "connection_init"}))
-        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
-        payload = {"query": SUBSCRIBE, "variables": {"country": "FRA"}}
-        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-        time.sleep(0.5)  # let the subscription register before the write
+    with _subscribed(b, "FRA") as ws:
         with httpx.Client(base_url=a, timeout=10) as client:
             sent = time.monotonic()
             position = _record(client, editor, "fra-across-processes")
@@ -266,13 +273,7 @@ def test_sigterm_closes_subscriptions_with_code_1012_and_releases_the_worker_loc
         assert time.monotonic() < deadline, "the embedded worker did not become active"
         time.sleep(0.1)
     processes.start("worker-b", "worker", "--poll", "0.5")
-    ws_url = base.replace("http://", "ws://") + "/graphql"
-    with connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-        ws.send(json.dumps({"type": "connection_init"}))
-        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
-        payload = {"query": SUBSCRIBE, "variables": {"country": "FRA"}}
-        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-        time.sleep(0.3)
+    with _subscribed(base, "FRA") as ws:
         processes.running["api-a"].send_signal(signal.SIGTERM)
         with pytest.raises(Exception):  # noqa: B017 - any close ends the iteration
             while True:

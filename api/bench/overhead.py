@@ -16,7 +16,7 @@ from api.bench.reads import QUERIES, latency
 from api.graphql.build import build_schema
 from api.graphql.context import Context
 from projections.audit.verify import verify_store
-from projections.ledger import GENESIS, envelope_of, log
+from projections.ledger import GENESIS, envelope_for, log
 from projections.service import Store
 
 PAGE = 5000
@@ -69,16 +69,7 @@ def _hash_seconds(store: Store) -> float:
             if not rows:
                 return seconds
             canonical = [
-                b"\x00"
-                + envelope_of(
-                    r.position,
-                    r.originator_id,
-                    r.originator_version,
-                    r.topic,
-                    bytes(r.state),
-                    r.recorded_at,
-                    r.schema_version,
-                ).canonical()
+                b"\x00" + envelope_for(r.position, r, r.recorded_at, r.schema_version).canonical()
                 for r in rows
             ]
             start = time.perf_counter()
