@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BindParameter, Connection, Select, bindparam, insert, or_, select, update
@@ -25,6 +27,7 @@ from projections.spans import (
 
 TREATY_ACTION_NAMES = sorted(a.value for a in TREATY_ACTIONS)
 FLAGGED_ACTIONS = sorted(a.value for a in Action if a.is_transfer or a.is_use)
+_FLAGGED_SET = frozenset(FLAGGED_ACTIONS)
 
 _D, _T, _M, _C = tables.decisions, tables.timeline, tables.membership, tables.compliance_flags
 _P: BindParameter[int] = bindparam("p")
@@ -40,7 +43,43 @@ _VERSIONS = select(_D.c.decision_id, _D.c.doc).where(
 _TREATIES = select(
     tables.records.c.record_id, tables.records.c.position, tables.records.c.doc
 ).where(tables.records.c.kind == "treaty")
-_TREATIES_HELD = "policy_timeline.membership.treaties"
+_HELD = "policy_timeline.membership.batch"
+_F = tables.flaggable
+_FLAGGABLE = (
+    select(_F.c.decision_id)
+    .where(
+        _F.c.country == bindparam("b_country"),
+        _F.c.weapon_category.in_(bindparam("categories", expanding=True)),
+        _F.c.valid_from <= _P,
+        or_(_F.c.valid_to.is_(None), _F.c.valid_to > _P),
+    )
+    .distinct()
+)
+_CLOSE_FLAGGABLE = (
+    update(_F)
+    .where(_F.c.decision_id == bindparam("id"), _F.c.valid_to.is_(None))
+    .values(valid_to=_P)
+)
+_DECISIONS_AT = select(_D.c.decision_id, _D.c.doc, _D.c.status).where(
+    _D.c.decision_id.in_(_IDS), *_VALID_AT_P
+)
+_RECORDED_DOCS = select(_D.c.decision_id, _D.c.valid_from, _D.c.doc, _D.c.status).where(
+    _D.c.decision_id.in_(_IDS)
+)
+_ALL_SPANS = select(
+    _M.c.treaty_id, _M.c.country, _M.c.starts_on, _M.c.status, _M.c.since, _M.c.ends_on
+).where(_M.c.valid_to.is_(None))
+
+
+@dataclass
+class _Batch:
+    """What the handlers of one batch share, read once when the batch begins."""
+
+    treaties: list[tuple[str, int, dict[str, Any]]]
+    spans: dict[tuple[str, str], list[Span]]
+    """Current membership spans per (treaty, state), kept up to date as they are rewritten."""
+    docs: dict[str, tuple[int, dict[str, Any], str]]
+    """New transfers and uses of the batch: decision id -> (position, document, status)."""
 
 
 def _live_naming(actions: list[str], *roles: str) -> Select[Any]:
@@ -63,14 +102,10 @@ def _live_naming(actions: list[str], *roles: str) -> Select[Any]:
 
 # The ACTOR row of a country's timeline is there exactly when the country is the actor.
 _LIVE_TREATY_ACTIONS = _live_naming(TREATY_ACTION_NAMES, "ACTOR")
-_LIVE_FLAGGED = _live_naming(FLAGGED_ACTIONS)
 _DECISION_AT = select(_D.c.decision_id, _D.c.doc, _D.c.status).where(
     _D.c.decision_id == bindparam("id"), *_VALID_AT_P
 )
 _STATE = (_M.c.treaty_id == bindparam("b_treaty"), _M.c.country == bindparam("b_country"))
-_SPANS = select(_M.c.starts_on, _M.c.status, _M.c.since, _M.c.ends_on).where(
-    *_STATE, _M.c.valid_to.is_(None)
-)
 _CLOSE_SPANS = update(_M).where(*_STATE, _M.c.valid_to.is_(None)).values(valid_to=_P)
 _FLAGS = select(
     _C.c.decision_id,
@@ -103,10 +138,39 @@ class MembershipProjection(Projection):
             Decision.Retracted: self.decision_changed,
         }
 
+    version = 2
+
+    def begin(self, conn: Connection, items: list[Applied]) -> None:
+        # Read once per batch: the treaties, every current span, and the documents of the
+        # batch's new transfers and uses (written by the timelines projection, which runs
+        # first), instead of a query per event.
+        treaties = [
+            (r.record_id, int(r.position), json.loads(r.doc)) for r in conn.execute(_TREATIES)
+        ]
+        spans: dict[tuple[str, str], list[Span]] = defaultdict(list)
+        for r in conn.execute(_ALL_SPANS):
+            spans[(r.treaty_id, r.country)].append(Span(r.starts_on, r.status, r.since, r.ends_on))
+        positions = {
+            item.event.slug: item.position
+            for item in items
+            if isinstance(item.event, Decision.Recorded) and item.event.action.value in _FLAGGED_SET
+        }
+        docs = {}
+        for chunk in _chunks(sorted(positions)):
+            for r in conn.execute(_RECORDED_DOCS, {"ids": chunk}):
+                if int(r.valid_from) == positions[r.decision_id]:
+                    docs[r.decision_id] = (int(r.valid_from), json.loads(r.doc), r.status)
+        conn.info[_HELD] = _Batch(treaties, {k: sorted(v) for k, v in spans.items()}, docs)
+
+    def flush(self, conn: Connection) -> None:
+        conn.info.pop(_HELD, None)
+
     def decision_changed(self, conn: Connection, item: Applied) -> None:
         # The timelines projection runs first; its rows are read as of this position.
+        batch: _Batch = conn.info[_HELD]
         p, e = item.position, item.event
-        if isinstance(e, Decision.Recorded):
+        recorded = isinstance(e, Decision.Recorded)
+        if recorded:
             # A first version: its fields are in the event, and no earlier version exists.
             slug = e.slug
             versions = [
@@ -121,43 +185,83 @@ class MembershipProjection(Projection):
             for f in versions
             if f["action"] in TREATY_ACTION_NAMES and f.get("treaty")
         }
-        flagged = any(f["action"] in FLAGGED_ACTIONS for f in versions)
+        flagged = any(f["action"] in _FLAGGED_SET for f in versions)
         if not pairs and not flagged:
             # Neither a treaty action nor a transfer or use: no membership, no flag moves.
             return
-        treaties = self._treaties(conn, p)
-        countries = {
-            country
+        treaties = {record_id: doc for record_id, at, doc in batch.treaties if at <= p}
+        changed = [
+            (treaty, country)
             for treaty, country in sorted(pairs)
             if self._refresh_membership(conn, p, treaty, country, treaties.get(treaty, {}))
-        }
-        live = self._flaggable(conn, p, countries)
-        if flagged and slug not in live:
-            row = conn.execute(_DECISION_AT, {"id": slug, "p": p}).one_or_none()
-            # No live version: nothing to flag, so any flags it carries are closed.
-            live[slug] = (0, json.loads(row.doc), row.status) if row else (0, {}, "RETRACTED")
-        self._refresh_flags(conn, p, live, treaties)
+        ]
+        live = self._affected(conn, p, changed, treaties)
+        if flagged:
+            if slug in batch.docs:
+                live[slug] = batch.docs.pop(slug)
+            else:
+                row = conn.execute(_DECISION_AT, {"id": slug, "p": p}).one_or_none()
+                # No live version: nothing to flag, so any flags it carries are closed.
+                live[slug] = (0, json.loads(row.doc), row.status) if row else (0, {}, "RETRACTED")
+            self._index_flaggable(conn, p, slug, live[slug], closing=not recorded)
+        self._refresh_flags(conn, p, live, treaties, new=slug if recorded else None)
 
     @staticmethod
-    def _treaties(conn: Connection, position: int) -> dict[str, dict[str, Any]]:
-        """The treaties recorded up to `position`."""
-        # Read once per transaction: every treaty at or before a position this projection
-        # applies was recorded (by the timelines projection, which runs ahead) before it began.
-        transaction = conn.get_transaction()
-        held = conn.info.get(_TREATIES_HELD)
-        if held is None or held[0] is not transaction:
-            rows = [
-                (r.record_id, int(r.position), json.loads(r.doc)) for r in conn.execute(_TREATIES)
-            ]
-            held = (transaction, rows)
-            conn.info[_TREATIES_HELD] = held
-        return {record_id: doc for record_id, at, doc in held[1] if at <= position}
+    def _index_flaggable(
+        conn: Connection,
+        p: int,
+        slug: str,
+        version: tuple[int, dict[str, Any], str],
+        closing: bool,
+    ) -> None:
+        """Keep `pt_flaggable` in step with the live version of one transfer or use."""
+        if closing:
+            conn.execute(_CLOSE_FLAGGABLE, {"id": slug, "p": p})
+        _, doc, status = version
+        if status == "RETRACTED" or not doc:
+            return
+        f = doc["fields"]
+        action = Action(f["action"])
+        country = f["actor"] if action.is_use else f.get("recipient")
+        if not (action.is_use or action.is_transfer) or not country:
+            return
+        categories = sorted({w["category"] for w in doc["weapons"]})
+        if categories:
+            conn.execute(
+                insert(_F),
+                [
+                    {
+                        "decision_id": slug,
+                        "country": country,
+                        "weapon_category": category,
+                        "valid_from": p,
+                    }
+                    for category in categories
+                ],
+            )
 
     @staticmethod
-    def _flagged(conn: Connection, position: int, country: str) -> Live:
-        """Live transfers and uses naming `country` as of `position`."""
-        rows = conn.execute(_LIVE_FLAGGED, {"b_country": country, "p": position})
-        return {r.decision_id: (int(r.first_position), json.loads(r.doc), r.status) for r in rows}
+    def _affected(
+        conn: Connection,
+        p: int,
+        changed: list[tuple[str, str]],
+        treaties: dict[str, dict[str, Any]],
+    ) -> Live:
+        """Live transfers and uses whose flags a change of these memberships may move.
+
+        Only a decision flagged under a state's membership, and carrying a category that
+        the treaty prohibits, can gain or lose a flag when that membership changes."""
+        ids: set[str] = set()
+        for treaty, country in changed:
+            prohibits = sorted(treaties.get(treaty, {}).get("prohibits", []))
+            if prohibits:
+                params = {"b_country": country, "categories": prohibits, "p": p}
+                ids.update(r.decision_id for r in conn.execute(_FLAGGABLE, params))
+        live: Live = {}
+        for chunk in _chunks(sorted(ids)):
+            for r in conn.execute(_DECISIONS_AT, {"ids": chunk, "p": p}):
+                live[r.decision_id] = (0, json.loads(r.doc), r.status)
+        return live
 
     @staticmethod
     def _treaty_actions(
@@ -183,11 +287,10 @@ class MembershipProjection(Projection):
         eif = day_of(doc["entryIntoForceOn"]) if doc.get("entryIntoForceOn") else None
         wanted = set(membership_spans(actions, eif))
         state = {"b_treaty": treaty, "b_country": country}
-        have = {
-            Span(r.starts_on, r.status, r.since, r.ends_on) for r in conn.execute(_SPANS, state)
-        }
-        if wanted == have:
+        spans: dict[tuple[str, str], list[Span]] = conn.info[_HELD].spans
+        if wanted == set(spans.get((treaty, country), [])):
             return False
+        spans[(treaty, country)] = sorted(wanted)
         conn.execute(_CLOSE_SPANS, {**state, "p": p})
         if wanted:
             conn.execute(
@@ -207,33 +310,28 @@ class MembershipProjection(Projection):
             )
         return True
 
-    def _flaggable(self, conn: Connection, p: int, countries: set[str]) -> Live:
-        """Transfers to and uses by these countries, whose flags may have changed."""
-        live: Live = {}
-        for country in countries:
-            live.update(self._flagged(conn, p, country))
-        return live
-
     @staticmethod
     def _refresh_flags(
-        conn: Connection, p: int, live: Live, treaties: dict[str, dict[str, Any]]
+        conn: Connection,
+        p: int,
+        live: Live,
+        treaties: dict[str, dict[str, Any]],
+        new: str | None = None,
     ) -> None:
-        """Rewrite the flags of these decisions (as of `p`) where they changed."""
+        """Rewrite the flags of these decisions (as of `p`) where they changed.
+
+        `new` names a decision recorded at `p`: it has no flags yet, so none are read."""
         ids = sorted(live)
         have: dict[str, set[Flag]] = {i: set() for i in ids}
-        for chunk in _chunks(ids):
+        for chunk in _chunks([i for i in ids if i != new]):
             for r in conn.execute(_FLAGS, {"ids": chunk}):
                 have[r.decision_id].add(
                     (r.country, r.treaty_id, r.weapon_category, r.decided_on, r.reason)
                 )
-        spans: dict[tuple[str, str], list[Span]] = {}
+        spans: dict[tuple[str, str], list[Span]] = conn.info[_HELD].spans
 
         def span_on(treaty_id: str, country: str, day: dt.date) -> Span | None:
-            key = (treaty_id, country)
-            if key not in spans:
-                rows = conn.execute(_SPANS, {"b_treaty": treaty_id, "b_country": country})
-                spans[key] = [Span(r.starts_on, r.status, r.since, r.ends_on) for r in rows]
-            for s in spans[key]:
+            for s in spans.get((treaty_id, country), []):
                 if s.starts_on <= day and (s.ends_on is None or s.ends_on > day):
                     return s
             return None

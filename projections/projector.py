@@ -41,6 +41,9 @@ class Projection:
     def handlers(self) -> dict[type, Handler]:
         return {}
 
+    def begin(self, conn: Connection, items: list[Applied]) -> None:
+        """Called with a whole batch before its handlers run (e.g. to load what they need)."""
+
     def flush(self, conn: Connection) -> None:
         """Write what the handlers deferred in this transaction, before tracking advances."""
 
@@ -118,6 +121,15 @@ class Projector:
     def catch_up(self, batch: int = 1000, until: int | None = None) -> int:
         """Apply every new event; returns how many were applied."""
         total = 0
+        while True:
+            # The usual case: every projection is at the same position, so each batch is
+            # read and decoded once and applied by all of them in one transaction.
+            applied = self._apply_joint(batch, until)
+            if applied is None:
+                break
+            total += applied
+            if applied < batch:
+                return total
         ceiling = until
         for projection in self.projections:
             while True:
@@ -131,29 +143,59 @@ class Projector:
             ceiling = done if ceiling is None else min(ceiling, done)
         return total
 
-    def _apply_batch(self, projection: Projection, batch: int, until: int | None) -> int:
+    def _apply_joint(self, batch: int, until: int | None) -> int | None:
+        """One batch through every projection, in order; None when their positions differ."""
+        for attempt in range(20):
+            try:
+                with self.engine.begin() as conn:
+                    starts = {self._claim(conn, p.name) for p in self.projections}
+                    if len(starts) != 1:
+                        return None  # rolled back: nothing written
+                    start = starts.pop()
+                    limit = batch if until is None else max(0, min(batch, until - start))
+                    items = list(read_log(self.app, conn, start, limit))
+                    for projection in self.projections:
+                        self._run(conn, projection, items)
+                    if items:
+                        for projection in self.projections:
+                            self._advance(conn, projection.name, start, items[-1].position)
+                        self._notify(conn, items[-1].position)
+                    return len(items)
+            except (exc.OperationalError, _LostRace):
+                time.sleep(min(0.5, 0.01 * 2**attempt))
+        raise RuntimeError("projections could not make progress")
+
+    def _run(self, conn: Connection, projection: Projection, items: list[Applied]) -> None:
+        """Apply `items` to one projection and write what it deferred."""
         handlers = self._handlers[projection.name]
+        projection.begin(conn, items)
+        for item in items:
+            handler = handlers.get(type(item.event))
+            if handler is not None:
+                handler(conn, item)
+        projection.flush(conn)
+
+    @staticmethod
+    def _notify(conn: Connection, position: int) -> None:
+        if conn.dialect.name == "postgresql":
+            # Delivered at commit: wakes live subscriptions in every process.
+            conn.execute(
+                text("SELECT pg_notify(:channel, :position)"),
+                {"channel": PROJECTED_CHANNEL, "position": str(position)},
+            )
+
+    def _apply_batch(self, projection: Projection, batch: int, until: int | None) -> int:
         for attempt in range(20):
             try:
                 with self.engine.begin() as conn:
                     start = self._claim(conn, projection.name)
                     limit = batch if until is None else max(0, min(batch, until - start))
-                    last, count = start, 0
-                    for item in read_log(self.app, conn, start, limit):
-                        handler = handlers.get(type(item.event))
-                        if handler is not None:
-                            handler(conn, item)
-                        last, count = item.position, count + 1
-                    projection.flush(conn)
-                    if count:
-                        self._advance(conn, projection.name, start, last)
-                        if conn.dialect.name == "postgresql":
-                            # Delivered at commit: wakes live subscriptions in every process.
-                            conn.execute(
-                                text("SELECT pg_notify(:channel, :position)"),
-                                {"channel": PROJECTED_CHANNEL, "position": str(last)},
-                            )
-                    return count
+                    items = list(read_log(self.app, conn, start, limit))
+                    self._run(conn, projection, items)
+                    if items:
+                        self._advance(conn, projection.name, start, items[-1].position)
+                        self._notify(conn, items[-1].position)
+                    return len(items)
             except (exc.OperationalError, _LostRace):
                 # Another process projected the same positions first (or held the
                 # write lock): roll back and read the new tracking position.

@@ -124,6 +124,21 @@ compliance_flags = Table(
     Index("pt_compliance_flags_country", "country", "valid_to", "decided_on"),
 )
 
+flaggable = Table(
+    "pt_flaggable",
+    metadata,
+    # One row per weapon category of each live transfer or use, under the country whose
+    # treaty membership could flag it (the recipient of a transfer, the user of a weapon):
+    # when that membership changes, only these decisions need their flags looked at again.
+    Column("decision_id", String(128), nullable=False),
+    Column("country", String(8), nullable=False),
+    Column("weapon_category", String(64), nullable=False),
+    Column("valid_from", BigInteger, nullable=False),
+    Column("valid_to", BigInteger),
+    Index("pt_flaggable_country", "country", "weapon_category", "valid_to"),
+    Index("pt_flaggable_decision", "decision_id", "valid_to"),
+)
+
 # Not a read model: kept apart so that rebuilds and digests leave it alone.
 versions_metadata = MetaData()
 

@@ -42,17 +42,22 @@ _WEAPONS = select(tables.records.c.record_id, tables.records.c.doc).where(
 
 _PENDING = "policy_timeline.timelines.pending"
 Rows = dict[str, list[dict[str, Any]]]
+Open = dict[str, tuple[str, dict[str, Any], list[dict[str, Any]]]]
+"""stream id -> (decision id, document, its open rows) of versions written but not inserted."""
 
 
-def _pending(conn: Connection) -> Rows:
+def _held(conn: Connection) -> tuple[Rows, Open]:
     """Rows deferred in this connection's current transaction (none from an earlier one)."""
     transaction = conn.get_transaction()
     held = conn.info.get(_PENDING)
     if held is None or held[0] is not transaction:
-        held = (transaction, {})
+        held = (transaction, {}, {})
         conn.info[_PENDING] = held
-    rows: Rows = held[1]
-    return rows
+    return held[1], held[2]
+
+
+def _pending(conn: Connection) -> Rows:
+    return _held(conn)[0]
 
 
 def dumps(doc: Any) -> str:
@@ -146,8 +151,15 @@ class TimelineProjection(Projection):
         self._history(conn, slug, item, "Retracted", item.event.reason, item.event.key_id)
 
     def _close_current(self, conn: Connection, item: Applied) -> tuple[str, dict[str, Any]]:
-        self.flush(conn)
-        row = conn.execute(_CURRENT, {"stream": str(item.event.originator_id)}).one()
+        stream = str(item.event.originator_id)
+        written = _held(conn)[1].pop(stream, None)
+        if written is not None:
+            # Its current version is still waiting to be inserted: close it there.
+            slug, doc, rows = written
+            for row in rows:
+                row["valid_to"] = item.position
+            return slug, doc
+        row = conn.execute(_CURRENT, {"stream": stream}).one()
         slug = str(row.decision_id)
         for statement in _CLOSE:
             conn.execute(statement, {"slug": slug, "p": item.position})
@@ -165,21 +177,18 @@ class TimelineProjection(Projection):
         weapons = self._weapon_refs(conn, fields.get("weapons", []))
         date = sort_date(fields)
         doc = {"fields": fields, "meta": meta, "weapons": weapons}
-        self._defer(
-            conn,
-            tables.decisions.name,
-            [
-                {
-                    "decision_id": slug,
-                    "stream_id": str(item.event.originator_id),
-                    "valid_from": item.position,
-                    "first_position": meta["firstPosition"],
-                    "recorded_at": item.recorded_at,
-                    "status": status.value,
-                    "doc": dumps(doc),
-                }
-            ],
-        )
+        stream = str(item.event.originator_id)
+        version = {
+            "decision_id": slug,
+            "stream_id": stream,
+            "valid_from": item.position,
+            "valid_to": None,
+            "first_position": meta["firstPosition"],
+            "recorded_at": item.recorded_at,
+            "status": status.value,
+            "doc": dumps(doc),
+        }
+        self._defer(conn, tables.decisions.name, [version])
         entry = {
             "decisionId": slug,
             "headline": fields["headline"],
@@ -200,38 +209,38 @@ class TimelineProjection(Projection):
         weapon_keys = {("system", w["system"]) for w in weapons if w.get("system")}
         weapon_keys |= {("category", w["category"]) for w in weapons}
         keys += [(kind, key, None) for kind, key in sorted(weapon_keys)]
-        self._defer(
-            conn,
-            tables.timeline.name,
-            [
-                {
-                    "kind": kind,
-                    "key": key,
-                    "decision_id": slug,
-                    "valid_from": item.position,
-                    "valid_to": None,
-                    "earliest": date.earliest,
-                    "first_position": meta["firstPosition"],
-                    "role": role,
-                    "action": fields["action"],
-                    "status": status.value,
-                    "doc": dumps({**entry, "role": role}),
-                }
-                for kind, key, role in keys
-            ],
-        )
+        entries = [
+            {
+                "kind": kind,
+                "key": key,
+                "decision_id": slug,
+                "valid_from": item.position,
+                "valid_to": None,
+                "earliest": date.earliest,
+                "first_position": meta["firstPosition"],
+                "role": role,
+                "action": fields["action"],
+                "status": status.value,
+                "doc": dumps({**entry, "role": role}),
+            }
+            for kind, key, role in keys
+        ]
+        self._defer(conn, tables.timeline.name, entries)
         relations = [
             {
                 "relation": rel,
                 "source_id": slug,
                 "target_id": fields[rel],
                 "valid_from": item.position,
+                "valid_to": None,
             }
             for rel in RELATIONS
             if fields.get(rel)
         ]
         if relations:
             self._defer(conn, tables.relations.name, relations)
+        # A correction later in the same batch closes these rows before they are inserted.
+        _held(conn)[1][stream] = (slug, doc, [version, *entries, *relations])
 
     def _weapon_refs(self, conn: Connection, weapons: list[dict[str, str]]) -> list[dict[str, Any]]:
         """Weapon references with the category of each named system filled in."""

@@ -17,7 +17,7 @@ def count(store: Store, table: object) -> int:
 
 def test_an_import_in_small_batches_projects_exactly_what_a_rebuild_does(store: Store) -> None:
     # Batches of 37 lines end mid-way through corrections, treaty actions and transfers.
-    report = import_lines(store, lines(600, seed=3), batch_lines=37)
+    report = import_lines(store, lines(600, seed=3, treaty_share=0.5), batch_lines=37)
     assert report.errors == [] and report.imported > 0
     assert count(store, tables.membership) > 0 and count(store, tables.compliance_flags) > 0
     incremental = store.projector.digests()

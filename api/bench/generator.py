@@ -23,6 +23,17 @@ TREATIES: list[tuple[str, str, list[str]]] = [
 ]
 PUBLISHERS = ["Official Gazette", "Reuters", "Le Monde", "Ministry of Defence", "UN News"]
 INDICATORS = ["landmine-casualties", "arms-imports", "cluster-munition-casualties"]
+TREATY_ACTION_SHARE = 0.03
+"""Share of decisions that are treaty actions: rare, as in the real record."""
+_JOIN = ["SIGN", "RATIFY", "ENTRY_INTO_FORCE"]
+_LIFECYCLES = [
+    _JOIN,
+    _JOIN + ["ANNOUNCE_WITHDRAWAL", "NOTIFY_WITHDRAWAL", "WITHDRAWAL_EFFECTIVE"],
+    ["ACCEDE", "ENTRY_INTO_FORCE"],
+    _JOIN + ["SUSPEND_OBLIGATIONS"],
+]
+_LIFECYCLE_WEIGHTS = [70, 10, 15, 5]
+"""What a state does towards a treaty over the years; each step is one decision."""
 RETRACTABLE = 97
 """Only every 97th decision may be retracted, so corrections never hit a retracted one."""
 
@@ -36,7 +47,7 @@ _MIX = [
 ]
 _MIX_OPS = [op for op, _ in _MIX]
 _MIX_CUM = list(itertools.accumulate(w for _, w in _MIX))
-_ACTIONS = sorted(Action, key=lambda a: a.value)
+_ACTIONS = sorted((a for a in Action if a not in TREATY_ACTIONS), key=lambda a: a.value)
 _CATEGORIES = sorted(WEAPON_CATEGORIES)
 
 
@@ -57,8 +68,9 @@ def decision_id(k: int) -> str:
 class Generator:
     """Yields `{"op", "input"}` dicts; keeps only counters, so memory is flat in N."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, treaty_share: float = TREATY_ACTION_SHARE) -> None:
         self.rng = random.Random(seed)
+        self.treaty_share = treaty_share
         self.countries = countries(seed)
         # Zipf-like activity: a few countries decide much more than most.
         self._country_cum = list(
@@ -67,6 +79,9 @@ class Generator:
         self.weapons = [(weapon_id(i), _CATEGORIES[i % len(_CATEGORIES)]) for i in range(300)]
         self.decisions = 0
         self.next_retraction = RETRACTABLE - 1
+        # Each (state, treaty) pair walks one lifecycle, a step per treaty action: treaty
+        # actions stay bounded by states x treaties, whatever N is (memory stays flat too).
+        self.lifecycles: dict[tuple[str, str], tuple[list[str], int]] = {}
 
     def operations(self, n: int) -> Iterator[dict[str, Any]]:
         """The first `n` operations: treaties, then weapons, then the everyday mix."""
@@ -168,16 +183,17 @@ class Generator:
         rng = self.rng
         k = self.decisions
         self.decisions += 1
-        action = rng.choice(_ACTIONS)
         actor = self._country()
+        step = self._treaty_step(actor) if rng.random() < self.treaty_share else None
+        action = Action(step[1]) if step else rng.choice(_ACTIONS)
         data: dict[str, Any] = {
             "id": decision_id(k),
             "actor": actor,
             "action": action.value,
             "headline": f"{actor} decision {k}: {action.value.lower()}",
         }
-        if action in TREATY_ACTIONS:
-            slug, _name, prohibits = rng.choice(TREATIES)
+        if step is not None:
+            slug, _name, prohibits = TREATIES[step[0]]
             data["treaty"] = slug
             if prohibits:
                 data["weapons"] = [{"category": prohibits[0]}]
@@ -210,6 +226,19 @@ class Generator:
             data["reverses"] = decision_id(rng.randrange(k))
         data["sources"] = self._sources()
         return _op("recordDecision", **data)
+
+    def _treaty_step(self, actor: str) -> tuple[int, str] | None:
+        """The next step of `actor` towards a random treaty, or None when that walk is over."""
+        rng = self.rng
+        treaty = rng.randrange(len(TREATIES))
+        key = (actor, TREATIES[treaty][0])
+        if key not in self.lifecycles:
+            self.lifecycles[key] = (rng.choices(_LIFECYCLES, _LIFECYCLE_WEIGHTS)[0], 0)
+        steps, done = self.lifecycles[key]
+        if done >= len(steps):
+            return None
+        self.lifecycles[key] = (steps, done + 1)
+        return treaty, steps[done]
 
     def _correctable(self) -> int:
         k = self.rng.randrange(self.decisions)
@@ -266,12 +295,16 @@ def _op(op_name: str, **data: Any) -> dict[str, Any]:
     return {"op": op_name, "input": data}
 
 
-def operations(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
-    """The first `n` operations for `seed`: always the same for the same arguments."""
-    return Generator(seed).operations(n)
+def operations(
+    n: int, seed: int = 0, treaty_share: float = TREATY_ACTION_SHARE
+) -> Iterator[dict[str, Any]]:
+    """The first `n` operations for `seed`: always the same for the same arguments.
+
+    `treaty_share` raises the share of treaty actions, e.g. for tests of membership."""
+    return Generator(seed, treaty_share).operations(n)
 
 
-def lines(n: int, seed: int = 0) -> Iterator[str]:
+def lines(n: int, seed: int = 0, treaty_share: float = TREATY_ACTION_SHARE) -> Iterator[str]:
     """The same operations as JSON Lines text."""
-    for op in operations(n, seed):
+    for op in operations(n, seed, treaty_share):
         yield json.dumps(op, separators=(",", ":"))
