@@ -26,6 +26,7 @@ from domain.decision import Decision
 from domain.errors import ConcurrentWrite, PolicyRecordError
 from domain.records import Observation, Statement, Treaty, Weapon
 from projections.audit.export import is_export
+from projections.projector import Applied
 from projections.service import Store
 
 BATCH_LINES = 500
@@ -109,8 +110,8 @@ def import_lines(
             return report
         done = 0
         for chunk in spill.planned(batch_lines):
-            _save(store, chunk, report)
-            store.projector.catch_up()
+            saved = _save(store, chunk, report)
+            store.projector.catch_up(recent=saved)
             done += len(chunk)
             if on_batch is not None:
                 on_batch(done, spill.count)
@@ -236,12 +237,11 @@ class _SpilledRecords(MutableMapping[UUID, Any]):
         return self.db.execute("SELECT item FROM records WHERE id = ?", (str(key),)).fetchone()
 
 
-def _save(store: Store, chunk: list[_Planned], report: ImportReport) -> None:
+def _save(store: Store, chunk: list[_Planned], report: ImportReport) -> list[Applied]:
     """Save one batch; when another writer recorded some of its records first, apply it again."""
     for attempt in range(WRITE_ATTEMPTS):
         try:
-            store.save([e for p in chunk for e in p.events])
-            return
+            return store.save_applied([e for p in chunk for e in p.events])
         except IntegrityError:
             # Nothing of the batch was stored: re-plan it on top of what the other writer saved.
             time.sleep(random.uniform(0, 0.01 * 2**attempt))

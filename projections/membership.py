@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import BindParameter, Connection, Select, bindparam, insert, or_, select, update
@@ -71,6 +71,9 @@ _ALL_SPANS = select(
 ).where(_M.c.valid_to.is_(None))
 
 
+_INSERTS = {t.name: insert(t) for t in (tables.flaggable, tables.compliance_flags)}
+
+
 @dataclass
 class _Batch:
     """What the handlers of one batch share, read once when the batch begins."""
@@ -80,6 +83,17 @@ class _Batch:
     """Current membership spans per (treaty, state), kept up to date as they are rewritten."""
     docs: dict[str, tuple[int, dict[str, Any], str]]
     """New transfers and uses of the batch: decision id -> (position, document, status)."""
+    pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Rows to insert, per table: written in bulk before those tables are next read."""
+
+    def defer(self, table: str, rows: list[dict[str, Any]]) -> None:
+        self.pending.setdefault(table, []).extend(rows)
+
+    def write(self, conn: Connection) -> None:
+        for table, rows in self.pending.items():
+            if rows:
+                conn.execute(_INSERTS[table], rows)
+        self.pending.clear()
 
 
 def _live_naming(actions: list[str], *roles: str) -> Select[Any]:
@@ -163,7 +177,9 @@ class MembershipProjection(Projection):
         conn.info[_HELD] = _Batch(treaties, {k: sorted(v) for k, v in spans.items()}, docs)
 
     def flush(self, conn: Connection) -> None:
-        conn.info.pop(_HELD, None)
+        batch = conn.info.pop(_HELD, None)
+        if batch is not None:
+            batch.write(conn)
 
     def decision_changed(self, conn: Connection, item: Applied) -> None:
         # The timelines projection runs first; its rows are read as of this position.
@@ -215,7 +231,9 @@ class MembershipProjection(Projection):
         closing: bool,
     ) -> None:
         """Keep `pt_flaggable` in step with the live version of one transfer or use."""
+        batch: _Batch = conn.info[_HELD]
         if closing:
+            batch.write(conn)
             conn.execute(_CLOSE_FLAGGABLE, {"id": slug, "p": p})
         _, doc, status = version
         if status == "RETRACTED" or not doc:
@@ -226,19 +244,19 @@ class MembershipProjection(Projection):
         if not (action.is_use or action.is_transfer) or not country:
             return
         categories = sorted({w["category"] for w in doc["weapons"]})
-        if categories:
-            conn.execute(
-                insert(_F),
-                [
-                    {
-                        "decision_id": slug,
-                        "country": country,
-                        "weapon_category": category,
-                        "valid_from": p,
-                    }
-                    for category in categories
-                ],
-            )
+        batch.defer(
+            _F.name,
+            [
+                {
+                    "decision_id": slug,
+                    "country": country,
+                    "weapon_category": category,
+                    "valid_from": p,
+                    "valid_to": None,
+                }
+                for category in categories
+            ],
+        )
 
     @staticmethod
     def _affected(
@@ -252,6 +270,8 @@ class MembershipProjection(Projection):
         Only a decision flagged under a state's membership, and carrying a category that
         the treaty prohibits, can gain or lose a flag when that membership changes."""
         ids: set[str] = set()
+        if changed:
+            conn.info[_HELD].write(conn)
         for treaty, country in changed:
             prohibits = sorted(treaties.get(treaty, {}).get("prohibits", []))
             if prohibits:
@@ -323,7 +343,11 @@ class MembershipProjection(Projection):
         `new` names a decision recorded at `p`: it has no flags yet, so none are read."""
         ids = sorted(live)
         have: dict[str, set[Flag]] = {i: set() for i in ids}
-        for chunk in _chunks([i for i in ids if i != new]):
+        batch: _Batch = conn.info[_HELD]
+        known = [i for i in ids if i != new]
+        if known:
+            batch.write(conn)
+        for chunk in _chunks(known):
             for r in conn.execute(_FLAGS, {"ids": chunk}):
                 have[r.decision_id].add(
                     (r.country, r.treaty_id, r.weapon_category, r.decided_on, r.reason)
@@ -355,10 +379,11 @@ class MembershipProjection(Projection):
                 }
                 for country, treaty_id, category, day, reason in sorted(wanted)
             ]
-        for chunk in _chunks(changed):
+        for chunk in _chunks([i for i in changed if i != new]):
             conn.execute(_CLOSE_FLAGS, {"ids": chunk, "p": p})
-        if rows:
-            conn.execute(insert(_C), rows)
+        for row in rows:
+            row["valid_to"] = None
+        batch.defer(_C.name, rows)
 
 
 __all__ = [

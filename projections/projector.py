@@ -118,13 +118,19 @@ class Projector:
                 result[table.name] = digest.hexdigest()
         return result
 
-    def catch_up(self, batch: int = 1000, until: int | None = None) -> int:
-        """Apply every new event; returns how many were applied."""
+    def catch_up(
+        self, batch: int = 1000, until: int | None = None, recent: list[Applied] | None = None
+    ) -> int:
+        """Apply every new event; returns how many were applied.
+
+        `recent` are events this process just saved, in log order: when they are exactly
+        the next positions to apply, they are used instead of reading the log again."""
         total = 0
         while True:
             # The usual case: every projection is at the same position, so each batch is
             # read and decoded once and applied by all of them in one transaction.
-            applied = self._apply_joint(batch, until)
+            applied = self._apply_joint(batch, until, recent)
+            recent = None
             if applied is None:
                 break
             total += applied
@@ -143,7 +149,9 @@ class Projector:
             ceiling = done if ceiling is None else min(ceiling, done)
         return total
 
-    def _apply_joint(self, batch: int, until: int | None) -> int | None:
+    def _apply_joint(
+        self, batch: int, until: int | None, recent: list[Applied] | None = None
+    ) -> int | None:
         """One batch through every projection, in order; None when their positions differ."""
         for attempt in range(20):
             try:
@@ -153,7 +161,10 @@ class Projector:
                         return None  # rolled back: nothing written
                     start = starts.pop()
                     limit = batch if until is None else max(0, min(batch, until - start))
-                    items = list(read_log(self.app, conn, start, limit))
+                    if recent and recent[0].position == start + 1 and len(recent) <= limit:
+                        items = recent
+                    else:
+                        items = list(read_log(self.app, conn, start, limit))
                     for projection in self.projections:
                         self._run(conn, projection, items)
                     if items:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from domain.application import Applied, PolicyRecord
 from projections import durability
+from projections import projector as projecting
 from projections.existence import existing_checker
 from projections.integrity import Integrity, check_chain
 from projections.membership import MembershipProjection
@@ -110,6 +111,18 @@ class Store:
         """Save events in one transaction (no projection)."""
         return self.app.save_events(events)
 
+    def save_applied(self, events: Sequence[Any]) -> list[projecting.Applied]:
+        """Save events in one transaction; return them as projections see them.
+
+        Passing these to `projector.catch_up(recent=...)` spares reading and decoding
+        what was just written (the projector still checks they are the next positions)."""
+        recordings = self.app.save(*events)
+        recorded_at = self.recorder.last_recorded_at.value
+        return [
+            projecting.Applied(r.domain_event, int(r.notification.id), recorded_at)
+            for r in recordings
+        ]
+
     def unit_of_work(self) -> Any:
         return self.app.unit_of_work()
 
@@ -134,4 +147,3 @@ def _tune_sqlite(engine: Engine) -> None:
     if engine.url.database not in (None, "", ":memory:"):
         # Connections pooled before the listener existed lack the settings: open new ones.
         engine.dispose()
-

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,11 @@ class ChainMismatch(ValueError):
 class ChainedRecorder(SQLAlchemyApplicationRecorder):
     """Appends events and their hash-chain rows in one transaction; returns log positions."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.last_recorded_at = threading.local()
+        """The recordedAt of this thread's last append."""
+
     def create_table(self) -> None:
         super().create_table()
         assert self.datastore.engine is not None
@@ -57,6 +63,7 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
         notification_ids = super()._insert_stored_events(session, stored_events, **kwargs)
         position, previous = _head(session)
         recorded_at = rfc3339(dt.datetime.now(dt.UTC))
+        self.last_recorded_at.value = recorded_at
         rows = []
         for notification_id, stored in zip(notification_ids, stored_events, strict=True):
             position += 1
