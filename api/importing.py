@@ -12,6 +12,7 @@ import pickle
 import random
 import sqlite3
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,8 @@ from projections.projector import Applied
 from projections.service import Store
 
 BATCH_LINES = 500
+RECORD_CACHE = 5_000
+"""Records kept in memory during an import's validation, beyond those of the current chunk."""
 OP_KINDS = {
     "recordTreaty": Treaty.KIND,
     "recordWeapon": Weapon.KIND,
@@ -64,7 +67,8 @@ class _Planned:
     line: int
     events: list[Any]
     op: str = ""
-    inp: Any = None
+    raw: Any = None
+    """The operation's input as read (parsed again only if the batch must be re-planned)."""
 
 
 def read_operations(lines: Iterable[str]) -> Iterator[tuple[int, Any, str | None]]:
@@ -95,6 +99,7 @@ def import_lines(
     *,
     batch_lines: int = BATCH_LINES,
     on_batch: Callable[[int, int], None] | None = None,
+    record_cache: int = RECORD_CACHE,
 ) -> ImportReport:
     """Validate all lines; if every line is valid, save them batch by batch.
 
@@ -104,7 +109,7 @@ def import_lines(
     report = ImportReport()
     spill = _Spill()
     try:
-        _validate(store, lines, batch_lines, report, spill)
+        _validate(store, lines, batch_lines, report, spill, record_cache)
         if report.errors:
             report.imported = report.unchanged = 0
             return report
@@ -121,14 +126,19 @@ def import_lines(
 
 
 def _validate(
-    store: Store, lines: Iterable[str], batch_lines: int, report: ImportReport, spill: _Spill
+    store: Store,
+    lines: Iterable[str],
+    batch_lines: int,
+    report: ImportReport,
+    spill: _Spill,
+    record_cache: int,
 ) -> None:
     """Pass 1: apply every line to a unit of work without saving; spill what it plans."""
     work = store.unit_of_work()
-    records = _SpilledRecords(spill.db)
+    records = _SpilledRecords(spill.db, record_cache)
     work.loaded = records  # type: ignore[assignment]  # a mapping that keeps to disk
     for chunk in _chunks(read_operations(lines), batch_lines):
-        parsed: list[tuple[int, str, Any, str | None]] = []
+        parsed: list[tuple[int, str, Any, str | None, Any]] = []
         for number, operation, error in chunk:
             op, inp = "", None
             if error is None:
@@ -137,13 +147,15 @@ def _validate(
                     inp = parse_input(op, operation["input"])
                 except PolicyRecordError as exc:
                     error = str(exc)
-            parsed.append((number, op, inp, error))
+            parsed.append((number, op, inp, error, operation))
         # One look-up tells which ids of the chunk are new, instead of one load per id.
         work.prefetch(
-            (OP_KINDS[op], inp.id) for _, op, inp, _ in parsed if op in OP_KINDS and inp is not None
+            (OP_KINDS[op], inp.id)
+            for _, op, inp, _, _ in parsed
+            if op in OP_KINDS and inp is not None
         )
         planned: list[_Planned] = []
-        for number, op, inp, error in parsed:
+        for number, op, inp, error, operation in parsed:
             if error is None:
                 try:
                     applied = work.apply(op, inp)
@@ -154,7 +166,7 @@ def _validate(
                         report.unchanged += 1
                     else:
                         report.imported += 1
-                        planned.append(_Planned(number, applied.events, op, inp))
+                        planned.append(_Planned(number, applied.events, op, operation["input"]))
             if error is not None:
                 report.errors.append(f"line {number}: {error}")
         if not report.errors:  # once a line is rejected nothing is stored: stop spilling
@@ -193,28 +205,42 @@ class _SpilledRecords(MutableMapping[UUID, Any]):
     """A unit of work's loaded records: those of the current chunk in memory, others on disk.
 
     A record stays in memory until `flush`, so changes an operation makes to it are kept.
+    The most recently used records also stay in a bounded cache, so the ones every line
+    names (weapons, treaties, busy decisions) are not read back from disk again and again.
     """
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, cache_size: int = RECORD_CACHE) -> None:
         self.db = db
         self.hot: dict[UUID, Any] = {}
+        self.stored: dict[UUID, Any] = {}
+        """Version of each hot record as it is on disk: unchanged ones need no write back."""
+        self.cache: OrderedDict[UUID, Any] = OrderedDict()
+        self.cache_size = cache_size
 
     def __contains__(self, key: object) -> bool:
-        return key in self.hot or self._row(key) is not None
+        return key in self.hot or key in self.cache or self._row(key) is not None
 
     def __getitem__(self, key: UUID) -> Any:
         if key not in self.hot:
-            row = self._row(key)
-            if row is None:
-                raise KeyError(key)
-            self.hot[key] = pickle.loads(row[0])
+            if key in self.cache:
+                value = self.cache.pop(key)
+            else:
+                row = self._row(key)
+                if row is None:
+                    raise KeyError(key)
+                value = pickle.loads(row[0])
+            self.hot[key] = value
+            self.stored[key] = _version(value)
         return self.hot[key]
 
     def __setitem__(self, key: UUID, value: Any) -> None:
         self.hot[key] = value
+        self.cache.pop(key, None)
 
     def __delitem__(self, key: UUID) -> None:
         self.hot.pop(key, None)
+        self.cache.pop(key, None)
+        self.stored.pop(key, None)
         self.db.execute("DELETE FROM records WHERE id = ?", (str(key),))
 
     def __iter__(self) -> Iterator[UUID]:
@@ -226,15 +252,28 @@ class _SpilledRecords(MutableMapping[UUID, Any]):
         return int(self.db.execute("SELECT count(*) FROM records").fetchone()[0])
 
     def flush(self) -> None:
-        """Write the records in memory to disk and forget them."""
+        """Write the new and changed records to disk; keep the latest in the cache."""
         self.db.executemany(
             "INSERT OR REPLACE INTO records (id, item) VALUES (?, ?)",
-            [(str(k), pickle.dumps(v, pickle.HIGHEST_PROTOCOL)) for k, v in self.hot.items()],
+            [
+                (str(k), pickle.dumps(v, pickle.HIGHEST_PROTOCOL))
+                for k, v in self.hot.items()
+                if k not in self.stored or self.stored[k] != _version(v)
+            ],
         )
+        self.cache.update(self.hot)
+        while len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
         self.hot.clear()
+        self.stored.clear()
 
     def _row(self, key: object) -> Any:
         return self.db.execute("SELECT item FROM records WHERE id = ?", (str(key),)).fetchone()
+
+
+def _version(record: Any) -> Any:
+    """What tells whether a record changed: its version (None for a known absence)."""
+    return None if record is None else (type(record), record.version)
 
 
 def _save(store: Store, chunk: list[_Planned], report: ImportReport) -> list[Applied]:
@@ -254,7 +293,7 @@ def _replan(store: Store, chunk: list[_Planned], report: ImportReport) -> list[_
     kept = []
     for planned in chunk:
         try:
-            applied = work.apply(planned.op, planned.inp)
+            applied = work.apply(planned.op, parse_input(planned.op, planned.raw))
         except PolicyRecordError as exc:
             report.imported -= 1
             report.errors.append(
@@ -265,7 +304,7 @@ def _replan(store: Store, chunk: list[_Planned], report: ImportReport) -> list[_
             report.imported -= 1
             report.unchanged += 1
             continue
-        kept.append(_Planned(planned.line, applied.events, planned.op, planned.inp))
+        kept.append(_Planned(planned.line, applied.events, planned.op, planned.raw))
     return kept
 
 

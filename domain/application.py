@@ -243,7 +243,8 @@ def exact_number(value: float) -> str:
 _CAMEL_TO_SNAKE = {name: field.alias or name for name, field in DecisionFields.model_fields.items()}
 
 
-def _snake(fields: dict[str, Any]) -> dict[str, Any]:
-    reverse = {alias: name for name, alias in _CAMEL_TO_SNAKE.items()}
-    return {reverse.get(k, k): v for k, v in fields.items()}
+_SNAKE = {alias: name for name, alias in _CAMEL_TO_SNAKE.items()}
 
+
+def _snake(fields: dict[str, Any]) -> dict[str, Any]:
+    return {_SNAKE.get(k, k): v for k, v in fields.items()}
