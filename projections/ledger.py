@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID, uuid5
 
@@ -45,10 +46,12 @@ class Envelope:
     schema_version: int
     recorded_at: str
     payload: Any
+    plain: bool = field(default=False, compare=False, repr=False)
+    """True when the payload is known to be in the fast path's subset (see `envelope_of`)."""
 
     def canonical(self) -> bytes:
         """RFC 8785 canonical JSON of the envelope."""
-        return canonical_json(
+        return (_canonical_plain if self.plain else canonical_json)(
             {
                 "position": self.position,
                 "streamId": self.stream_id,
@@ -81,6 +84,9 @@ def envelope_of(
         schema_version=schema_version,
         recorded_at=recorded_at,
         payload=payload_of(state),
+        # `payload_of` leaves only strings, safe integers, booleans and null; without an
+        # astral character or a surrogate escape no key can sort differently in UTF-16.
+        plain=_NOT_PLAIN.search(state) is None,
     )
 
 
@@ -153,23 +159,27 @@ def event_type(topic: str) -> str:
 
 
 def payload_of(state: bytes) -> Any:
-    """The stored event state as JSON data; non-integer numbers become strings."""
-    return _no_floats(json.loads(state))
+    """The stored event state as JSON data; non-integer numbers become strings.
+
+    A number with a fraction or exponent becomes the `repr` of its double, an integer
+    beyond ±(2^53 - 1) its decimal digits: the parser's hooks do it as it reads."""
+    return json.loads(
+        state, parse_float=_float_text, parse_int=_exact_int, parse_constant=_float_text
+    )
 
 
 MAX_EXACT = 2**53 - 1  # RFC 8785 numbers are IEEE doubles: larger integers travel as strings
+_NOT_PLAIN = re.compile(rb"[\xf0-\xff]|\\u[dD][89a-fA-F]")
+"""A 4-byte UTF-8 sequence (an astral character) or an escaped surrogate."""
 
 
-def _no_floats(value: Any) -> Any:
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_EXACT:
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _no_floats(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_no_floats(v) for v in value]
-    return value
+def _float_text(text: str) -> str:
+    return repr(float(text))
+
+
+def _exact_int(text: str) -> int | str:
+    value = int(text)
+    return value if -MAX_EXACT <= value <= MAX_EXACT else str(value)
 
 
 class _Outside(Exception):
@@ -192,6 +202,14 @@ def canonical_json(value: Any) -> bytes:
         return _ENCODE(_utf16_ordered(value)).encode("utf-8")
     except (_Outside, UnicodeEncodeError):  # floats, big integers, lone surrogates, ...
         return rfc8785.dumps(value)
+
+
+def _canonical_plain(value: Any) -> bytes:
+    """`canonical_json` of a value known to be in the fast path's subset."""
+    try:
+        return _ENCODE_SORTED(value).encode("utf-8")
+    except UnicodeEncodeError:  # excluded by the caller's check; kept as a safety net
+        return canonical_json(value)
 
 
 def _plain(value: Any) -> bool:

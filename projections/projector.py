@@ -28,6 +28,9 @@ class Applied:
 
 Handler = Callable[[Connection, Applied], None]
 
+REBUILD_BATCH = 5000
+"""Events per transaction when replaying the whole log: fewer commits, same rows."""
+
 PROJECTED_CHANNEL = "policy_timeline_projected"
 """PostgreSQL NOTIFY channel announcing the last position a projection applied."""
 
@@ -99,7 +102,7 @@ class Projector:
         with self.engine.begin() as conn:
             for table in reversed(tables.metadata.sorted_tables):
                 conn.execute(table.delete())
-        return self.catch_up(until=until)
+        return self.catch_up(REBUILD_BATCH, until=until)
 
     def digests(self) -> dict[str, str]:
         """A SHA-256 of every projection table's rows, to compare a store with a fresh replay."""

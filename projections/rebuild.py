@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, Table, exc, insert, select, text
 from projections import tables
 from projections.audit.export import BATCH, stored_log
 from projections.audit.verify import chained_of
+from projections.projector import REBUILD_BATCH
 from projections.service import Store
 from projections.store import Chained
 
@@ -41,7 +42,7 @@ def rebuild(store: Store, until: int | None = None) -> Rebuilt:
         )
         try:
             events = _copy_log(store, scratch, until)
-            scratch.projector.catch_up(until=until)
+            scratch.projector.catch_up(REBUILD_BATCH, until=until)
             position = scratch.projector.position()
             digests = scratch.projector.digests()
             _swap(scratch.engine, store.engine, _code_versions(store))

@@ -209,6 +209,8 @@ class TimelineProjection(Projection):
         weapon_keys = {("system", w["system"]) for w in weapons if w.get("system")}
         weapon_keys |= {("category", w["category"]) for w in weapons}
         keys += [(kind, key, None) for kind, key in sorted(weapon_keys)]
+        # One serialisation of the entry; each row's document only adds its role at the end.
+        body = dumps(entry)[:-1]
         entries = [
             {
                 "kind": kind,
@@ -221,7 +223,7 @@ class TimelineProjection(Projection):
                 "role": role,
                 "action": fields["action"],
                 "status": status.value,
-                "doc": dumps({**entry, "role": role}),
+                "doc": f'{body},"role":{dumps(role)}}}',
             }
             for kind, key, role in keys
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import struct
@@ -12,7 +13,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections.ledger import Envelope, canonical_json, leaf_hash, payload_of
+from projections.ledger import Envelope, canonical_json, envelope_of, leaf_hash, payload_of
 
 SAFE = 2**53 - 1  # I-JSON integers: what RFC 8785 serialises exactly
 
@@ -246,3 +247,39 @@ def test_values_outside_the_fast_path_are_serialised_or_refused_as_rfc_8785_does
             rfc8785.dumps(refused)
         with pytest.raises(rfc8785.CanonicalizationError):
             canonical_json(refused)
+
+
+# Keys and strings with astral, private-use and control characters, and numbers of every kind.
+wild_text = st.text(
+    st.characters(codec="utf-8") | st.sampled_from(["\U0001f600", "\ue000", "\uffff", "\x01"]),
+    max_size=6,
+)
+wild_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | wild_text
+)
+wild_documents = st.dictionaries(
+    wild_text,
+    st.recursive(
+        wild_scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(wild_text, inner, max_size=3),
+        max_leaves=12,
+    ),
+    max_size=5,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(wild_documents, layouts)
+def test_the_envelope_of_a_stored_state_is_what_rfc8785_makes_of_it(
+    document: dict[str, Any], layout: dict[str, Any]
+) -> None:
+    state = stored(document, layout)
+    fast = envelope_of(3, "6f1c1c52-4b7e-5f5c-9a57-0b1f2d3e4f50", 1, "m:E", state, "2024-11-20Z")
+    slow = dataclasses.replace(fast, plain=False)  # without the hint that the payload is plain
+    assert fast.payload == payload_of(state)
+    expected = rfc8785.dumps({**json.loads(slow.canonical()), "payload": fast.payload})
+    assert fast.canonical() == slow.canonical() == expected
