@@ -11,12 +11,15 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.schema.config import StrawberryConfig
@@ -29,6 +32,8 @@ log = logging.getLogger("policy_timeline")
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
+CACHED_DOCUMENTS = 256
+"""Parsed and validated documents kept per process (LRU): clients send the same few queries."""
 USER_CODES = frozenset(
     {
         "BAD_USER_INPUT",
@@ -94,16 +99,26 @@ class PolicySchema(strawberry.Schema):
 
 ExtensionFactory = type[SchemaExtension] | Callable[[], SchemaExtension]
 
+# The depth and alias rules, made once: the limiter extensions build a new rule class per
+# instance, and a new class per request would make every validation a cache miss.
+LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH, should_ignore=_ignore_introspection).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+
 
 def build_schema(
     *, production: bool = False, extra: Collection[ExtensionFactory] = ()
 ) -> strawberry.Schema:
     """The schema; `production` turns off introspection and field suggestions."""
-    # Factories, not instances: each request gets fresh extension state.
+    # Factories, not instances: each request gets fresh extension state. Parsing and
+    # validation (with the limits) are cached per query text: they cost more than executing
+    # a 50-entry timeline page, and their result depends on the document alone.
     extensions: list[Any] = [
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-        partial(QueryDepthLimiter, max_depth=MAX_DEPTH, should_ignore=_ignore_introspection),
-        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        partial(AddValidationRules, LIMIT_RULES),
+        partial(ParserCache, maxsize=CACHED_DOCUMENTS),
+        partial(ValidationCache, maxsize=CACHED_DOCUMENTS),
         MaskInternalErrors,
         UnstorableArguments,
         *extra,

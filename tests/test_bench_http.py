@@ -1,0 +1,110 @@
+"""The HTTP bench: real servers in subprocesses, a separate load process, a checked baseline."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from api.bench import http as bench
+from api.bench.generator import lines
+from api.importing import import_lines
+from projections.service import Store
+
+OPERATIONS = 300
+
+
+def _fill(url: str) -> None:
+    store = Store(url)
+    import_lines(store, lines(OPERATIONS, 0))
+    store.close()
+
+
+def _children() -> list[int]:
+    """Live (not zombie) child processes of this test process, but multiprocessing's own
+    resource tracker, which lives as long as its parent whatever starts it."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            after = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(after[1]) == os.getpid() and after[0] != "Z" and b"resource_tracker" not in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def _page(base: str, target: str, country: str, after: str | None = None) -> dict[str, Any]:
+    """One page over a plain HTTP/1.1 connection, through the bench's own request bytes."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base)
+    with socket.create_connection((parts.hostname, parts.port)) as sock:
+        raw = bench.page_request(target, base, country, after)
+        raw = raw.replace(b"HTTP/1.1\r\n", b"HTTP/1.1\r\nConnection: close\r\n", 1)
+        sock.sendall(raw)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    return bench.page_of(target, body)
+
+
+def test_both_servers_answer_the_same_rows_as_the_read_model(db_url: str) -> None:
+    _fill(db_url)
+    country, rows = bench._busiest(db_url)
+    store = Store(db_url)
+    expected = store.read.timeline("country", country, first=50)
+    cursor_of_row_5 = store.read.timeline("country", country, first=5).cursors[-1]
+    store.close()
+    assert len(expected.entries) == min(rows, 50)
+    # The deep-page bench builds its cursor from SQL: the same cursor walking pages gives.
+    assert bench._cursor_at(db_url, country, 5) == cursor_of_row_5
+    with bench.serve(db_url) as ours, bench.serve_bare(db_url) as bare:
+        pages = {"ours": _page(ours, "ours", country), "bare": _page(bare, "bare", country)}
+        for page in pages.values():
+            assert [e["node"]["decisionId"] for e in page["edges"]] == [
+                e["decisionId"] for e in expected.entries
+            ]
+            assert [e["cursor"] for e in page["edges"]] == expected.cursors
+        after = {
+            t: _page(b, t, country, cursor_of_row_5) for t, b in (("ours", ours), ("bare", bare))
+        }
+        assert json.dumps(after["ours"]["pageInfo"]) == json.dumps(after["bare"]["pageInfo"])
+        assert [e["node"]["decisionId"] for e in after["ours"]["edges"]] == [
+            e["node"]["decisionId"] for e in after["bare"]["edges"]
+        ]
+        pids = [ours.pid, bare.pid]
+    assert all(_gone(pid) for pid in pids)
+
+
+def test_throughput_and_latency_over_http_have_their_shape_and_no_errors(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    _fill(url)
+    before = set(_children())
+    result = bench.http_throughput(url, seconds=1, warmup=0.3, rounds=1)
+    assert result["same_rows"] is True and result["countries"] == 200
+    for side in ("ours", "bare"):
+        figures = result[side]
+        assert figures["errors"] == 0 and figures["requests"] > 0
+        assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+    assert result["ratio"] == round(
+        result["ours"]["requests_per_s"] / result["bare"]["requests_per_s"], 3
+    )
+    latencies = bench.http_latencies(url, OPERATIONS, count=20)
+    for name in ("country_timeline", "weapon_timeline", "decision", "treaty_parties"):
+        assert 0 < latencies[name]["p50_ms"] <= latencies[name]["p99_ms"]
+    assert latencies["country_timeline_over_bare"] > 0
+    assert set(_children()) <= before  # servers and the load process are gone
