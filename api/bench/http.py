@@ -8,12 +8,11 @@ keeps a core to itself. Every figure is measured in the same run as its baseline
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import http.client
 import json
-import multiprocessing
 import os
+import pickle
 import random
 import signal
 import socket
@@ -132,12 +131,18 @@ def _get_json(base: str, path: str, timeout: float = 5.0) -> tuple[int, Any]:
         conn.close()
 
 
+def _child_env() -> dict[str, str]:
+    """Our environment, with this checkout importable from any working directory."""
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return env
+
+
 @contextlib.contextmanager
 def _running(args: list[str], port: int, name: str) -> Iterator[Served]:
     """Start `args` (a server on `port`), wait until /healthz is ok and caught up, stop it."""
-    env = {**os.environ, **SERVER_ENV}
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    env = {**_child_env(), **SERVER_ENV}
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
             _python(args, name), stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env
@@ -413,17 +418,82 @@ def sequential_in_child(base: str, requests: list[bytes]) -> dict[str, Any]:
     return dict(_run(_sequential(base, requests)))
 
 
+class LoadProcess:
+    """The client side in a process of its own (`python -m api.bench.http --load`): a fresh
+    interpreter, whatever the caller's main module; calls and results travel pickled."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "api.bench.http", "--load"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=_child_env(),
+        )
+        self.pid = self.proc.pid
+        self.call(os.getpid)  # started and imported before anything is timed
+
+    def call(self, function: Any, *args: Any) -> Any:
+        """`function(*args)` run in the load process; its exception is raised here."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        _write_frame(self.proc.stdin, (function.__module__, function.__name__, args))
+        ok, value = _read_frame(self.proc.stdout)
+        if not ok:
+            raise RuntimeError(f"in the load process: {value}")
+        return value
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def _write_frame(stream: Any, value: Any) -> None:
+    data = pickle.dumps(value)
+    stream.write(len(data).to_bytes(8, "big") + data)
+    stream.flush()
+
+
+def _read_frame(stream: Any) -> Any:
+    size = stream.read(8)
+    if len(size) != 8:
+        raise EOFError("the load process ended")
+    return pickle.loads(stream.read(int.from_bytes(size, "big")))
+
+
+def _serve_calls() -> None:
+    """The load process: run each call read from stdin, answer on stdout, until EOF."""
+    import importlib
+    import traceback
+
+    inbox, outbox = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing else may write into the answer stream
+    while True:
+        try:
+            module, name, args = _read_frame(inbox)
+        except EOFError:
+            return
+        try:
+            function = getattr(importlib.import_module(module), name)
+            answer: tuple[bool, Any] = (True, function(*args))
+        except Exception:
+            answer = (False, traceback.format_exc(limit=5))
+        _write_frame(outbox, answer)
+
+
 @contextlib.contextmanager
-def load_process() -> Iterator[concurrent.futures.ProcessPoolExecutor]:
-    """One separate process for the client side (spawned: no state copied from the caller)."""
-    pool = concurrent.futures.ProcessPoolExecutor(
-        max_workers=1, mp_context=multiprocessing.get_context("spawn")
-    )
+def load_process() -> Iterator[LoadProcess]:
+    """One separate process for the client side, stopped afterwards."""
+    process = LoadProcess()
     try:
-        pool.submit(os.getpid).result()  # started and imported before anything is timed
-        yield pool
+        yield process
     finally:
-        pool.shutdown(wait=True)
+        process.close()
 
 
 # --- figures -----------------------------------------------------------------------------
@@ -457,6 +527,11 @@ def _figures(runs: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
         # How much of a core each side used while measured: the server should be near 1.0.
         "client_cpu_share": round(client / seconds, 3),
         "server_cpu_share": None if None in server else round(sum(server) / seconds, 3),
+        # Requests per second of server CPU: steadier than req/s when other work shares the
+        # machine (a server that gets less than its core is slowed, not made more costly).
+        "requests_per_server_cpu_s": None
+        if None in server or not sum(server)
+        else round(len(samples) / sum(server), 1),
     }
 
 
@@ -480,15 +555,12 @@ def http_throughput(
         pool = stack.enter_context(load_process())
         bases = {"ours": stack.enter_context(serve(db_url))}
         bases["bare"] = stack.enter_context(serve_bare(db_url))
-        pages = {
-            t: pool.submit(first_pages_in_child, t, bases[t], seed, clients).result()
-            for t in targets
-        }
+        pages = {t: pool.call(first_pages_in_child, t, bases[t], seed, clients) for t in targets}
         mixes = {t: _mix(t, bases[t], pages[t]) for t in targets}
         runs: dict[str, list[dict[str, Any]]] = {t: [] for t in targets}
         for i in range(rounds):
             for t in targets:
-                run = pool.submit(
+                run = pool.call(
                     load_in_child,
                     t,
                     bases[t],
@@ -498,7 +570,7 @@ def http_throughput(
                     warmup if i == 0 else min(warmup, 0.5),
                     seconds / rounds,
                     seed + i,
-                ).result()
+                )
                 if run["errors"]:
                     raise RuntimeError(
                         f"{t}: {len(run['errors'])} errors, first: {run['errors'][0]}"
@@ -521,6 +593,9 @@ def http_throughput(
         "requests_per_s": ours["requests_per_s"],
         "baseline_requests_per_s": bare["requests_per_s"],
         "ratio": round(ours["requests_per_s"] / bare["requests_per_s"], 3),
+        "cpu_ratio": None
+        if ours["requests_per_server_cpu_s"] is None or bare["requests_per_server_cpu_s"] is None
+        else round(ours["requests_per_server_cpu_s"] / bare["requests_per_server_cpu_s"], 3),
     }
 
 
@@ -576,7 +651,7 @@ def deep_page(db_url: str, depth: int = DEEP, count: int = 200) -> dict[str, Any
         first = page_request("ours", base, country)
         deep = page_request("ours", base, country, cursor)
         plan = [first, deep] * count  # interleaved: both see the same conditions
-        raw = pool.submit(sequential_in_child, base, [first, deep] * 20 + plan).result()
+        raw = pool.call(sequential_in_child, base, [first, deep] * 20 + plan)
     if raw["errors"]:
         raise RuntimeError(f"deep page: {len(raw['errors'])} errors, first: {raw['errors'][0]}")
     timed = raw["samples"][40:]
@@ -608,10 +683,8 @@ def _picks(operations: int, seed: int, count: int) -> list[tuple[str, str, str, 
     ]
 
 
-def _timed(
-    pool: concurrent.futures.ProcessPoolExecutor, name: str, base: str, plan: list[bytes]
-) -> dict[str, float]:
-    raw = pool.submit(sequential_in_child, base, plan[:20] + plan).result()  # 20 to warm up
+def _timed(pool: LoadProcess, name: str, base: str, plan: list[bytes]) -> dict[str, float]:
+    raw = pool.call(sequential_in_child, base, plan[:20] + plan)  # 20 to warm up
     if raw["errors"]:
         raise RuntimeError(f"{name}: {len(raw['errors'])} errors, first: {raw['errors'][0]}")
     return percentiles(raw["samples"][20:])
@@ -660,5 +733,8 @@ def run_http(db_url: str, operations: int, seed: int = 0, seconds: float = 10.0)
     }
 
 
-if __name__ == "__main__" and sys.argv[1:2] == ["--profile"]:
-    _profiled(sys.argv[2], sys.argv[3], sys.argv[4:])
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--profile"]:
+        _profiled(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif sys.argv[1:2] == ["--load"]:
+        _serve_calls()
