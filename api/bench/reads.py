@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from api.bench.generator import countries, decision_id, weapon_id
+from api.bench.generator import TREATIES, countries, decision_id, weapon_id
 from api.bench.ingest import notifications
 from projections.service import Store
 
@@ -75,6 +75,7 @@ def query_latencies(
         "weapon_timeline": latency(lambda i: read.timeline("system", picks[i][1], first=50), count),
         "decision": latency(lambda i: read.decision(picks[i][2]), count),
         "decision_as_of": latency(lambda i: read.decision(picks[i][2], as_of=head // 2), count),
+        "treaty_parties": latency(lambda i: read.parties(TREATIES[i % len(TREATIES)][0]), count),
     }
 
 
