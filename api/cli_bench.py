@@ -42,7 +42,7 @@ def bench(
     err = Console(stderr=True)
     say = (lambda m: None) if as_json else (lambda m: err.print(f"bench: {m}…"))
     try:
-        result = run(n, backend, db or os.environ.get("POLICY_TIMELINE_DB"), seed, say)
+        result = run(n, backend, db or os.environ.get("POLICY_TIMELINE_DB"), seed, say, quick)
     except ValueError as exc:
         err.print(f"bench: {exc}", markup=False)
         raise typer.Exit(2) from None
@@ -90,6 +90,33 @@ def table(result: dict[str, Any]) -> Table:
         )
     for name in ("country_timeline_as_of_over_current", "decision_as_of_over_current"):
         t.add_row(name.replace("_", " "), "", "", f"{result['ratios'][name]:.2f}", "<= 1.5")
+    http = result["http"]
+    h_small, h_big = http["latency"]["small"], http["latency"]["big"]
+    for name in ("country_timeline", "weapon_timeline", "decision", "treaty_parties"):
+        t.add_row(
+            f"HTTP {name} p50/p99 ms @{sizes['big']:,}",
+            f"{h_big[name]['p50_ms']:.2f} / {h_big[name]['p99_ms']:.2f}",
+            f"{h_small[name]['p50_ms']:.2f} / {h_small[name]['p99_ms']:.2f} @{sizes['small']:,}",
+            f"{result['ratios'][f'http_{name}_big_over_small']:.2f}",
+            "<= 1.5",
+        )
+    thr = http["throughput"]
+    t.add_row(
+        f"HTTP countryTimeline req/s, {thr['clients']} clients",
+        f"{thr['requests_per_s']:,.0f}",
+        f"{thr['baseline_requests_per_s']:,.0f} bare route",
+        f"{thr['ratio']:.3f}",
+        ">= 0.4",
+    )
+    deep = http["deep_page"]
+    if deep is not None:
+        t.add_row(
+            f"deep page ({deep['depth']:,} rows in) p50 ms",
+            f"{deep['deep']['p50_ms']:.2f}",
+            f"{deep['first']['p50_ms']:.2f} first page",
+            f"{deep['ratio']:.2f}",
+            "<= 1.2",
+        )
     gql = result["graphql"]
     t.add_row(
         "country timeline via GraphQL p50/p99 ms",

@@ -57,8 +57,9 @@ def test_bench_json_as_documented_prints_one_object_with_every_ratio(tmp_path: P
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["sizes"] == {"small": 100, "big": 200}
-    assert result["ingest"]["big"]["events"] >= 200
+    assert result["sizes"] == {"small": 100, "big": 300}
+    assert result["quick"] is True
+    assert result["ingest"]["big"]["events"] >= 300
     for key in (
         "ingest",
         "rebuild",
@@ -70,6 +71,13 @@ def test_bench_json_as_documented_prints_one_object_with_every_ratio(tmp_path: P
         "graphql_over_bare",
         "verify",
         "verify_chain",
+        "treaty_parties_big_over_small",
+        "http_country_timeline_big_over_small",
+        "http_treaty_parties_big_over_small",
+        "http_throughput",
     ):
         assert isinstance(result["ratios"][key], float)
+    # Over HTTP both servers answered the same rows, and nothing failed.
+    assert result["http"]["throughput"]["same_rows"] is True
+    assert result["http"]["throughput"]["ours"]["errors"] == 0
     assert list(tmp_path.iterdir()) == []

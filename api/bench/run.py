@@ -15,14 +15,15 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from api.bench.http import PAGE, _busiest, deep_page, http_latencies, http_throughput
 from api.bench.ingest import measure_in_child
 from api.bench.overhead import graphql_overhead, verify_speed
-from api.bench.reads import query_latencies, ratios, rebuild
+from api.bench.reads import QUERIES, query_latencies, ratios, rebuild
 from domain.dates import FuzzyDate
 from projections.service import Store
 
 DEFAULT_EVENTS = 1_000_000
-QUICK_EVENTS = 1_000
+QUICK_EVENTS = 50_000
 SMALL_EVENTS = 10_000
 
 
@@ -72,10 +73,15 @@ def run(
     base_url: str | None = None,
     seed: int = 0,
     say: Callable[[str], None] = lambda _: None,
+    quick: bool = False,
 ) -> dict[str, Any]:
-    """Every figure of the suite, with the baseline of each and its ratio."""
+    """Every figure of the suite, with the baseline of each and its ratio.
+
+    `quick` (the CI smoke run) takes fewer samples of each latency and shorter HTTP runs."""
     small = min(SMALL_EVENTS, max(100, events // 4))
+    count = 200 if quick else QUERIES
     result: dict[str, Any] = {
+        "quick": quick,
         "date": dt.date.today().isoformat(),
         "backend": backend,
         "cpus": os.cpu_count(),
@@ -97,22 +103,61 @@ def run(
             say("rebuild")
             result["rebuild"] = rebuild(big_store)
             say("queries")
-            lat_small = query_latencies(small_store, small, seed)
-            lat_big = query_latencies(big_store, events, seed)
+            lat_small = query_latencies(small_store, small, seed, count)
+            lat_big = query_latencies(big_store, events, seed, count)
             say("graphql overhead")
-            result["graphql"] = graphql_overhead(big_store, seed)
+            result["graphql"] = graphql_overhead(big_store, seed, count)
             say("verify")
             result["verify"] = verify_speed(big_store)
         finally:
             big_store.close()
             small_store.close()
+        say("http: latency, throughput with 16 clients, deep page")
+        result["http"] = http_figures(small_url, small, big_url, events, seed, count, quick)
     result["queries"] = {"small": lat_small, "big": lat_big}
     result["ratios"] = {
         "ingest": ingest_big["ratio"],
         "rebuild": result["rebuild"]["ratio"],
         **ratios(lat_small, lat_big),
         "graphql_over_bare": result["graphql"]["ratio"],
+        **http_ratios(result["http"]),
         "verify": result["verify"]["ratio"],
         "verify_chain": result["verify"]["chain_ratio"],
     }
+    return result
+
+
+def http_figures(
+    small_url: str,
+    small: int,
+    big_url: str,
+    big: int,
+    seed: int,
+    count: int,
+    quick: bool,
+) -> dict[str, Any]:
+    """Latency over HTTP at both sizes; throughput and the deep page at the big size."""
+    return {
+        "latency": {
+            "small": http_latencies(small_url, small, seed, count),
+            "big": http_latencies(big_url, big, seed, count),
+        },
+        "throughput": http_throughput(
+            big_url, seed, seconds=2.0 if quick else 10.0, warmup=0.5 if quick else 2.0
+        ),
+        # A deep page needs a country with more than a page of rows (not so at tiny N).
+        "deep_page": deep_page(big_url, count=count) if _busiest(big_url)[1] > PAGE else None,
+    }
+
+
+def http_ratios(http: dict[str, Any]) -> dict[str, float]:
+    """The HTTP figures' ratios: big/small per query, throughput, deep page."""
+    small, big = http["latency"]["small"], http["latency"]["big"]
+    result = {
+        f"http_{name}_big_over_small": round(big[name]["p50_ms"] / small[name]["p50_ms"], 3)
+        for name in ("country_timeline", "weapon_timeline", "decision", "treaty_parties")
+    }
+    result["http_throughput"] = http["throughput"]["ratio"]
+    if http["deep_page"] is not None:
+        result["deep_page_over_first"] = http["deep_page"]["ratio"]
     return result
