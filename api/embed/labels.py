@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pycountry
 from babel import Locale
 
@@ -165,6 +167,7 @@ def category_label(slug: str, lang: str) -> str:
     return names[LANGS.index(lang) if lang in LANGS else 0]
 
 
+@lru_cache(maxsize=4096)  # a page names the same few countries on every entry
 def country_name(alpha3: str, lang: str) -> str:
     """A country's name in the reader's language, from its ISO alpha-3 code."""
     country = pycountry.countries.get(alpha_3=alpha3)

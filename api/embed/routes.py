@@ -53,7 +53,7 @@ def embed_routes(store: Store) -> list[BaseRoute]:
             headers = {**security, "ETag": tag, "Cache-Control": cache_control(view)}
             if not_modified(request, tag):
                 return Response(status_code=304, headers=headers)
-            page = load_page(store, view)
+            page = load_page(store, view, position=position)
         except (BadParameter, PolicyRecordError) as exc:
             return PlainTextResponse(str(exc), status_code=400, headers=security)
         base = _base(request)
@@ -88,14 +88,16 @@ def embed_routes(store: Store) -> list[BaseRoute]:
         try:
             view = parse_view(request.query_params)
             _check_position(store, view)
-            tag = etag(request, view, projected_position(store, view))
+            position = projected_position(store, view)
+            tag = etag(request, view, position)
             headers = {"ETag": tag, "Cache-Control": cache_control(view)}
             if not_modified(request, tag):
                 return Response(status_code=304, headers=headers)
-            pages = [load_page(store, view)]
+            pages = [load_page(store, view, position=position)]
             count = len(pages[0].entries)
             while pages[-1].later and count < timelinejs.MAX_EVENTS:
-                pages.append(load_page(store, View(**{**vars(view), "after": pages[-1].later})))
+                later = View(**{**vars(view), "after": pages[-1].later})
+                pages.append(load_page(store, later, position=position))
                 count += len(pages[-1].entries)
         except (BadParameter, PolicyRecordError) as exc:
             return _json({"error": str(exc)}, 400)

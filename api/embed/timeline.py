@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -67,6 +68,12 @@ def projected_position(store: Store, view: View) -> int:
     return applied if view.as_of is None else min(view.as_of, applied)
 
 
+@lru_cache(maxsize=65_536)
+def _date_text(edtf: str, lang: str) -> str:
+    """display_date, computed once per date and language (Babel's formatting is the slow part)."""
+    return display_date(FuzzyDate(edtf), lang)
+
+
 def view_title(store: Store, view: View) -> str:
     """'Decisions involving Ukraine', in the view's language."""
     words = ui(view.lang)
@@ -92,11 +99,9 @@ def _first_date(doc: dict[str, Any]) -> str | None:
 
 
 def _links(
-    store: Store, view: View, related: dict[str, list[str]], on_page: set[str]
+    view: View, related: dict[str, list[str]], on_page: set[str], docs: dict[str, dict[str, Any]]
 ) -> dict[str, list[Link]]:
     """Links to related decisions: an anchor on this page, else the actor's timeline there."""
-    wanted = sorted({i for ids in related.values() for i in ids})
-    docs = store.read.decisions(wanted, view.as_of) if wanted else {}
     links: dict[str, list[Link]] = {}
     for source, ids in related.items():
         for other in ids:
@@ -131,9 +136,13 @@ def _safe_source(source: dict[str, Any]) -> dict[str, Any]:
     return {**source, "url": url if safe else None}
 
 
-def load_page(store: Store, view: View, *, details: bool = True) -> TimelinePage:
-    """The entries of one page of a view, with sources and reversal links when `details`."""
-    position = projected_position(store, view)
+def load_page(
+    store: Store, view: View, *, details: bool = True, position: int | None = None
+) -> TimelinePage:
+    """The entries of one page of a view, with sources and reversal links when `details`.
+
+    `position` is the log position the caller already read for this view (its ETag's)."""
+    position = projected_position(store, view) if position is None else position
     page = store.read.timeline(
         view.kind,
         view.key,
@@ -153,12 +162,15 @@ def load_page(store: Store, view: View, *, details: bool = True) -> TimelinePage
     reverses: dict[str, list[Link]] = {}
     reversed_by: dict[str, list[Link]] = {}
     if details and ids:
-        on_page = set(ids)
-        reverses = _links(
-            store, view, store.read.related(ids, "reverses", False, view.as_of), on_page
-        )
+        forward = store.read.related(ids, "reverses", False, view.as_of)
         inverse = store.read.related(ids, "reverses", True, view.as_of)
-        reversed_by = _links(store, view, inverse, on_page)
+        # Decisions on this page are already read; one query for the others of both sides.
+        others = {i for side in (forward, inverse) for linked in side.values() for i in linked}
+        missing = sorted(others - docs.keys())
+        known = docs | (store.read.decisions(missing, view.as_of) if missing else {})
+        on_page = set(ids)
+        reverses = _links(view, forward, on_page, known)
+        reversed_by = _links(view, inverse, on_page, known)
     words = ui(view.lang)
     entries = []
     for e in raw:
@@ -187,7 +199,7 @@ def load_page(store: Store, view: View, *, details: bool = True) -> TimelinePage
                 status=e["status"],
                 edtf=date.edtf,
                 datetime=date.edtf.rstrip("?~%"),
-                date_text=display_date(date, view.lang),
+                date_text=_date_text(date.edtf, view.lang),
                 date=date,
                 summary=doc.get("summary"),
                 sources=[_safe_source(s) for s in doc.get("sources", [])],
