@@ -30,7 +30,7 @@ test-fast: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -m "not slow and not reliability"
 
-bench: $(STAMP)
+bench: $(STAMP) browser
 	$(BIN)/policy-timeline bench
 
 lint: $(STAMP)

@@ -125,6 +125,27 @@ def table(result: dict[str, Any]) -> Table:
         f"{gql['ratio']:.2f}",
         "<= 1.5",
     )
+    embed = result["embed"]
+    server = embed.get("server", {})
+    if "ratio" in server:
+        t.add_row(
+            f"embed first page of {server['timeline_entries']:,} entries, p50/p99 ms",
+            f"{server['embed']['p50_ms']:.2f} / {server['embed']['p99_ms']:.2f}",
+            f"{server['baseline']['p50_ms']:.2f} / {server['baseline']['p99_ms']:.2f} rows to JSON",
+            f"{server['ratio']:.2f}",
+            "",
+        )
+    browser = embed.get("browser", {})
+    for size, target in (("11", "<= 35 KB, 1 request, <= 100 ms"), ("1000", "<= 250 ms")):
+        if size in browser:
+            b = browser[size]
+            t.add_row(
+                f"embed in Chromium, {int(size):,} entries",
+                f"{b['kb']:.1f} KB, {b['requests']} req, {b['headline_ms']:.0f} ms",
+                f"{browser['floor']['headline_ms']:.0f} ms bare page",
+                "",
+                target,
+            )
     ver = result["verify"]
     t.add_row(
         f"verify, ev/s (chain check alone {ver['chain_events_per_s']:,.0f})",

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from api.bench.embed import embed_figures
 from api.bench.http import PAGE, _busiest, deep_page, http_latencies, http_throughput
 from api.bench.ingest import measure_in_child
 from api.bench.overhead import graphql_overhead, verify_speed
@@ -114,6 +115,15 @@ def run(
             small_store.close()
         say("http: latency, throughput with 16 clients, deep page")
         result["http"] = http_figures(small_url, small, big_url, events, seed, count, quick)
+    say("embed: server time of a 10,000-entry timeline, Chromium at 11 and 1,000 entries")
+    result["embed"] = embed_figures(
+        base_url if backend == "postgresql" else None,
+        seed=seed,
+        server_entries=2_000 if quick else 10_000,
+        loads=2 if quick else 7,
+        samples=100 if quick else 1000,
+        say=say,
+    )
     result["queries"] = {"small": lat_small, "big": lat_big}
     result["ratios"] = {
         "ingest": ingest_big["ratio"],
@@ -121,6 +131,7 @@ def run(
         **ratios(lat_small, lat_big),
         "graphql_over_bare": result["graphql"]["ratio"],
         **http_ratios(result["http"]),
+        **embed_ratios(result["embed"]),
         "verify": result["verify"]["ratio"],
         "verify_chain": result["verify"]["chain_ratio"],
     }
@@ -161,3 +172,9 @@ def http_ratios(http: dict[str, Any]) -> dict[str, float]:
     if http["deep_page"] is not None:
         result["deep_page_over_first"] = http["deep_page"]["ratio"]
     return result
+
+
+def embed_ratios(embed: dict[str, Any]) -> dict[str, float]:
+    """The embed's server time against its rows as JSON (when measured)."""
+    server = embed.get("server")
+    return {"embed_server_over_json": server["ratio"]} if server and "ratio" in server else {}
