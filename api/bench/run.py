@@ -80,55 +80,82 @@ def run(
 
     `quick` (the CI smoke run) takes fewer samples of each latency and shorter HTTP runs."""
     small = min(SMALL_EVENTS, max(100, events // 4))
-    count = 200 if quick else QUERIES
-    result: dict[str, Any] = {
-        "quick": quick,
-        "date": dt.date.today().isoformat(),
-        "backend": backend,
-        "cpus": os.cpu_count(),
-        "seed": seed,
-        "sizes": {"small": small, "big": events},
-        "edtf": edtf_parse_ms(),
-    }
+    result = header(backend, seed, small, events, quick)
     with temporary_urls(backend, base_url, 4) as (small_url, small_raw, big_url, big_raw):
         say(f"ingest {small} operations")
         ingest_small = measure_in_child(small_url, small_raw, small, seed)
         say(f"ingest {events} operations")
         ingest_big = measure_in_child(big_url, big_raw, events, seed)
         result["ingest"] = {"small": ingest_small, "big": ingest_big}
-        result["ingest"]["peak_rss_big_over_small"] = round(
-            ingest_big["peak_rss_mb"] / ingest_small["peak_rss_mb"], 3
-        )
-        big_store, small_store = Store(big_url), Store(small_url)
-        try:
-            say("rebuild")
-            result["rebuild"] = rebuild(big_store)
-            say("queries")
-            lat_small = query_latencies(small_store, small, seed, count)
-            lat_big = query_latencies(big_store, events, seed, count)
-            say("graphql overhead")
-            result["graphql"] = graphql_overhead(big_store, seed, count)
-            say("verify")
-            result["verify"] = verify_speed(big_store)
-        finally:
-            big_store.close()
-            small_store.close()
-        say("http: latency, throughput with 16 clients, deep page")
-        result["http"] = http_figures(small_url, small, big_url, events, seed, count, quick)
+        measure_stores(result, small_url, big_url, say)
+    measure_embed(result, base_url if backend == "postgresql" else None, say)
+    return with_ratios(result)
+
+
+def header(backend: str, seed: int, small: int, big: int, quick: bool) -> dict[str, Any]:
+    """What a result says about its own run."""
+    return {
+        "quick": quick,
+        "date": dt.date.today().isoformat(),
+        "backend": backend,
+        "cpus": os.cpu_count(),
+        "seed": seed,
+        "sizes": {"small": small, "big": big},
+        "edtf": edtf_parse_ms(),
+    }
+
+
+def measure_stores(
+    result: dict[str, Any], small_url: str, big_url: str, say: Callable[[str], None]
+) -> None:
+    """Everything measured on the two imported stores: rebuild, reads, verify, HTTP."""
+    small, events = result["sizes"]["small"], result["sizes"]["big"]
+    seed, quick = result["seed"], result["quick"]
+    count = 200 if quick else QUERIES
+    big_store, small_store = Store(big_url), Store(small_url)
+    try:
+        say("rebuild")
+        result["rebuild"] = rebuild(big_store)
+        say("queries")
+        result["queries"] = {
+            "small": query_latencies(small_store, small, seed, count),
+            "big": query_latencies(big_store, events, seed, count),
+        }
+        say("graphql overhead")
+        result["graphql"] = graphql_overhead(big_store, seed, count)
+        say("verify")
+        result["verify"] = verify_speed(big_store)
+    finally:
+        big_store.close()
+        small_store.close()
+    say("http: latency, throughput with 16 clients, deep page")
+    result["http"] = http_figures(small_url, small, big_url, events, seed, count, quick)
+
+
+def measure_embed(result: dict[str, Any], server: str | None, say: Callable[[str], None]) -> None:
+    """The embed's figures, on stores of their own (they do not depend on N)."""
     say("embed: server time of a 10,000-entry timeline, Chromium at 11 and 1,000 entries")
+    quick = result["quick"]
     result["embed"] = embed_figures(
-        base_url if backend == "postgresql" else None,
-        seed=seed,
+        server,
+        seed=result["seed"],
         server_entries=2_000 if quick else 10_000,
         loads=2 if quick else 7,
         samples=100 if quick else 1000,
         say=say,
     )
-    result["queries"] = {"small": lat_small, "big": lat_big}
+
+
+def with_ratios(result: dict[str, Any]) -> dict[str, Any]:
+    """`result` with every ratio gathered under `ratios`."""
+    ingest = result["ingest"]
+    ingest["peak_rss_big_over_small"] = round(
+        ingest["big"]["peak_rss_mb"] / ingest["small"]["peak_rss_mb"], 3
+    )
     result["ratios"] = {
-        "ingest": ingest_big["ratio"],
+        "ingest": ingest["big"]["ratio"],
         "rebuild": result["rebuild"]["ratio"],
-        **ratios(lat_small, lat_big),
+        **ratios(result["queries"]["small"], result["queries"]["big"]),
         "graphql_over_bare": result["graphql"]["ratio"],
         **http_ratios(result["http"]),
         **embed_ratios(result["embed"]),
