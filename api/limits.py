@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -161,16 +161,114 @@ def _unstorable(value: Any) -> str | None:
 
 
 class UnstorableArguments(SchemaExtension):
-    """Refuses string arguments no database can hold (NUL, lone surrogates) as BAD_USER_INPUT."""
+    """Refuses string arguments no database can hold (NUL, lone surrogates) as BAD_USER_INPUT.
 
-    def resolve(
-        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
-    ) -> Any:
-        for name, value in kwargs.items():
-            for item in value if isinstance(value, list) else [value]:
-                reason = _unstorable(item)
-                if reason is not None:
-                    from graphql import GraphQLError
+    Checked once per operation, before it executes, over every argument of every field and
+    directive the selected operation (with its fragments) contains, literals and variables
+    alike: one such argument refuses the whole operation. Wrapping each field's resolver
+    instead would cost a call per field of every answer."""
 
-                    raise GraphQLError(f"{name}: {reason}", extensions={"code": "BAD_USER_INPUT"})
-        return _next(root, info, *args, **kwargs)
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            problem = _unstorable_in_operation(
+                document, context.operation_name, context.variables or {}
+            )
+            if problem is not None:
+                from graphql import GraphQLError
+
+                raise GraphQLError(problem, extensions={"code": "BAD_USER_INPUT"})
+        yield
+
+
+def _unstorable_in_operation(
+    document: Any, operation_name: str | None, variables: Mapping[str, Any]
+) -> str | None:
+    """'name: reason' for the first argument of the operation no database can store."""
+    from graphql import FragmentDefinitionNode, OperationDefinitionNode
+
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [
+        o
+        for o in operations
+        if operation_name is None or (o.name is not None and o.name.value == operation_name)
+    ]
+    if len(chosen) != 1:
+        return None  # graphql-core refuses the request itself
+    operation = chosen[0]
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    defaults = {
+        d.variable.name.value: d.default_value
+        for d in operation.variable_definitions or ()
+        if d.default_value is not None
+    }
+    walk = _ArgumentWalk(fragments, variables, defaults)
+    return walk.selections(operation)
+
+
+class _ArgumentWalk:
+    def __init__(
+        self,
+        fragments: Mapping[str, Any],
+        variables: Mapping[str, Any],
+        defaults: Mapping[str, Any],
+    ) -> None:
+        self.fragments, self.variables, self.defaults = fragments, variables, defaults
+        self.seen: set[str] = set()
+
+    def selections(self, node: Any) -> str | None:
+        for directive in getattr(node, "directives", None) or ():
+            if (found := self.arguments(directive)) is not None:
+                return found
+        if (found := self.arguments(node)) is not None:
+            return found
+        kind = node.kind
+        if kind == "fragment_spread":
+            name = node.name.value
+            fragment = self.fragments.get(name)
+            if name in self.seen or fragment is None:
+                return None
+            self.seen.add(name)
+            return self.selections(fragment)
+        selection_set = getattr(node, "selection_set", None)
+        for child in selection_set.selections if selection_set is not None else ():
+            if (found := self.selections(child)) is not None:
+                return found
+        return None
+
+    def arguments(self, node: Any) -> str | None:
+        for argument in getattr(node, "arguments", None) or ():
+            reason = self.value(argument.value)
+            if reason is not None:
+                return f"{argument.name.value}: {reason}"
+        return None
+
+    def value(self, node: Any) -> str | None:
+        kind = node.kind
+        if kind == "string_value":
+            return _unstorable(node.value)
+        if kind == "variable":
+            name = node.name.value
+            if name in self.variables:
+                return _unstorable_anywhere(self.variables[name])
+            default = self.defaults.get(name)
+            return None if default is None else self.value(default)
+        if kind == "list_value":
+            return next((r for r in map(self.value, node.values) if r is not None), None)
+        if kind == "object_value":
+            return next((r for f in node.fields if (r := self.value(f.value)) is not None), None)
+        return None
+
+
+def _unstorable_anywhere(value: Any) -> str | None:
+    """Why a variable's value (any JSON) holds text no database can store, or None."""
+    if isinstance(value, str):
+        return _unstorable(value)
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in items:
+        if (reason := _unstorable_anywhere(item)) is not None:
+            return reason
+    return None

@@ -15,11 +15,20 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 
 from api.embed import embed_routes
 from api.graphql.build import build_schema
 from api.graphql.context import Context
+from api.graphql.response_cache import (
+    ERRORS_KEY,
+    CacheCollector,
+    CachedGraphQL,
+    ResponseCache,
+    read_state,
+)
 from api.htmlsafe import html_safe_json
 from api.keys import KeyRing
 from api.limits import (
@@ -64,6 +73,13 @@ class PolicyGraphQL(GraphQL[Context, None]):
             return resolve_persisted(parsed, self.persisted)
         return parsed
 
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        # The response cache stores an answer only when this says it had no errors.
+        request.scope[ERRORS_KEY] = bool(result.errors)
+        return await super().process_result(request, result)
+
     def parse_query_params(self, params: Any) -> dict[str, Any]:
         parsed = super().parse_query_params(params)
         refuse_unstorable_text(parsed, "query string")
@@ -101,11 +117,13 @@ def create_app(
     persisted: Mapping[str, str] | None = None,
     allowed_origins: Sequence[str] | None = None,
     run_worker: bool = False,
+    response_cache: ResponseCache | None = None,
 ) -> Starlette:
     """The ASGI application serving one store; `persisted` turns on allow-list mode.
 
     `run_worker` (PostgreSQL) runs a projection worker in the process: the first one to
-    take the projection lock projects, the others wait as hot standby."""
+    take the projection lock projects, the others wait as hot standby. `response_cache`
+    defaults to one bounded by POLICY_TIMELINE_RESPONSE_CACHE_ENTRIES and ..._BYTES."""
     keys = KeyRing(store.engine)
     metrics = Metrics(store)
     live = Live(store)
@@ -122,6 +140,10 @@ def create_app(
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         allowed_origins=allowed_origins_from_env() if allowed_origins is None else allowed_origins,
     )
+
+    cache = ResponseCache.from_env() if response_cache is None else response_cache
+    metrics.registry.register(CacheCollector(cache))
+    cached = CachedGraphQL(graphql, cache, read_state(store.read_engine))
 
     workers: list[tuple[ProjectionWorker, threading.Event]] = []
 
@@ -152,7 +174,7 @@ def create_app(
         return JSONResponse(body)
 
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", cached, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/metrics", metrics.view),
@@ -161,6 +183,7 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.store = store
     app.state.live = live  # subscribers are visible to health checks and tests
+    app.state.response_cache = cache
     app.add_middleware(BodySizeLimit, path="/graphql")
     app.add_middleware(OutageMiddleware)
     app.add_middleware(metrics.middleware)

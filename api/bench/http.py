@@ -74,6 +74,9 @@ TREATY_PARTIES = (
 )
 
 
+RESPONSE_CACHE_ENV = "POLICY_TIMELINE_RESPONSE_CACHE_ENTRIES"
+
+
 # --- servers -----------------------------------------------------------------------------
 
 
@@ -140,9 +143,11 @@ def _child_env() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _running(args: list[str], port: int, name: str) -> Iterator[Served]:
+def _running(
+    args: list[str], port: int, name: str, extra_env: dict[str, str] | None = None
+) -> Iterator[Served]:
     """Start `args` (a server on `port`), wait until /healthz is ok and caught up, stop it."""
-    env = {**_child_env(), **SERVER_ENV}
+    env = {**_child_env(), **SERVER_ENV, **(extra_env or {})}
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
             _python(args, name), stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env
@@ -182,13 +187,15 @@ def _tail(log: Any) -> str:
 
 
 @contextlib.contextmanager
-def serve(db_url: str) -> Iterator[Served]:
+def serve(db_url: str, *, response_cache: bool = True) -> Iterator[Served]:
     """Our server (`policy-timeline serve --production`, one worker) on a free loopback port.
 
-    `serve` brings the projections up to date before it listens; no seed data is loaded."""
+    `serve` brings the projections up to date before it listens; no seed data is loaded.
+    `response_cache=False` turns the GraphQL response cache off (on by default, as deployed)."""
     port = free_port()
     args = ["api.cli", "serve", "--db", db_url, "--port", str(port), "--production"]
-    with _running(args, port, "ours") as base:
+    extra = {} if response_cache else {RESPONSE_CACHE_ENV: "0"}
+    with _running(args, port, "ours" if response_cache else "uncached", extra) as base:
         yield base
 
 
@@ -535,6 +542,23 @@ def _figures(runs: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
     }
 
 
+def _cache_counts(base: str) -> dict[str, float]:
+    """The response cache's hit, miss and bypass counters from the server's /metrics."""
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=5.0)
+    try:
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+    finally:
+        conn.close()
+    counts = {}
+    for line in text.splitlines():
+        if line.startswith("policy_timeline_response_cache_requests_total{"):
+            label, _, value = line.partition("} ")
+            counts[label.split('"')[1]] = float(value)
+    return counts
+
+
 def http_throughput(
     db_url: str,
     seed: int = 0,
@@ -542,6 +566,8 @@ def http_throughput(
     seconds: float = 10.0,
     warmup: float = 2.0,
     rounds: int = 2,
+    *,
+    uncached: bool = True,
 ) -> dict[str, Any]:
     """countryTimeline pages per second: our server against the bare route, same store.
 
@@ -549,20 +575,29 @@ def http_throughput(
     pages (the first page's endCursor) of random countries of `countries(seed)`, `seconds`
     per server after `warmup`, alternating between the servers in `rounds` slices so that
     both see the same background load. Any non-200 answer or GraphQL error raises; both
-    servers must answer the same decisions on every country's first page."""
-    targets = ("ours", "bare")
+    servers must answer the same decisions on every country's first page.
+
+    `ratio` is our server as deployed (the response cache on: after the warm-up nearly
+    every page is a hit, `cache` gives the counts); with `uncached` a second server of ours
+    with the cache off runs in the same rounds, giving `uncached` and `uncached_ratio`."""
+    names = ("ours", "uncached", "bare") if uncached else ("ours", "bare")
+    kinds = {"ours": "ours", "uncached": "ours", "bare": "bare"}
     with contextlib.ExitStack() as stack:
         pool = stack.enter_context(load_process())
         bases = {"ours": stack.enter_context(serve(db_url))}
+        if uncached:
+            bases["uncached"] = stack.enter_context(serve(db_url, response_cache=False))
         bases["bare"] = stack.enter_context(serve_bare(db_url))
-        pages = {t: pool.call(first_pages_in_child, t, bases[t], seed, clients) for t in targets}
-        mixes = {t: _mix(t, bases[t], pages[t]) for t in targets}
-        runs: dict[str, list[dict[str, Any]]] = {t: [] for t in targets}
+        pages = {
+            t: pool.call(first_pages_in_child, kinds[t], bases[t], seed, clients) for t in names
+        }
+        mixes = {t: _mix(kinds[t], bases[t], pages[t]) for t in names}
+        runs: dict[str, list[dict[str, Any]]] = {t: [] for t in names}
         for i in range(rounds):
-            for t in targets:
+            for t in names:
                 run = pool.call(
                     load_in_child,
-                    t,
+                    kinds[t],
                     bases[t],
                     bases[t].pid,
                     mixes[t],
@@ -576,12 +611,21 @@ def http_throughput(
                         f"{t}: {len(run['errors'])} errors, first: {run['errors'][0]}"
                     )
                 runs[t].append(run)
-    ids = {t: {c: p["ids"] for c, p in pages[t].items()} for t in targets}
-    differ = sorted(c for c in ids["ours"] if ids["ours"][c] != ids["bare"].get(c))
-    if differ or len(ids["ours"]) != len(ids["bare"]):
-        raise RuntimeError(f"the bare route answers other rows than ours for {differ[:5]}")
-    ours, bare = _figures(runs["ours"], seconds), _figures(runs["bare"], seconds)
-    return {
+        cache = _cache_counts(bases["ours"])
+    ids = {t: {c: p["ids"] for c, p in pages[t].items()} for t in names}
+    for t in names:
+        differ = sorted(c for c in ids[t] if ids[t][c] != ids["bare"].get(c))
+        if differ or len(ids[t]) != len(ids["bare"]):
+            raise RuntimeError(f"the bare route answers other rows than {t} for {differ[:5]}")
+    figures = {t: _figures(runs[t], seconds) for t in names}
+    ours, bare = figures["ours"], figures["bare"]
+
+    def cpu_ratio(side: dict[str, Any]) -> float | None:
+        if side["requests_per_server_cpu_s"] is None or bare["requests_per_server_cpu_s"] is None:
+            return None
+        return round(side["requests_per_server_cpu_s"] / bare["requests_per_server_cpu_s"], 3)
+
+    result: dict[str, Any] = {
         "clients": clients,
         "seconds": seconds,
         "rounds": rounds,
@@ -593,10 +637,19 @@ def http_throughput(
         "requests_per_s": ours["requests_per_s"],
         "baseline_requests_per_s": bare["requests_per_s"],
         "ratio": round(ours["requests_per_s"] / bare["requests_per_s"], 3),
-        "cpu_ratio": None
-        if ours["requests_per_server_cpu_s"] is None or bare["requests_per_server_cpu_s"] is None
-        else round(ours["requests_per_server_cpu_s"] / bare["requests_per_server_cpu_s"], 3),
+        "cpu_ratio": cpu_ratio(ours),
+        "cache": {
+            **cache,
+            "hit_rate": round(cache.get("hit", 0) / max(1.0, sum(cache.values())), 3),
+        },
     }
+    if uncached:
+        result["uncached"] = figures["uncached"]
+        result["uncached_ratio"] = round(
+            figures["uncached"]["requests_per_s"] / bare["requests_per_s"], 3
+        )
+        result["uncached_cpu_ratio"] = cpu_ratio(figures["uncached"])
+    return result
 
 
 def _busiest(db_url: str) -> tuple[str, int]:
@@ -691,17 +744,23 @@ def _timed(pool: LoadProcess, name: str, base: str, plan: list[bytes]) -> dict[s
 
 
 def http_latencies(
-    db_url: str, operations: int, seed: int = 0, count: int = QUERIES
+    db_url: str,
+    operations: int,
+    seed: int = 0,
+    count: int = QUERIES,
+    *,
+    response_cache: bool = True,
 ) -> dict[str, Any]:
     """p50/p99 of `count` sequential requests (one client, keep-alive) per query, over HTTP.
 
     countryTimeline first 50, weaponTimeline(system:) first 50, decision(id:) and
     treaty(id:) { parties }, ids picked as the in-process latency bench picks them; and the
-    bare route's first page of the same countries, the baseline of the first."""
+    bare route's first page of the same countries, the baseline of the first. Requests
+    repeat (the picks are random), so with `response_cache` (as deployed) most are hits."""
     picks = _picks(operations, seed, count)
     result: dict[str, Any] = {}
     with load_process() as pool:
-        with serve(db_url) as base:
+        with serve(db_url, response_cache=response_cache) as base:
             host = urlsplit(base).netloc
             plans = {
                 "country_timeline": [page_request("ours", base, p[0]) for p in picks],
