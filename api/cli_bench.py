@@ -102,11 +102,19 @@ def table(result: dict[str, Any]) -> Table:
         )
     thr = http["throughput"]
     t.add_row(
-        f"HTTP countryTimeline req/s, {thr['clients']} clients",
+        f"HTTP countryTimeline req/s, {thr['clients']} clients "
+        f"(response cache, {thr['cache']['hit_rate']:.0%} hits)",
         f"{thr['requests_per_s']:,.0f}",
         f"{thr['baseline_requests_per_s']:,.0f} bare route",
         f"{thr['ratio']:.3f}",
         ">= 0.4",
+    )
+    t.add_row(
+        "  the same without the response cache",
+        f"{thr['uncached']['requests_per_s']:,.0f}",
+        f"{thr['baseline_requests_per_s']:,.0f} bare route",
+        f"{thr['uncached_ratio']:.3f}",
+        "",
     )
     deep = http["deep_page"]
     if deep is not None:

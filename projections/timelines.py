@@ -156,14 +156,14 @@ class TimelineProjection(Projection):
         if written is not None:
             # Its current version is still waiting to be inserted: close it there.
             slug, doc, rows = written
-            for row in rows:
-                row["valid_to"] = item.position
+            for pending in rows:
+                pending["valid_to"] = item.position
             return slug, doc
-        row = conn.execute(_CURRENT, {"stream": stream}).one()
-        slug = str(row.decision_id)
+        current = conn.execute(_CURRENT, {"stream": stream}).one()
+        slug = str(current.decision_id)
         for statement in _CLOSE:
             conn.execute(statement, {"slug": slug, "p": item.position})
-        return slug, json.loads(row.doc)
+        return slug, json.loads(current.doc)
 
     def _write_version(
         self,

@@ -62,7 +62,7 @@ def _page(base: str, target: str, country: str, after: str | None = None) -> dic
 
 def test_both_servers_answer_the_same_rows_as_the_read_model(db_url: str) -> None:
     _fill(db_url)
-    country, rows = bench._busiest(db_url)
+    country, rows = bench.busiest(db_url)
     store = Store(db_url)
     expected = store.read.timeline("country", country, first=50)
     cursor_of_row_5 = store.read.timeline("country", country, first=5).cursors[-1]
