@@ -9,9 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from api.bench.generator import lines
+from api.bench.generator import LIFECYCLES, lines
 from api.importing import import_lines
 from domain.commands import INPUTS
+from domain.values import Action
 from projections.service import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,3 +82,23 @@ def test_bench_json_as_documented_prints_one_object_with_every_ratio(tmp_path: P
     assert result["http"]["throughput"]["same_rows"] is True
     assert result["http"]["throughput"]["ours"]["errors"] == 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_treaty_actions_are_rare_and_each_state_walks_one_lifecycle_per_treaty() -> None:
+    decisions = [
+        op["input"] for op in map(json.loads, lines(20_000, seed=5)) if op["op"] == "recordDecision"
+    ]
+    treaty_actions = [d for d in decisions if d.get("treaty")]
+    assert 0.01 < len(treaty_actions) / len(decisions) < 0.05
+    walks: dict[tuple[str, str], list[str]] = {}
+    for d in treaty_actions:
+        walks.setdefault((d["actor"], d["treaty"]), []).append(d["action"])
+    # Each pair's actions, in file order, are the start of one of the lifecycles.
+    assert all(any(walk == life[: len(walk)] for life in LIFECYCLES) for walk in walks.values())
+    # With a higher share, every action kind occurs.
+    raised = {
+        op["input"]["action"]
+        for op in map(json.loads, lines(10_000, seed=5, treaty_share=0.5))
+        if op["op"] == "recordDecision"
+    }
+    assert raised == {a.value for a in Action}

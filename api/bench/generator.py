@@ -26,13 +26,13 @@ INDICATORS = ["landmine-casualties", "arms-imports", "cluster-munition-casualtie
 TREATY_ACTION_SHARE = 0.03
 """Share of decisions that are treaty actions: rare, as in the real record."""
 _JOIN = ["SIGN", "RATIFY", "ENTRY_INTO_FORCE"]
-_LIFECYCLES = [
+LIFECYCLES = [
     _JOIN,
     [*_JOIN, "ANNOUNCE_WITHDRAWAL", "NOTIFY_WITHDRAWAL", "WITHDRAWAL_EFFECTIVE"],
     ["ACCEDE", "ENTRY_INTO_FORCE"],
     [*_JOIN, "SUSPEND_OBLIGATIONS"],
 ]
-_LIFECYCLE_WEIGHTS = [70, 10, 15, 5]
+LIFECYCLE_WEIGHTS = [70, 10, 15, 5]
 """What a state does towards a treaty over the years; each step is one decision."""
 RETRACTABLE = 97
 """Only every 97th decision may be retracted, so corrections never hit a retracted one."""
@@ -233,7 +233,7 @@ class Generator:
         treaty = rng.randrange(len(TREATIES))
         key = (actor, TREATIES[treaty][0])
         if key not in self.lifecycles:
-            self.lifecycles[key] = (rng.choices(_LIFECYCLES, _LIFECYCLE_WEIGHTS)[0], 0)
+            self.lifecycles[key] = (rng.choices(LIFECYCLES, LIFECYCLE_WEIGHTS)[0], 0)
         steps, done = self.lifecycles[key]
         if done >= len(steps):
             return None
