@@ -58,9 +58,11 @@ COUNTRY_PAGE = (
     "query CountryPage($country: String!, $after: String) {"
     f" countryTimeline(country: $country, first: {PAGE}, after: $after) {{ {CONNECTION} }} }}"
 )
+WEAPON_FIRST = 20
+"""A weapon system's page: at 10,000 operations most systems have 20 entries, few have 50."""
 WEAPON_PAGE = (
     "query WeaponPage($system: String!) {"
-    f" weaponTimeline(system: $system, first: {PAGE}) {{ {CONNECTION} }} }}"
+    f" weaponTimeline(system: $system, first: {WEAPON_FIRST}) {{ {CONNECTION} }} }}"
 )
 DECISION = (
     "query Decision($id: ID!) { decision(id: $id) {"
@@ -720,16 +722,22 @@ def deep_page(db_url: str, depth: int = DEEP, count: int = 200) -> dict[str, Any
     }
 
 
-def _picks(operations: int, seed: int, count: int) -> list[tuple[str, str, str, str]]:
-    """(country, weapon system, decision id, treaty) per request, as reads.query_latencies."""
+def _picks(
+    operations: int, seed: int, count: int, pools: dict[str, list[str]] | None = None
+) -> list[tuple[str, str, str, str]]:
+    """(country, weapon system, decision id, treaty) per request, as reads.query_latencies.
+
+    `pools` (see `reads.full_pages`) are the countries and systems to pick from."""
     rng = random.Random(seed)
-    codes = countries(seed)
-    weapons = max(1, min(300, operations // 5))
+    codes = (pools or {}).get("countries") or countries(seed)
+    systems = (pools or {}).get("systems") or [
+        weapon_id(i) for i in range(max(1, min(300, operations // 5)))
+    ]
     decisions = max(1, int((operations - 304) * 0.6))
     return [
         (
             rng.choice(codes),
-            weapon_id(rng.randrange(weapons)),
+            rng.choice(systems),
             decision_id(rng.randrange(decisions)),
             rng.choice(TREATIES)[0],
         )
@@ -751,6 +759,7 @@ def http_latencies(
     count: int = QUERIES,
     *,
     response_cache: bool = True,
+    pools: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """p50/p99 of `count` sequential requests (one client, keep-alive) per query, over HTTP.
 
@@ -758,7 +767,7 @@ def http_latencies(
     treaty(id:) { parties }, ids picked as the in-process latency bench picks them; and the
     bare route's first page of the same countries, the baseline of the first. Requests
     repeat (the picks are random), so with `response_cache` (as deployed) most are hits."""
-    picks = _picks(operations, seed, count)
+    picks = _picks(operations, seed, count, pools)
     result: dict[str, Any] = {}
     with load_process() as pool:
         with serve(db_url, response_cache=response_cache) as base:

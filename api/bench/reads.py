@@ -8,11 +8,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from api.bench.generator import TREATIES, countries, decision_id, weapon_id
+from api.bench.generator import TREATIES, WEAPON_COUNT, countries, decision_id, weapon_id
 from api.bench.ingest import notifications
+from projections.queries import Page
 from projections.service import Store
 
 QUERIES = 1000
+PAGE = 50
+WEAPON_FIRST = 20
+"""A weapon system's page: at 10,000 operations most systems have 20 entries, few have 50."""
 
 
 def rebuild(store: Store) -> dict[str, Any]:
@@ -37,42 +41,77 @@ def rebuild(store: Store) -> dict[str, Any]:
 
 
 def latency(query: Callable[[int], object], count: int = QUERIES) -> dict[str, float]:
-    """p50 and p99 in milliseconds of `count` calls of `query(i)`."""
-    samples = []
+    """p50 and p99 in milliseconds of `count` calls of `query(i)`, and the mean rows answered."""
+    samples, rows = [], 0
     for i in range(count):
         start = time.perf_counter()
-        query(i)
+        answer = query(i)
         samples.append((time.perf_counter() - start) * 1000)
+        rows += _rows(answer)
     cuts = statistics.quantiles(samples, n=100)
-    return {"p50_ms": round(cuts[49], 3), "p99_ms": round(cuts[98], 3)}
+    return {"p50_ms": round(cuts[49], 3), "p99_ms": round(cuts[98], 3), "rows": rows / count}
+
+
+def _rows(answer: object) -> int:
+    if isinstance(answer, Page):
+        return len(answer.entries)
+    if isinstance(answer, list):
+        return len(answer)
+    return int(answer is not None)
+
+
+def full_pages(store: Store, seed: int) -> dict[str, list[str]]:
+    """Countries (50 entries, now and as of half the log) and systems (20) with full pages.
+
+    Latencies at two sizes compare like with like only on such keys: at the small size most
+    countries and systems have fewer than 50 entries, so their pages are shorter."""
+    head, read = store.head(), store.read
+    return {
+        "countries": [
+            c
+            for c in countries(seed)
+            if len(read.timeline("country", c, first=PAGE, as_of=head // 2).entries) == PAGE
+        ],
+        "systems": [
+            w
+            for w in (weapon_id(i) for i in range(WEAPON_COUNT))
+            if len(read.timeline("system", w, first=WEAPON_FIRST).entries) == WEAPON_FIRST
+        ],
+    }
 
 
 def query_latencies(
-    store: Store, operations: int, seed: int, count: int = QUERIES
+    store: Store,
+    operations: int,
+    seed: int,
+    count: int = QUERIES,
+    pools: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """Latency of the main reads on a store filled by `operations` generated operations."""
+    """Latency of the main reads on a store filled by `operations` generated operations.
+
+    `pools` (see `full_pages`) are the countries and systems to pick from."""
     rng = random.Random(seed)
-    codes = countries(seed)
-    weapons = max(1, min(300, operations // 5))
+    codes = (pools or {}).get("countries") or countries(seed)
+    systems = (pools or {}).get("systems") or [
+        weapon_id(i) for i in range(max(1, min(WEAPON_COUNT, operations // 5)))
+    ]
     decisions = max(1, int((operations - 304) * 0.6))
     head = store.head()
     picks = [
-        (
-            rng.choice(codes),
-            weapon_id(rng.randrange(weapons)),
-            decision_id(rng.randrange(decisions)),
-        )
+        (rng.choice(codes), rng.choice(systems), decision_id(rng.randrange(decisions)))
         for _ in range(count)
     ]
     read = store.read
     return {
         "country_timeline": latency(
-            lambda i: read.timeline("country", picks[i][0], first=50), count
+            lambda i: read.timeline("country", picks[i][0], first=PAGE), count
         ),
         "country_timeline_as_of": latency(
-            lambda i: read.timeline("country", picks[i][0], first=50, as_of=head // 2), count
+            lambda i: read.timeline("country", picks[i][0], first=PAGE, as_of=head // 2), count
         ),
-        "weapon_timeline": latency(lambda i: read.timeline("system", picks[i][1], first=50), count),
+        "weapon_timeline": latency(
+            lambda i: read.timeline("system", picks[i][1], first=WEAPON_FIRST), count
+        ),
         "decision": latency(lambda i: read.decision(picks[i][2]), count),
         "decision_as_of": latency(lambda i: read.decision(picks[i][2], as_of=head // 2), count),
         "treaty_parties": latency(lambda i: read.parties(TREATIES[i % len(TREATIES)][0]), count),
@@ -86,6 +125,11 @@ def ratios(small: dict[str, Any], big: dict[str, Any]) -> dict[str, float]:
         big["country_timeline_as_of"], big["country_timeline"]
     )
     result["decision_as_of_over_current"] = _ratio(big["decision_as_of"], big["decision"])
+    # More states are party at the big size: the answer itself grows. Per party answered:
+    parties = [size["treaty_parties"] for size in (big, small)]
+    if all(p["rows"] for p in parties):
+        per_row = [p["p50_ms"] / p["rows"] for p in parties]
+        result["treaty_parties_per_party_big_over_small"] = round(per_row[0] / per_row[1], 3)
     return result
 
 

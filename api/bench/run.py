@@ -19,7 +19,7 @@ from api.bench.embed import embed_figures
 from api.bench.http import PAGE, busiest, deep_page, http_latencies, http_throughput
 from api.bench.ingest import measure_in_child
 from api.bench.overhead import graphql_overhead, verify_speed
-from api.bench.reads import QUERIES, query_latencies, ratios, rebuild
+from api.bench.reads import QUERIES, full_pages, query_latencies, ratios, rebuild
 from domain.dates import FuzzyDate
 from projections.service import Store
 
@@ -117,9 +117,12 @@ def measure_stores(
         say("rebuild")
         result["rebuild"] = rebuild(big_store)
         say("queries")
+        # Timelines are compared on keys with full pages at both sizes (see full_pages).
+        pools = full_pages(small_store, seed)
+        result["pools"] = {name: len(keys) for name, keys in pools.items()}
         result["queries"] = {
-            "small": query_latencies(small_store, small, seed, count),
-            "big": query_latencies(big_store, events, seed, count),
+            "small": query_latencies(small_store, small, seed, count, pools),
+            "big": query_latencies(big_store, events, seed, count, pools),
         }
         say("graphql overhead")
         result["graphql"] = graphql_overhead(big_store, seed, count)
@@ -129,7 +132,7 @@ def measure_stores(
         big_store.close()
         small_store.close()
     say("http: latency, throughput with 16 clients, deep page")
-    result["http"] = http_figures(small_url, small, big_url, events, seed, count, quick)
+    result["http"] = http_figures(small_url, small, big_url, events, seed, count, quick, pools)
 
 
 def measure_embed(result: dict[str, Any], server: str | None, say: Callable[[str], None]) -> None:
@@ -173,13 +176,16 @@ def http_figures(
     seed: int,
     count: int,
     quick: bool,
+    pools: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """Latency over HTTP at both sizes; throughput and the deep page at the big size."""
     return {
         "latency": {
             # Without the response cache: the picks repeat, and a hit says nothing of N.
-            "small": http_latencies(small_url, small, seed, count, response_cache=False),
-            "big": http_latencies(big_url, big, seed, count, response_cache=False),
+            "small": http_latencies(
+                small_url, small, seed, count, response_cache=False, pools=pools
+            ),
+            "big": http_latencies(big_url, big, seed, count, response_cache=False, pools=pools),
         },
         "throughput": http_throughput(
             big_url, seed, seconds=2.0 if quick else 10.0, warmup=0.5 if quick else 2.0
