@@ -88,6 +88,15 @@ def table(result: dict[str, Any]) -> Table:
             f"{result['ratios'][name + '_big_over_small']:.2f}",
             "<= 1.5",
         )
+    if "treaty_parties_per_party_big_over_small" in result["ratios"]:
+        t.add_row(
+            "  treaty parties per party answered "
+            f"({big['treaty_parties']['rows']:.0f} vs {small['treaty_parties']['rows']:.0f})",
+            "",
+            "",
+            f"{result['ratios']['treaty_parties_per_party_big_over_small']:.2f}",
+            "<= 1.5",
+        )
     for name in ("country_timeline_as_of_over_current", "decision_as_of_over_current"):
         t.add_row(name.replace("_", " "), "", "", f"{result['ratios'][name]:.2f}", "<= 1.5")
     http = result["http"]
