@@ -111,7 +111,7 @@ def measure_stores(
     """Everything measured on the two imported stores: rebuild, reads, verify, HTTP."""
     small, events = result["sizes"]["small"], result["sizes"]["big"]
     seed, quick = result["seed"], result["quick"]
-    count = 200 if quick else QUERIES
+    count = 100 if quick else QUERIES
     big_store, small_store = Store(big_url), Store(small_url)
     try:
         say("rebuild")
@@ -142,8 +142,8 @@ def measure_embed(result: dict[str, Any], server: str | None, say: Callable[[str
     result["embed"] = embed_figures(
         server,
         seed=result["seed"],
-        server_entries=2_000 if quick else 10_000,
-        loads=2 if quick else 7,
+        server_entries=1_000 if quick else 10_000,
+        loads=1 if quick else 7,
         samples=100 if quick else 1000,
         say=say,
     )
@@ -188,7 +188,11 @@ def http_figures(
             "big": http_latencies(big_url, big, seed, count, response_cache=False, pools=pools),
         },
         "throughput": http_throughput(
-            big_url, seed, seconds=2.0 if quick else 10.0, warmup=0.5 if quick else 2.0
+            big_url,
+            seed,
+            seconds=1.0 if quick else 10.0,
+            warmup=0.3 if quick else 2.0,
+            rounds=1 if quick else 2,
         ),
         # A deep page needs a country with more than a page of rows (not so at tiny N).
         "deep_page": deep_page(big_url, count=count) if busiest(big_url)[1] > PAGE else None,
