@@ -27,7 +27,7 @@ from domain.decision import Decision
 from domain.errors import ConcurrentWrite, PolicyRecordError
 from domain.records import Observation, Statement, Treaty, Weapon
 from projections.audit.export import is_export
-from projections.projector import Applied
+from projections.projector import Applied, analyze
 from projections.service import Store
 
 BATCH_LINES = 500
@@ -120,6 +120,8 @@ def import_lines(
             done += len(chunk)
             if on_batch is not None:
                 on_batch(done, spill.count)
+        if report.imported:
+            analyze(store.engine)
         return report
     finally:
         spill.close()

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, Table, exc, insert, select, text
 from projections import tables
 from projections.audit.export import BATCH, stored_log
 from projections.audit.verify import chained_of
-from projections.projector import REBUILD_BATCH
+from projections.projector import REBUILD_BATCH, analyze
 from projections.service import Store
 from projections.store import Chained
 
@@ -48,6 +48,7 @@ def rebuild(store: Store, until: int | None = None) -> Rebuilt:
             _swap(scratch.engine, store.engine, _code_versions(store))
         finally:
             scratch.close()
+    analyze(store.engine)
     return Rebuilt(events, position, digests)
 
 
