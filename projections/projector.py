@@ -145,7 +145,7 @@ class Projector:
         while True:
             # The usual case: every projection is at the same position, so each batch is
             # read and decoded once and applied by all of them in one transaction.
-            applied = self._apply_joint(batch, until, recent)
+            applied = self._apply(self.projections, batch, until, recent)
             recent = None
             if applied is None:
                 break
@@ -155,7 +155,7 @@ class Projector:
         ceiling = until
         for projection in self.projections:
             while True:
-                applied = self._apply_batch(projection, batch, ceiling)
+                applied = self._apply([projection], batch, ceiling) or 0
                 total += applied
                 if applied < batch:
                     break
@@ -165,32 +165,41 @@ class Projector:
             ceiling = done if ceiling is None else min(ceiling, done)
         return total
 
-    def _apply_joint(
-        self, batch: int, until: int | None, recent: list[Applied] | None = None
+    def _apply(
+        self,
+        projections: list[Projection],
+        batch: int,
+        until: int | None,
+        recent: list[Applied] | None = None,
     ) -> int | None:
-        """One batch through every projection, in order; None when their positions differ."""
+        """One batch through `projections`, in order, in one transaction.
+
+        None (and nothing written) when they do not all stand at the same position."""
         for attempt in range(20):
             try:
                 with self.engine.begin() as conn:
-                    starts = {self._claim(conn, p.name) for p in self.projections}
+                    starts = {self._claim(conn, p.name) for p in projections}
                     if len(starts) != 1:
-                        return None  # rolled back: nothing written
+                        return None
                     start = starts.pop()
                     limit = batch if until is None else max(0, min(batch, until - start))
                     if recent and recent[0].position == start + 1 and len(recent) <= limit:
                         items = recent
                     else:
                         items = list(read_log(self.app, conn, start, limit))
-                    for projection in self.projections:
+                    for projection in projections:
                         self._run(conn, projection, items)
                     if items:
-                        for projection in self.projections:
+                        for projection in projections:
                             self._advance(conn, projection.name, start, items[-1].position)
                         self._notify(conn, items[-1].position)
                     return len(items)
             except (exc.OperationalError, _LostRace):
+                # Another process projected the same positions first (or held the
+                # write lock): roll back and read the new tracking positions.
                 time.sleep(min(0.5, 0.01 * 2**attempt))
-        raise RuntimeError("projections could not make progress")
+        names = ", ".join(p.name for p in projections)
+        raise RuntimeError(f"projections {names} could not make progress")
 
     def _run(self, conn: Connection, projection: Projection, items: list[Applied]) -> None:
         """Apply `items` to one projection and write what it deferred."""
@@ -210,24 +219,6 @@ class Projector:
                 text("SELECT pg_notify(:channel, :position)"),
                 {"channel": PROJECTED_CHANNEL, "position": str(position)},
             )
-
-    def _apply_batch(self, projection: Projection, batch: int, until: int | None) -> int:
-        for attempt in range(20):
-            try:
-                with self.engine.begin() as conn:
-                    start = self._claim(conn, projection.name)
-                    limit = batch if until is None else max(0, min(batch, until - start))
-                    items = list(read_log(self.app, conn, start, limit))
-                    self._run(conn, projection, items)
-                    if items:
-                        self._advance(conn, projection.name, start, items[-1].position)
-                        self._notify(conn, items[-1].position)
-                    return len(items)
-            except (exc.OperationalError, _LostRace):
-                # Another process projected the same positions first (or held the
-                # write lock): roll back and read the new tracking position.
-                time.sleep(min(0.5, 0.01 * 2**attempt))
-        raise RuntimeError(f"projection {projection.name} could not make progress")
 
     @staticmethod
     def _claim(conn: Connection, name: str) -> int:
