@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Select, bindparam, insert, or_, select, update
+from sqlalchemy import BindParameter, Connection, bindparam, insert, or_, select, update
 
 from domain.decision import Decision, recorded_fields
 from domain.values import TREATY_ACTIONS, Action
@@ -96,26 +96,22 @@ class _Batch:
         self.pending.clear()
 
 
-def _live_naming(actions: list[str], *roles: str) -> Select[Any]:
-    """Live decisions naming a country with one of `actions`, as of position `p`."""
-    query = (
-        select(_D.c.first_position, _D.c.decision_id, _D.c.doc, _D.c.status)
-        .join_from(_T, _D, _D.c.decision_id == _T.c.decision_id)
-        .where(
-            _T.c.kind == "country",
-            _T.c.key == bindparam("b_country"),
-            _T.c.action.in_(actions),
-            _T.c.status != "RETRACTED",
-            _T.c.valid_from <= _P,
-            or_(_T.c.valid_to.is_(None), _T.c.valid_to > _P),
-            *_VALID_AT_P,
-        )
+# Live treaty actions of a state, as of position `p`: the ACTOR row of a country's timeline
+# is there exactly when the country is the actor.
+_LIVE_TREATY_ACTIONS = (
+    select(_D.c.first_position, _D.c.decision_id, _D.c.doc, _D.c.status)
+    .join_from(_T, _D, _D.c.decision_id == _T.c.decision_id)
+    .where(
+        _T.c.kind == "country",
+        _T.c.key == bindparam("b_country"),
+        _T.c.role == "ACTOR",
+        _T.c.action.in_(TREATY_ACTION_NAMES),
+        _T.c.status != "RETRACTED",
+        _T.c.valid_from <= _P,
+        or_(_T.c.valid_to.is_(None), _T.c.valid_to > _P),
+        *_VALID_AT_P,
     )
-    return query.where(_T.c.role.in_(roles)) if roles else query
-
-
-# The ACTOR row of a country's timeline is there exactly when the country is the actor.
-_LIVE_TREATY_ACTIONS = _live_naming(TREATY_ACTION_NAMES, "ACTOR")
+)
 _DECISION_AT = select(_D.c.decision_id, _D.c.doc, _D.c.status).where(
     _D.c.decision_id == bindparam("id"), *_VALID_AT_P
 )
