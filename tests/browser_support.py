@@ -6,12 +6,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import uvicorn
 
+from api.bench.embed import one_page
 from api.importing import import_file
 from api.server import create_app
 from projections.service import Store
@@ -57,28 +57,6 @@ def running_server(directory: Path) -> Iterator[str]:
         store.close()
 
 
-@contextmanager
-def parent_page(html: str) -> Iterator[str]:
+def parent_page(html: str) -> AbstractContextManager[str]:
     """Serve one HTML page from another local origin (a newsroom's article); yields its URL."""
-    body = html.encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:  # keep test output clean
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/article.html"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    return one_page(html.encode(), "article.html")

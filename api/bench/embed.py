@@ -21,6 +21,7 @@ say so instead of failing the run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import hashlib
 import os
@@ -368,29 +369,34 @@ FLOOR_PAGE = (
 
 
 @contextmanager
-def floor_server() -> Iterator[str]:
-    """A one-headline page from a bare HTTP server: what any page costs this browser here."""
+def one_page(body: bytes, name: str) -> Iterator[str]:
+    """Serve one HTML page from a bare local HTTP server; yields its URL."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(FLOOR_PAGE)))
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(FLOOR_PAGE)
+            self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:
+        def log_message(self, format: str, *args: object) -> None:  # keep the output clean
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/floor.html"
+        yield f"http://127.0.0.1:{server.server_address[1]}/{name}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def floor_server() -> contextlib.AbstractContextManager[str]:
+    """A one-headline page from a bare HTTP server: what any page costs this browser here."""
+    return one_page(FLOOR_PAGE, "floor.html")
 
 
 def chromium_path() -> str | None:
