@@ -11,22 +11,14 @@ from pathlib import Path
 
 import uvicorn
 
-from api.bench.embed import one_page
+from api.bench.embed import CHROMIUM_ARGS, one_page
 from api.importing import import_file
 from api.server import create_app
 from projections.service import Store
 from tests.conftest import SEED
 
 CHROMIUM = "/usr/lib/chromium/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    # Every host name but the local server fails to resolve: a request elsewhere cannot succeed.
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "parent_page", "running_server"]
 
 
 def _free_port() -> int:
