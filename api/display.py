@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from babel.dates import format_date
 
 from domain.dates import FuzzyDate, Precision
@@ -25,3 +27,10 @@ def display_date(date: FuzzyDate, lang: str = "en") -> str:
     if date.uncertain:
         text += "?"
     return text
+
+
+@lru_cache(maxsize=65_536)
+def display_edtf(edtf: str, lang: str = "en") -> str:
+    """`display_date` of an EDTF string, computed once per date and language (Babel's
+    formatting is the slow part of a page of dates)."""
+    return display_date(FuzzyDate(edtf), lang)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
-from api.display import display_date
+from api.display import display_edtf
 from api.embed.labels import action_label, category_label, country_name, ui
 from api.embed.params import View
 from domain.dates import FuzzyDate
@@ -66,12 +65,6 @@ def projected_position(store: Store, view: View) -> int:
     """The log position this view's answer reflects."""
     applied = store.projector.position("timelines")
     return applied if view.as_of is None else min(view.as_of, applied)
-
-
-@lru_cache(maxsize=65_536)
-def _date_text(edtf: str, lang: str) -> str:
-    """display_date, computed once per date and language (Babel's formatting is the slow part)."""
-    return display_date(FuzzyDate(edtf), lang)
 
 
 def view_title(store: Store, view: View) -> str:
@@ -199,7 +192,7 @@ def load_page(
                 status=e["status"],
                 edtf=date.edtf,
                 datetime=date.edtf.rstrip("?~%"),
-                date_text=_date_text(date.edtf, view.lang),
+                date_text=display_edtf(date.edtf, view.lang),
                 date=date,
                 summary=doc.get("summary"),
                 sources=[_safe_source(s) for s in doc.get("sources", [])],

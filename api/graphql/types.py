@@ -8,7 +8,7 @@ from typing import Any, TypeAlias
 
 import strawberry
 
-from api.display import display_date
+from api.display import display_edtf
 from domain.dates import FuzzyDate as FuzzyDateValue
 from domain.dates import Precision
 from domain.values import Action, ActorKind, DecisionStatus, Stance
@@ -54,7 +54,7 @@ class FuzzyDate:
 
     @strawberry.field
     def display(self, lang: str | None = "en") -> str:
-        return display_date(FuzzyDateValue(self.edtf), lang or "en")
+        return display_edtf(self.edtf, lang or "en")
 
     @classmethod
     def of(cls, edtf: str | None) -> FuzzyDate | None:
@@ -272,4 +272,3 @@ class Integrity:
     head_hash: str | None
     checked_up_to: int
     first_bad_position: int | None
-
