@@ -19,7 +19,7 @@ from tests.reliability.support import assert_log_has_no_gaps, cli, editor_key, l
 pytestmark = pytest.mark.reliability
 
 WRITERS = 16
-MUTATIONS = 10  # per writer: 160 mutations per backend keeps this test to seconds on 2 cores
+MUTATIONS = 50  # per writer: 800 mutations per backend (16 x 200 passes too, in 2 minutes each)
 HOT = ["hot-0", "hot-1"]  # the decisions half of the writers correct at the same time
 
 
