@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 import uvicorn
 
 from api.bench.embed import CHROMIUM_ARGS, one_page
+from api.bench.http import free_port
 from api.importing import import_file
 from api.server import create_app
 from projections.service import Store
@@ -21,18 +21,12 @@ CHROMIUM = "/usr/lib/chromium/chromium"
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "parent_page", "running_server"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def running_server(directory: Path) -> Iterator[str]:
     """Serve a seeded SQLite store with uvicorn in a thread; yields its base URL."""
     store = Store(f"sqlite:///{directory / 'browser.sqlite3'}")
     import_file(store, SEED)
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

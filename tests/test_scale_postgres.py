@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+from api.bench.http import free_port
 from api.importing import import_lines
 from api.keys import KeyRing
 from projections.service import Store
@@ -36,12 +36,6 @@ query ($country: String!, $minPosition: Int) {
 SUBSCRIBE = """
 subscription ($country: String) { timelineUpdated(country: $country) { decisionId position } }
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Processes:
@@ -66,7 +60,7 @@ class Processes:
         return process
 
     def api(self, name: str, *extra: str) -> str:
-        port = _free_port()
+        port = free_port()
         self.start(name, "serve", "--port", str(port), *(extra or ("--no-worker",)))
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30

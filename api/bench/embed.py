@@ -27,7 +27,6 @@ import hashlib
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,6 +49,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.bench.http import free_port
 from api.importing import import_lines
 from api.server import create_app
 from projections.queries import MAX_PAGE
@@ -321,16 +321,10 @@ def server_time(store: Store, country: str, samples: int = SAMPLES) -> dict[str,
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serving(store: Store) -> Iterator[str]:
     """`policy-timeline serve` on loopback, in its own process; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "api.cli", "serve", "--production", "--port", str(port)]
     command += ["--db", store.url]
     base = f"http://127.0.0.1:{port}"

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from api.bench.http import free_port
 from api.keys import KeyRing
 from projections.ledger import log
 from projections.service import Store
@@ -70,12 +71,6 @@ def assert_log_has_no_gaps(store: Store) -> None:
         versions.setdefault(stream, []).append(version)
     for stream, seen in versions.items():
         assert seen == list(range(1, len(seen) + 1)), f"stream {stream}: versions {seen}"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Proxy:
