@@ -79,6 +79,21 @@ def table(result: dict[str, Any]) -> Table:
         f"{reb['ratio']:.3f}",
         TARGETS["rebuild"],
     )
+    if "floor" in result:
+        floor, bounds = result["floor"], result["ratios"]
+        t.add_row(
+            f"  floor: {floor['rows_per_event']} projection rows per event, driver alone, us/ev",
+            f"{floor['projection_us_per_event']:.1f}",
+            f"log rows {floor['log_us_per_event']:.1f}",
+            "",
+            "",
+        )
+        t.add_row(
+            "  best rebuild ratio on one core (floor)", "", "", f"{bounds['rebuild_bound']:.3f}", ""
+        )
+        t.add_row(
+            "  best ingest ratio on one core (floor)", "", "", f"{bounds['ingest_bound']:.3f}", ""
+        )
     small, big = result["queries"]["small"], result["queries"]["big"]
     for name in big:
         t.add_row(

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, bindparam, insert, or_, select, update
+import orjson
+from sqlalchemy import BindParameter, Connection, bindparam, or_, select, update
 
 from domain.decision import Decision, recorded_fields
 from domain.values import TREATY_ACTIONS, Action
 from projections import tables
+from projections.bulk import insert_rows
 from projections.projector import Applied, Handler, Projection
 from projections.spans import (
     Flag,
@@ -71,7 +72,7 @@ _ALL_SPANS = select(
 ).where(_M.c.valid_to.is_(None))
 
 
-_INSERTS = {t.name: insert(t) for t in (tables.flaggable, tables.compliance_flags)}
+_TABLES = {t.name: t for t in (tables.flaggable, tables.compliance_flags)}
 
 
 @dataclass
@@ -91,8 +92,7 @@ class _Batch:
 
     def write(self, conn: Connection) -> None:
         for table, rows in self.pending.items():
-            if rows:
-                conn.execute(_INSERTS[table], rows)
+            insert_rows(conn, _TABLES[table], rows)
         self.pending.clear()
 
 
@@ -155,7 +155,7 @@ class MembershipProjection(Projection):
         # batch's new transfers and uses (written by the timelines projection, which runs
         # first), instead of a query per event.
         treaties = [
-            (r.record_id, int(r.position), json.loads(r.doc)) for r in conn.execute(_TREATIES)
+            (r.record_id, int(r.position), orjson.loads(r.doc)) for r in conn.execute(_TREATIES)
         ]
         spans: dict[tuple[str, str], list[Span]] = defaultdict(list)
         for r in conn.execute(_ALL_SPANS):
@@ -169,7 +169,7 @@ class MembershipProjection(Projection):
         for chunk in _chunks(sorted(positions)):
             for r in conn.execute(_RECORDED_DOCS, {"ids": chunk}):
                 if int(r.valid_from) == positions[r.decision_id]:
-                    docs[r.decision_id] = (int(r.valid_from), json.loads(r.doc), r.status)
+                    docs[r.decision_id] = (int(r.valid_from), orjson.loads(r.doc), r.status)
         conn.info[_HELD] = _Batch(treaties, {k: sorted(v) for k, v in spans.items()}, docs)
 
     def flush(self, conn: Connection) -> None:
@@ -190,7 +190,7 @@ class MembershipProjection(Projection):
             ]
         else:
             rows = conn.execute(_VERSIONS, {"stream": str(e.originator_id), "p": p}).all()
-            versions = [json.loads(r.doc)["fields"] for r in rows]
+            versions = [orjson.loads(r.doc)["fields"] for r in rows]
             slug = str(rows[0].decision_id)
         pairs = {
             (f["treaty"], f["actor"])
@@ -214,7 +214,7 @@ class MembershipProjection(Projection):
             else:
                 row = conn.execute(_DECISION_AT, {"id": slug, "p": p}).one_or_none()
                 # No live version: nothing to flag, so any flags it carries are closed.
-                live[slug] = (0, json.loads(row.doc), row.status) if row else (0, {}, "RETRACTED")
+                live[slug] = (0, orjson.loads(row.doc), row.status) if row else (0, {}, "RETRACTED")
             self._index_flaggable(conn, p, slug, live[slug], closing=not recorded)
         self._refresh_flags(conn, p, live, treaties, new=slug if recorded else None)
 
@@ -276,7 +276,7 @@ class MembershipProjection(Projection):
         live: Live = {}
         for chunk in _chunks(sorted(ids)):
             for r in conn.execute(_DECISIONS_AT, {"ids": chunk, "p": p}):
-                live[r.decision_id] = (0, json.loads(r.doc), r.status)
+                live[r.decision_id] = (0, orjson.loads(r.doc), r.status)
         return live
 
     @staticmethod
@@ -286,11 +286,11 @@ class MembershipProjection(Projection):
         """(first position, fields) of live actions of `country` towards `treaty`, in order."""
         rows = conn.execute(_LIVE_TREATY_ACTIONS, {"b_country": country, "p": position})
         # Documents are written by one serializer: skip decoding those of other treaties.
-        needle = '"treaty":' + json.dumps(treaty, ensure_ascii=False)
+        needle = '"treaty":' + orjson.dumps(treaty).decode()
         found = []
         for r in rows:
             if needle in r.doc:
-                fields = json.loads(r.doc)["fields"]
+                fields = orjson.loads(r.doc)["fields"]
                 if fields["actor"] == country and fields.get("treaty") == treaty:
                     found.append((int(r.first_position), r.decision_id, fields))
         return [(pos, fields) for pos, _, fields in sorted(found, key=lambda x: x[:2])]
@@ -309,8 +309,9 @@ class MembershipProjection(Projection):
         spans[(treaty, country)] = sorted(wanted)
         conn.execute(_CLOSE_SPANS, {**state, "p": p})
         if wanted:
-            conn.execute(
-                insert(_M),
+            insert_rows(
+                conn,
+                _M,
                 [
                     {
                         "treaty_id": treaty,
@@ -320,6 +321,7 @@ class MembershipProjection(Projection):
                         "starts_on": s.starts_on,
                         "ends_on": s.ends_on,
                         "valid_from": p,
+                        "valid_to": None,
                     }
                     for s in sorted(wanted)
                 ],

@@ -5,20 +5,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+import orjson
+from sqlalchemy import Connection, bindparam, select, update
 
 from domain.dates import FuzzyDate
 from domain.decision import Decision, apply_changes, recorded_fields, sort_date
 from domain.records import Observation, Statement, Treaty, Weapon
 from domain.values import DecisionStatus
 from projections import tables
+from projections.bulk import insert_rows
 from projections.projector import Applied, Handler, Projection
 
 RELATIONS = ("reverses", "supersedes", "implements")
 
 # Built once: a reused statement memoizes its cache key, a fresh one is rebuilt per event.
-_INSERT = {
-    t.name: insert(t)
+_TABLES = {
+    t.name: t
     for t in (tables.records, tables.decisions, tables.timeline, tables.relations, tables.history)
 }
 _CURRENT = select(tables.decisions.c.decision_id, tables.decisions.c.doc).where(
@@ -61,7 +63,12 @@ def _pending(conn: Connection) -> Rows:
 
 
 def dumps(doc: Any) -> str:
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    """A document as stored: compact JSON, UTF-8 text unescaped (orjson, several times faster
+    than the standard library's encoder; integers past 64 bits fall back to it)."""
+    try:
+        return orjson.dumps(doc).decode()
+    except TypeError:
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def date_doc(edtf: str) -> dict[str, Any]:
@@ -81,6 +88,7 @@ class TimelineProjection(Projection):
     """Country and weapon timelines, decision documents and the other records."""
 
     name = "timelines"
+    version = 2  # 2: documents written by orjson (floats in exponent form differ in text)
 
     def __init__(self) -> None:
         # A weapon system's category never changes once recorded: look each up once.
@@ -89,8 +97,7 @@ class TimelineProjection(Projection):
     def flush(self, conn: Connection) -> None:
         """Insert the rows the handlers deferred, a table at a time."""
         for name, rows in _pending(conn).items():
-            if rows:
-                conn.execute(_INSERT[name], rows)
+            insert_rows(conn, _TABLES[name], rows)
         conn.info.pop(_PENDING, None)
 
     @staticmethod
@@ -163,7 +170,7 @@ class TimelineProjection(Projection):
         slug = str(current.decision_id)
         for statement in _CLOSE:
             conn.execute(statement, {"slug": slug, "p": item.position})
-        return slug, json.loads(current.doc)
+        return slug, orjson.loads(current.doc)
 
     def _write_version(
         self,
@@ -251,7 +258,7 @@ class TimelineProjection(Projection):
         if any(system not in categories for system in systems):
             self.flush(conn)
             rows = conn.execute(_WEAPONS, {"systems": systems})
-            categories.update((row.record_id, json.loads(row.doc)["category"]) for row in rows)
+            categories.update((row.record_id, orjson.loads(row.doc)["category"]) for row in rows)
         return [
             {"system": w.get("system"), "category": w.get("category") or categories[w["system"]]}
             for w in weapons

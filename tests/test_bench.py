@@ -76,8 +76,14 @@ def test_bench_json_as_documented_prints_one_object_with_every_ratio(tmp_path: P
         "http_country_timeline_big_over_small",
         "http_treaty_parties_big_over_small",
         "http_throughput",
+        "rebuild_bound",
+        "ingest_bound",
     ):
         assert isinstance(result["ratios"][key], float)
+    # The floor wrote the big store's rows: every projection table and one log row per event.
+    assert result["floor"]["rows"]["policy_log"] == result["floor"]["events"]
+    assert result["floor"]["rows"]["pt_timeline"] > 0
+    assert 0 < result["ratios"]["rebuild_bound"] < 1
     # Over HTTP both servers answered the same rows, and nothing failed.
     assert result["http"]["throughput"]["same_rows"] is True
     assert result["http"]["throughput"]["ours"]["errors"] == 0

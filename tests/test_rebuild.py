@@ -23,7 +23,7 @@ APL = "usa-2024-11-20-apl-ukraine"
 class TimelinesV2(TimelineProjection):
     """The timelines projection after a code change that alters what it writes."""
 
-    version = 2
+    version = TimelineProjection.version + 1
 
 
 def ukraine(store: Store) -> list[str]:
@@ -127,7 +127,10 @@ def test_a_projection_whose_code_version_changes_rebuilds_itself_at_start(db_url
     first = Store(db_url)
     import_lines(first, seed_lines())
     healthy = first.projector.digests()
-    assert stored_versions(first) == {"timelines": 1, "membership": MembershipProjection.version}
+    assert stored_versions(first) == {
+        "timelines": TimelineProjection.version,
+        "membership": MembershipProjection.version,
+    }
     drop_apl_from_the_timeline(first)
     first.close()
 
@@ -138,7 +141,10 @@ def test_a_projection_whose_code_version_changes_rebuilds_itself_at_start(db_url
     bumped = Store(db_url, projections=[TimelinesV2(), MembershipProjection()])
     assert APL in ukraine(bumped)
     assert bumped.projector.digests() == healthy
-    assert stored_versions(bumped) == {"timelines": 2, "membership": MembershipProjection.version}
+    assert stored_versions(bumped) == {
+        "timelines": TimelinesV2.version,
+        "membership": MembershipProjection.version,
+    }
     bumped.close()
 
 
@@ -151,6 +157,9 @@ def test_the_first_open_of_an_existing_store_only_records_the_versions(db_url: s
     drop_apl_from_the_timeline(store)
     store.close()
     opened = Store(db_url)
-    assert stored_versions(opened) == {"timelines": 1, "membership": MembershipProjection.version}
+    assert stored_versions(opened) == {
+        "timelines": TimelineProjection.version,
+        "membership": MembershipProjection.version,
+    }
     assert APL not in ukraine(opened)  # nothing rebuilt: no version was known to differ
     opened.close()

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from api.bench.embed import embed_figures
+from api.bench.floor import write_floor
 from api.bench.http import PAGE, busiest, deep_page, http_latencies, http_throughput
 from api.bench.ingest import measure_in_child
 from api.bench.overhead import graphql_overhead, verify_speed
@@ -81,13 +82,14 @@ def run(
     `quick` (the CI smoke run) takes fewer samples of each latency and shorter HTTP runs."""
     small = min(SMALL_EVENTS, max(100, events // 4))
     result = header(backend, seed, small, events, quick)
-    with temporary_urls(backend, base_url, 4) as (small_url, small_raw, big_url, big_raw):
+    with temporary_urls(backend, base_url, 5) as urls:
+        small_url, small_raw, big_url, big_raw, floor_url = urls
         say(f"ingest {small} operations")
         ingest_small = measure_in_child(small_url, small_raw, small, seed)
         say(f"ingest {events} operations")
         ingest_big = measure_in_child(big_url, big_raw, events, seed)
         result["ingest"] = {"small": ingest_small, "big": ingest_big}
-        measure_stores(result, small_url, big_url, say)
+        measure_stores(result, small_url, big_url, say, floor_url)
     measure_embed(result, base_url if backend == "postgresql" else None, say)
     return with_ratios(result)
 
@@ -106,9 +108,14 @@ def header(backend: str, seed: int, small: int, big: int, quick: bool) -> dict[s
 
 
 def measure_stores(
-    result: dict[str, Any], small_url: str, big_url: str, say: Callable[[str], None]
+    result: dict[str, Any],
+    small_url: str,
+    big_url: str,
+    say: Callable[[str], None],
+    floor_url: str | None = None,
 ) -> None:
-    """Everything measured on the two imported stores: rebuild, reads, verify, HTTP."""
+    """Everything measured on the two imported stores: rebuild, the floor of the rows they
+    write (into `floor_url`, an empty database), reads, verify, HTTP."""
     small, events = result["sizes"]["small"], result["sizes"]["big"]
     seed, quick = result["seed"], result["quick"]
     count = 100 if quick else QUERIES
@@ -116,6 +123,9 @@ def measure_stores(
     try:
         say("rebuild")
         result["rebuild"] = rebuild(big_store)
+        if floor_url is not None:
+            say("floor: the same rows written by the driver alone")
+            result["floor"] = write_floor(big_store, floor_url)
         say("queries")
         # Timelines are compared on keys with full pages at both sizes (see full_pages).
         pools = full_pages(small_store, seed)
@@ -164,8 +174,30 @@ def with_ratios(result: dict[str, Any]) -> dict[str, Any]:
         **embed_ratios(result["embed"]),
         "verify": result["verify"]["ratio"],
         "verify_chain": result["verify"]["chain_ratio"],
+        **floor_bounds(result),
     }
     return result
+
+
+def floor_bounds(result: dict[str, Any]) -> dict[str, float]:
+    """The best ratio an import and a rebuild could reach on one core, writing the rows they
+    write with no other work: baseline / (baseline + the floor's writes), at the big size.
+
+    An import must also parse and validate every line (`parse_seconds`), the same events'
+    save being its baseline."""
+    floor = result.get("floor")
+    if not floor:
+        return {}
+    events = floor["events"]
+    read = events / result["rebuild"]["baseline_events_per_s"]
+    big = result["ingest"]["big"]
+    save = big["events"] / big["baseline_events_per_s"]
+    rows = floor["projection_seconds"]
+    written = save + rows + floor["log_seconds"]
+    return {
+        "rebuild_bound": round(read / (read + rows), 3),
+        "ingest_bound": round(save / (written + big.get("parse_seconds", 0.0)), 3),
+    }
 
 
 def http_figures(

@@ -1,0 +1,54 @@
+"""The bench's floor writes exactly the rows the read models hold, on each backend."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import func, select
+
+from api.bench.floor import write_floor
+from api.bench.generator import lines
+from api.bench.run import floor_bounds, temporary_urls
+from api.importing import import_lines
+from projections.ledger import log
+from projections.service import Store
+from tests.conftest import PG_ENV
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_floor_writes_every_projection_and_log_row_of_the_store(backend: str) -> None:
+    base = os.environ.get(PG_ENV) if backend == "postgresql" else None
+    if backend == "postgresql" and not base:
+        pytest.skip(f"{PG_ENV} is not set")
+    with temporary_urls(backend, base, 2) as (store_url, scratch_url):
+        store = Store(store_url)
+        # Treaty actions raised, so membership spans and compliance flags have rows too.
+        assert import_lines(store, lines(600, seed=4, treaty_share=0.3)).errors == []
+        floor = write_floor(store, scratch_url)
+        scratch = Store(scratch_url)
+        try:
+            assert floor["events"] == store.head()
+            assert floor["rows"]["pt_compliance_flags"] > 0
+            assert floor["rows"]["pt_membership"] > 0
+            # Same read-model rows, byte for byte, and one log row per event.
+            assert scratch.projector.digests() == store.projector.digests()
+            with scratch.engine.connect() as conn:
+                logged = conn.execute(select(func.count()).select_from(log)).scalar_one()
+            assert logged == floor["rows"]["policy_log"] == store.head()
+            assert floor["projection_seconds"] > 0 and floor["log_seconds"] > 0
+        finally:
+            scratch.close()
+            store.close()
+
+
+def test_the_bounds_are_the_baselines_over_baseline_plus_floor() -> None:
+    result = {
+        "floor": {"events": 1000, "projection_seconds": 0.3, "log_seconds": 0.1},
+        "rebuild": {"baseline_events_per_s": 10_000.0},  # reading alone: 0.1 s
+        "ingest": {"big": {"events": 1000, "baseline_events_per_s": 5_000.0}},  # saving: 0.2 s
+    }
+    assert floor_bounds(result) == {"rebuild_bound": 0.25, "ingest_bound": 0.333}
+    result["ingest"]["big"]["parse_seconds"] = 0.4  # validating the lines: 0.4 s more
+    assert floor_bounds(result)["ingest_bound"] == 0.2
+    assert floor_bounds({}) == {}
