@@ -16,6 +16,7 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from projections.bulk import insert_rows
 from projections.ledger import GENESIS, envelope_for, log, log_row, rfc3339
 
 
@@ -70,7 +71,7 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
             envelope = envelope_for(position, stored, recorded_at)
             rows.append(log_row(notification_id, envelope, previous))
             previous = rows[-1]["chain_hash"]
-        session.execute(log.insert(), rows)
+        insert_rows(session.connection(), log, rows)
         return [row["position"] for row in rows]
 
     def append_chained(self, entries: Sequence[Chained]) -> None:
@@ -98,7 +99,7 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
                     raise ChainMismatch(entry.position, position, entry.chain, row["chain_hash"])
                 rows.append(row)
                 previous = row["chain_hash"]
-            session.execute(log.insert(), rows)
+            insert_rows(session.connection(), log, rows)
 
     def head_position(self) -> int:
         """The position of the last event in the log (0 when empty)."""

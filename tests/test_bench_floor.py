@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
-from api.bench.floor import write_floor
+from api.bench.floor import floor_tables, write_floor
 from api.bench.generator import lines
 from api.bench.run import floor_bounds, temporary_urls
 from api.importing import import_lines
@@ -37,6 +37,11 @@ def test_the_floor_writes_every_projection_and_log_row_of_the_store(backend: str
                 logged = conn.execute(select(func.count()).select_from(log)).scalar_one()
             assert logged == floor["rows"]["policy_log"] == store.head()
             assert floor["projection_seconds"] > 0 and floor["log_seconds"] > 0
+            # Indexes dropped for the load are all built again.
+            found = inspect(scratch.engine)
+            for table in floor_tables():
+                names = {i["name"] for i in found.get_indexes(table.name)}
+                assert names == {i.name for i in table.indexes}, table.name
         finally:
             scratch.close()
             store.close()

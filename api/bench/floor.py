@@ -31,9 +31,11 @@ def floor_tables() -> list[Table]:
 
 
 def write_floor(store: Store, scratch_url: str) -> dict[str, Any]:
-    """Seconds to write every projection row and every log row of `store` into empty tables
-    (same schema and indexes) of `scratch_url`: driver executemany on SQLite, COPY on
-    PostgreSQL, in as many transactions as a rebuild commits, rows in position order."""
+    """Seconds to write every projection row and every log row of `store` into the empty
+    tables of `scratch_url`, the fastest way known here to end with the same tables: a
+    projection table's secondary indexes are dropped, its rows loaded (driver executemany on
+    SQLite, COPY on PostgreSQL; in position order and as many transactions as a rebuild
+    commits), then its indexes built. The log's keys are its own constraints, kept."""
     events = store.head()
     commits = max(1, -(-events // REBUILD_BATCH))
     scratch = Store(scratch_url)  # the same tables, indexes and durability settings
@@ -48,7 +50,15 @@ def write_floor(store: Store, scratch_url: str) -> dict[str, Any]:
                         source.execute(select(func.count()).select_from(table)).scalar_one()
                     )
                     per_commit = max(1, -(-rows[table.name] // commits))
+                    for index in table.indexes:
+                        index.drop(target)
+                    target.commit()
                     seconds[table.name] = _copy(source, target, table, per_commit)
+                    start = time.perf_counter()
+                    for index in table.indexes:
+                        index.create(target)
+                    target.commit()
+                    seconds[table.name] += time.perf_counter() - start
     finally:
         scratch.close()
     projection = sum(s for name, s in seconds.items() if name != log.name)
