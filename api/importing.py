@@ -27,6 +27,7 @@ from domain.decision import Decision
 from domain.errors import ConcurrentWrite, PolicyRecordError
 from domain.records import Observation, Statement, Treaty, Weapon
 from projections.audit.export import is_export
+from projections.batching import gc_paused
 from projections.projector import Applied, analyze
 from projections.service import Store
 
@@ -115,7 +116,8 @@ def import_lines(
             return report
         done = 0
         for chunk in spill.planned(batch_lines):
-            saved = _save(store, chunk, report)
+            with gc_paused():
+                saved = _save(store, chunk, report)
             store.projector.catch_up(recent=saved)
             done += len(chunk)
             if on_batch is not None:
@@ -140,40 +142,46 @@ def _validate(
     records = _SpilledRecords(spill.db, record_cache)
     work.loaded = records  # type: ignore[assignment]  # a mapping that keeps to disk
     for chunk in _chunks(read_operations(lines), batch_lines):
-        parsed: list[tuple[int, str, Any, str | None, Any]] = []
-        for number, operation, error in chunk:
-            op, inp = "", None
-            if error is None:
-                op = str(operation["op"])
-                try:
-                    inp = parse_input(op, operation["input"])
-                except PolicyRecordError as exc:
-                    error = str(exc)
-            parsed.append((number, op, inp, error, operation))
-        # One look-up tells which ids of the chunk are new, instead of one load per id.
-        work.prefetch(
-            (OP_KINDS[op], inp.id)
-            for _, op, inp, _, _ in parsed
-            if op in OP_KINDS and inp is not None
-        )
-        planned: list[_Planned] = []
-        for number, op, inp, error, operation in parsed:
-            if error is None:
-                try:
-                    applied = work.apply(op, inp)
-                except PolicyRecordError as exc:
-                    error = str(exc)
+        with gc_paused():  # a chunk's short-lived objects, collected after it
+            _validate_chunk(work, chunk, report, spill)
+            records.flush()
+
+
+def _validate_chunk(
+    work: Any, chunk: list[tuple[int, Any, str | None]], report: ImportReport, spill: _Spill
+) -> None:
+    """Apply one chunk of lines to the unit of work; spill its plan while all lines are valid."""
+    parsed: list[tuple[int, str, Any, str | None, Any]] = []
+    for number, operation, error in chunk:
+        op, inp = "", None
+        if error is None:
+            op = str(operation["op"])
+            try:
+                inp = parse_input(op, operation["input"])
+            except PolicyRecordError as exc:
+                error = str(exc)
+        parsed.append((number, op, inp, error, operation))
+    # One look-up tells which ids of the chunk are new, instead of one load per id.
+    work.prefetch(
+        (OP_KINDS[op], inp.id) for _, op, inp, _, _ in parsed if op in OP_KINDS and inp is not None
+    )
+    planned: list[_Planned] = []
+    for number, op, inp, error, operation in parsed:
+        if error is None:
+            try:
+                applied = work.apply(op, inp)
+            except PolicyRecordError as exc:
+                error = str(exc)
+            else:
+                if applied.outcome == "unchanged":
+                    report.unchanged += 1
                 else:
-                    if applied.outcome == "unchanged":
-                        report.unchanged += 1
-                    else:
-                        report.imported += 1
-                        planned.append(_Planned(number, applied.events, op, operation["input"]))
-            if error is not None:
-                report.errors.append(f"line {number}: {error}")
-        if not report.errors:  # once a line is rejected nothing is stored: stop spilling
-            spill.plan(planned)
-        records.flush()
+                    report.imported += 1
+                    planned.append(_Planned(number, applied.events, op, operation["input"]))
+        if error is not None:
+            report.errors.append(f"line {number}: {error}")
+    if not report.errors:  # once a line is rejected nothing is stored: stop spilling
+        spill.plan(planned)
 
 
 class _Spill:

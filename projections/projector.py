@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, exc, insert, select, text, update
 
 from domain.application import PolicyRecord
 from projections import tables
+from projections.batching import gc_paused
 from projections.ledger import log
 
 
@@ -57,11 +58,11 @@ def read_log(app: PolicyRecord, conn: Connection, after: int, limit: int) -> Ite
 
     Read through the driver: SQLAlchemy's per-row result processing cost as much as the
     decoding itself."""
-    sql = _READ_LOG.get(conn.dialect.name)
+    events = app.recorder.events_record_cls.__table__.name  # type: ignore[attr-defined]
+    sql = _READ_LOG.get((conn.dialect.name, events))
     if sql is None:
-        events = app.recorder.events_record_cls.__table__.name  # type: ignore[attr-defined]
         marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        sql = _READ_LOG[conn.dialect.name] = (
+        sql = _READ_LOG[(conn.dialect.name, events)] = (
             "SELECT l.position, l.recorded_at, e.originator_id, e.originator_version, e.topic, "
             f"e.state FROM {log.name} l JOIN {events} e ON e.id = l.notification_id "
             f"WHERE l.position > {marker} ORDER BY l.position LIMIT {marker}"
@@ -76,7 +77,7 @@ def read_log(app: PolicyRecord, conn: Connection, after: int, limit: int) -> Ite
         yield Applied(to_domain_event(stored), int(position), str(recorded_at))
 
 
-_READ_LOG: dict[str, str] = {}
+_READ_LOG: dict[tuple[str, str], str] = {}
 
 
 def analyze(engine: Engine) -> None:
@@ -183,7 +184,7 @@ class Projector:
         None (and nothing written) when they do not all stand at the same position."""
         for attempt in range(20):
             try:
-                with self.engine.begin() as conn:
+                with gc_paused(), self.engine.begin() as conn:
                     starts = {self._claim(conn, p.name) for p in projections}
                     if len(starts) != 1:
                         return None
