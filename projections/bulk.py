@@ -21,20 +21,32 @@ def _iso(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def placeholder(conn: Connection) -> str:
+    """The driver's parameter marker: `?` for sqlite3, `%s` for psycopg."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def columns(conn: Connection, table: Table) -> str:
+    """Every column of `table`, quoted for this dialect, in table order."""
+    quote = conn.dialect.identifier_preparer.quote
+    return ", ".join(quote(c.name) for c in table.columns)
+
+
+def insert_sql(conn: Connection, table: Table) -> str:
+    """An INSERT of every column of `table` with the driver's parameter markers."""
+    markers = ", ".join(placeholder(conn) for _ in table.columns)
+    quote = conn.dialect.identifier_preparer.quote
+    return f"INSERT INTO {quote(table.name)} ({columns(conn, table)}) VALUES ({markers})"
+
+
 def _plan(conn: Connection, table: Table) -> _Plan:
     """The INSERT text and the dict-to-tuple function of `table` on this dialect."""
     key = (conn.dialect.name, table.name)
     plan = _PLANS.get(key)
     if plan is not None:
         return plan
-    quote = conn.dialect.identifier_preparer.quote
-    names = [c.name for c in table.columns]
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES ({', '.join(marker for _ in names)})"
-    )
-    getter = itemgetter(*names)
+    sql = insert_sql(conn, table)
+    getter = itemgetter(*[c.name for c in table.columns])
     dates = [i for i, c in enumerate(table.columns) if isinstance(c.type, Date)]
     if dates and conn.dialect.name == "sqlite":
         # SQLAlchemy stores SQLite dates as ISO text; the driver is given the same text.

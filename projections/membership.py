@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import BindParameter, Connection, bindparam, or_, select, update
+from sqlalchemy import BindParameter, Connection, Table, bindparam, or_, select, update
 
 from domain.decision import Decision, recorded_fields
 from domain.values import TREATY_ACTIONS, Action
@@ -72,9 +72,6 @@ _ALL_SPANS = select(
 ).where(_M.c.valid_to.is_(None))
 
 
-_TABLES = {t.name: t for t in (tables.flaggable, tables.compliance_flags)}
-
-
 @dataclass
 class _Batch:
     """What the handlers of one batch share, read once when the batch begins."""
@@ -84,15 +81,15 @@ class _Batch:
     """Current membership spans per (treaty, state), kept up to date as they are rewritten."""
     docs: dict[str, tuple[int, dict[str, Any], str]]
     """New transfers and uses of the batch: decision id -> (position, document, status)."""
-    pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    pending: dict[Table, list[dict[str, Any]]] = field(default_factory=dict)
     """Rows to insert, per table: written in bulk before those tables are next read."""
 
-    def defer(self, table: str, rows: list[dict[str, Any]]) -> None:
+    def defer(self, table: Table, rows: list[dict[str, Any]]) -> None:
         self.pending.setdefault(table, []).extend(rows)
 
     def write(self, conn: Connection) -> None:
         for table, rows in self.pending.items():
-            insert_rows(conn, _TABLES[table], rows)
+            insert_rows(conn, table, rows)
         self.pending.clear()
 
 
@@ -241,7 +238,7 @@ class MembershipProjection(Projection):
             return
         categories = sorted({w["category"] for w in doc["weapons"]})
         batch.defer(
-            _F.name,
+            _F,
             [
                 {
                     "decision_id": slug,
@@ -381,7 +378,7 @@ class MembershipProjection(Projection):
             conn.execute(_CLOSE_FLAGS, {"ids": chunk, "p": p})
         for row in rows:
             row["valid_to"] = None
-        batch.defer(_C.name, rows)
+        batch.defer(_C, rows)
 
 
 __all__ = [

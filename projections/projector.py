@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, exc, insert, select, text, update
 from domain.application import PolicyRecord
 from projections import tables
 from projections.batching import gc_paused
+from projections.bulk import placeholder
 from projections.ledger import log
 
 
@@ -61,7 +62,7 @@ def read_log(app: PolicyRecord, conn: Connection, after: int, limit: int) -> Ite
     events = app.recorder.events_record_cls.__table__.name  # type: ignore[attr-defined]
     sql = _READ_LOG.get((conn.dialect.name, events))
     if sql is None:
-        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        marker = placeholder(conn)
         sql = _READ_LOG[(conn.dialect.name, events)] = (
             "SELECT l.position, l.recorded_at, e.originator_id, e.originator_version, e.topic, "
             f"e.state FROM {log.name} l JOIN {events} e ON e.id = l.notification_id "
@@ -128,9 +129,7 @@ class Projector:
         """A SHA-256 of every projection table's rows, to compare a store with a fresh replay."""
         result = {}
         with self.engine.connect() as conn:
-            for table in tables.metadata.sorted_tables:
-                if table is tables.tracking:
-                    continue
+            for table in tables.READ_MODELS:
                 # Sorted here, not by the database: collations differ between backends.
                 rows = sorted(
                     repr(tuple(_plain(v) for v in row)) for row in conn.execute(select(*table.c))

@@ -139,6 +139,9 @@ flaggable = Table(
     Index("pt_flaggable_decision", "decision_id", "valid_to"),
 )
 
+READ_MODELS = [t for t in metadata.sorted_tables if t is not tracking]
+"""The tables a rebuild fills and digests cover (tracking is where they stand, not a model)."""
+
 # Not a read model: kept apart so that rebuilds and digests leave it alone.
 versions_metadata = MetaData()
 

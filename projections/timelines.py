@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 
 from domain.dates import FuzzyDate
 from domain.decision import Decision, apply_changes, recorded_fields, sort_date
@@ -19,10 +19,6 @@ from projections.projector import Applied, Handler, Projection
 RELATIONS = ("reverses", "supersedes", "implements")
 
 # Built once: a reused statement memoizes its cache key, a fresh one is rebuilt per event.
-_TABLES = {
-    t.name: t
-    for t in (tables.records, tables.decisions, tables.timeline, tables.relations, tables.history)
-}
 _CURRENT = select(tables.decisions.c.decision_id, tables.decisions.c.doc).where(
     tables.decisions.c.stream_id == bindparam("stream"), tables.decisions.c.valid_to.is_(None)
 )
@@ -43,7 +39,7 @@ _WEAPONS = select(tables.records.c.record_id, tables.records.c.doc).where(
 
 
 _PENDING = "policy_timeline.timelines.pending"
-Rows = dict[str, list[dict[str, Any]]]
+Rows = dict[Table, list[dict[str, Any]]]
 Open = dict[str, tuple[str, dict[str, Any], list[dict[str, Any]]]]
 """stream id -> (decision id, document, its open rows) of versions written but not inserted."""
 
@@ -96,12 +92,12 @@ class TimelineProjection(Projection):
 
     def flush(self, conn: Connection) -> None:
         """Insert the rows the handlers deferred, a table at a time."""
-        for name, rows in _pending(conn).items():
-            insert_rows(conn, _TABLES[name], rows)
+        for table, rows in _pending(conn).items():
+            insert_rows(conn, table, rows)
         conn.info.pop(_PENDING, None)
 
     @staticmethod
-    def _defer(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
+    def _defer(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         # Inserted in bulk at the end of the batch (or before the next read): one statement
         # per table instead of several per event.
         _pending(conn).setdefault(table, []).extend(rows)
@@ -126,7 +122,7 @@ class TimelineProjection(Projection):
             self._categories[event.slug] = content["category"]
         self._defer(
             conn,
-            tables.records.name,
+            tables.records,
             [
                 {
                     "kind": kind,
@@ -195,7 +191,7 @@ class TimelineProjection(Projection):
             "status": status.value,
             "doc": dumps(doc),
         }
-        self._defer(conn, tables.decisions.name, [version])
+        self._defer(conn, tables.decisions, [version])
         entry = {
             "decisionId": slug,
             "headline": fields["headline"],
@@ -234,7 +230,7 @@ class TimelineProjection(Projection):
             }
             for kind, key, role in keys
         ]
-        self._defer(conn, tables.timeline.name, entries)
+        self._defer(conn, tables.timeline, entries)
         relations = [
             {
                 "relation": rel,
@@ -247,7 +243,7 @@ class TimelineProjection(Projection):
             if fields.get(rel)
         ]
         if relations:
-            self._defer(conn, tables.relations.name, relations)
+            self._defer(conn, tables.relations, relations)
         # A correction later in the same batch closes these rows before they are inserted.
         _held(conn)[1][stream] = (slug, doc, [version, *entries, *relations])
 
@@ -279,7 +275,7 @@ class TimelineProjection(Projection):
             doc = dumps({"changes": getattr(event, "changes", None), "sources": event.sources})
         self._defer(
             conn,
-            tables.history.name,
+            tables.history,
             [
                 {
                     "decision_id": slug,

@@ -7,10 +7,11 @@ import os
 import pytest
 from sqlalchemy import func, inspect, select
 
-from api.bench.floor import floor_tables, write_floor
+from api.bench.floor import write_floor
 from api.bench.generator import lines
 from api.bench.run import floor_bounds, temporary_urls
 from api.importing import import_lines
+from projections import tables
 from projections.ledger import log
 from projections.service import Store
 from tests.conftest import PG_ENV
@@ -39,7 +40,7 @@ def test_the_floor_writes_every_projection_and_log_row_of_the_store(backend: str
             assert floor["projection_seconds"] > 0 and floor["log_seconds"] > 0
             # Indexes dropped for the load are all built again.
             found = inspect(scratch.engine)
-            for table in floor_tables():
+            for table in tables.READ_MODELS:
                 names = {i["name"] for i in found.get_indexes(table.name)}
                 assert names == {i.name for i in table.indexes}, table.name
         finally:

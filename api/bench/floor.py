@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select
 
 from projections import tables
+from projections.bulk import columns, insert_sql
 from projections.ledger import log
 from projections.projector import REBUILD_BATCH
 from projections.service import Store
@@ -23,11 +24,6 @@ from projections.service import Store
 CHUNK = 20_000
 """Rows read from the source store at a time (memory flat in N)."""
 _POSITION = {t.name: "position" for t in (tables.history, tables.records, log)}
-
-
-def floor_tables() -> list[Table]:
-    """The projection tables a rebuild fills (tracking and versions are not read models)."""
-    return [t for t in tables.metadata.sorted_tables if t is not tables.tracking]
 
 
 def write_floor(store: Store, scratch_url: str) -> dict[str, Any]:
@@ -44,7 +40,7 @@ def write_floor(store: Store, scratch_url: str) -> dict[str, Any]:
     try:
         with scratch.engine.connect() as target:
             _empty(target)
-            for table in [*floor_tables(), log]:
+            for table in [*tables.READ_MODELS, log]:
                 with store.engine.connect() as source:
                     rows[table.name] = int(
                         source.execute(select(func.count()).select_from(table)).scalar_one()
@@ -75,7 +71,7 @@ def write_floor(store: Store, scratch_url: str) -> dict[str, Any]:
 
 def _empty(target: Connection) -> None:
     """A new store has no rows, but say so: the floor writes into empty tables."""
-    for table in [*floor_tables(), log]:
+    for table in [*tables.READ_MODELS, log]:
         if target.execute(select(func.count()).select_from(table)).scalar_one():
             raise RuntimeError(f"the floor's scratch store is not empty ({table.name})")
     target.commit()
@@ -84,8 +80,7 @@ def _empty(target: Connection) -> None:
 def _rows(source: Connection, table: Table) -> Iterator[list[tuple[Any, ...]]]:
     """The rows of `table` as the driver returns them, in log position order."""
     column = _POSITION.get(table.name, "valid_from")
-    names = ", ".join(_quoted(source, c.name) for c in table.columns)
-    sql = f"SELECT {names} FROM {table.name} ORDER BY {column}"
+    sql = f"SELECT {columns(source, table)} FROM {table.name} ORDER BY {column}"
     raw = source.connection.driver_connection
     assert raw is not None
     # A named cursor streams on PostgreSQL; SQLite's cursor streams anyway.
@@ -102,12 +97,11 @@ def _copy(source: Connection, target: Connection, table: Table, per_commit: int)
     """Write `table`'s rows into `target`, timing only the writes and commits."""
     raw = target.connection.driver_connection
     assert raw is not None
-    names = [_quoted(target, c.name) for c in table.columns]
     postgres = target.dialect.name == "postgresql"
     sql = (
-        f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+        f"COPY {table.name} ({columns(target, table)}) FROM STDIN"
         if postgres
-        else f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        else insert_sql(target, table)
     )
     spent = 0.0
     pending: list[tuple[Any, ...]] = []
@@ -132,7 +126,3 @@ def _copy(source: Connection, target: Connection, table: Table, per_commit: int)
     if pending:
         spent += write(pending)
     return spent
-
-
-def _quoted(conn: Connection, name: str) -> str:
-    return str(conn.dialect.identifier_preparer.quote(name))
