@@ -7,7 +7,6 @@ seen, wait in a private temporary database on disk, not in lists.
 from __future__ import annotations
 
 import itertools
-import json
 import pickle
 import random
 import sqlite3
@@ -21,6 +20,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from domain import jsontext
 from domain.application import WRITE_ATTEMPTS
 from domain.commands import parse_input
 from domain.decision import Decision
@@ -78,9 +78,9 @@ def read_operations(lines: Iterable[str]) -> Iterator[tuple[int, Any, str | None
         if not text.strip():
             continue
         try:
-            operation = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield number, None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+            operation = jsontext.loads(text)
+        except jsontext.JsonTextError as exc:
+            yield number, None, str(exc)
             continue
         if not isinstance(operation, dict) or set(operation) != {"op", "input"}:
             yield number, None, 'expected an object {"op": ..., "input": {...}}'
@@ -319,7 +319,9 @@ def _replan(store: Store, chunk: list[_Planned], report: ImportReport) -> list[_
 
 
 def import_file(store: Store, path: Path, **kwargs: Any) -> ImportReport:
-    with path.open(encoding="utf-8") as handle:
+    """Import a file of operations, or restore an export; bytes that are not UTF-8 are refused
+    line by line (they reach the JSON reader as surrogates, which it names)."""
+    with path.open(encoding="utf-8", errors="surrogateescape") as handle:
         if is_export(handle.readline()):
             # A file written by `export`: rebuild the identical log instead.
             from api.audit_import import import_export_lines

@@ -54,11 +54,24 @@ def _text(value: str) -> str:
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _url(value: str) -> str:
+    # Control characters (C0, DEL, C1) are invisible in a link and split headers and logs.
+    found = _CONTROL.search(value)
+    if found is not None:
+        raise ValueError(f"must not contain control characters (found U+{ord(found.group()):04X})")
+    return value
+
+
 Slug = Annotated[str, AfterValidator(_slug)]
 Country = Annotated[str, AfterValidator(_country)]
 Edtf = Annotated[str, AfterValidator(_edtf)]
 Text = Annotated[str, Field(max_length=20_000), AfterValidator(_text)]
 ShortText = Annotated[str, Field(max_length=500), AfterValidator(_text)]
+Url = Annotated[str, Field(max_length=2000, pattern=r"^https?://\S+$"), AfterValidator(_url)]
+"""An http(s) link: the same rule for GraphQL input and import lines."""
 
 
 class Input(BaseModel):
@@ -80,7 +93,7 @@ class Input(BaseModel):
 class SourceInput(Input):
     publisher: ShortText
     title: Text | None = None
-    url: Annotated[str, Field(max_length=2000, pattern=r"^https?://\S+$")] | None = None
+    url: Url | None = None
     published_on: Edtf | None = None
     quote: Text | None = None
     retrieved_on: Edtf | None = None

@@ -10,7 +10,8 @@ from enum import Enum
 from functools import lru_cache
 from typing import NoReturn
 
-_SUPPORTED = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?([?~%])?\Z")
+# ASCII digits only: `\d` would also take full-width or Arabic-Indic digits, which `int` reads.
+_SUPPORTED = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?([?~%])?\Z", re.ASCII)
 
 
 class Precision(Enum):
