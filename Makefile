@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench lint install clean browser
+.PHONY: run test test-fast bench lint install clean browser messages screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,3 +39,13 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# Interface messages: extract them from api/ into the template, then merge it into each
+# language's catalog (a new message stays untranslated, and a test fails, until translated).
+MESSAGES := api/locale/messages.pot
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F api/locale/babel.cfg -k tr:2 -k trp:2c,3 --no-location \
+		--sort-output --omit-header -o $(MESSAGES) api
+	$(BIN)/pybabel update -i $(MESSAGES) -d api/locale -D messages \
+		--no-fuzzy-matching --ignore-obsolete -w 100
+	sed -i '/EMAIL@ADDRESS/d' api/locale/*/LC_MESSAGES/messages.po  # no placeholder address

@@ -113,7 +113,7 @@ def test_fuzzy_dates_are_shown_honestly_in_three_languages(store: Store) -> None
         ("2024-11", "November 2024"),
         ("2024-11-17", "17 November 2024?"),
     ]
-    assert shown["fr"][0][1] == "vers 23 juin 2022"
+    assert shown["fr"][0][1] == "vers le 23 juin 2022"
     assert shown["uk"][2][1].lower().startswith("листопад")
     assert '<html lang="uk"' in client.get("/embed/timeline?country=FRA&lang=uk").text
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from markupsafe import escape
 
-from api.embed.labels import ui
+from api.catalogs import tr
 from api.embed.params import BadParameter, View, parse_view
 
 EMBED_PATH = "/embed/timeline"
@@ -53,7 +53,7 @@ def oembed(url: str, view: View, title: str, params: dict[str, str]) -> dict[str
         "version": "1.0",
         "type": "rich",
         "title": title,
-        "provider_name": ui(view.lang)["provider"],
+        "provider_name": tr(view.lang, "Policy Timeline"),
         "provider_url": url.split(EMBED_PATH, 1)[0] + "/",
         "html": html,
         "width": width,

@@ -5,25 +5,35 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from api.embed.labels import ui
+from api.catalogs import LANGS, translations
 from api.embed.timeline import TimelinePage
 from api.htmlsafe import without_bidi
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FRAME_ANCESTORS_ENV = "POLICY_TIMELINE_FRAME_ANCESTORS"
 
-_env = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.filters["plain"] = without_bidi  # a <title> or attribute cannot hold a <bdi>
+
+@lru_cache(maxsize=len(LANGS))
+def environment(lang: str) -> Environment:
+    """The templates with one language's catalog installed (one environment per language)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["plain"] = without_bidi  # a <title> or attribute cannot hold a <bdi>
+    return env
+
+
 CSS = (TEMPLATES / "embed.css").read_text(encoding="utf-8")
 JS = (TEMPLATES / "embed.js").read_text(encoding="utf-8")
 
@@ -58,13 +68,16 @@ def content_security_policy() -> str:
 
 def render_page(page: TimelinePage, *, self_url: str, cite_url: str, oembed_url: str) -> str:
     """The whole HTML document for one page of a timeline."""
-    return _env.get_template("embed_timeline.html").render(
-        page=page,
-        view=page.view,
-        words=ui(page.view.lang),
-        css=Markup(CSS),
-        js=Markup(JS),
-        self_url=self_url,
-        cite_url=cite_url,
-        oembed_url=oembed_url,
+    return (
+        environment(page.view.lang)
+        .get_template("embed_timeline.html")
+        .render(
+            page=page,
+            view=page.view,
+            css=Markup(CSS),
+            js=Markup(JS),
+            self_url=self_url,
+            cite_url=cite_url,
+            oembed_url=oembed_url,
+        )
     )

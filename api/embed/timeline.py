@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from api.catalogs import tr
 from api.display import display_edtf
-from api.embed.labels import action_label, category_label, country_name, ui
+from api.embed.labels import action_label, category_label, country_name, role_label
 from api.embed.params import View
 from domain.dates import FuzzyDate
 from projections.service import Store
@@ -69,7 +70,6 @@ def projected_position(store: Store, view: View) -> int:
 
 def view_title(store: Store, view: View) -> str:
     """'Decisions involving Ukraine', in the view's language."""
-    words = ui(view.lang)
     if view.kind == "country":
         name = country_name(view.key, view.lang)
     elif view.kind == "system":
@@ -77,7 +77,11 @@ def view_title(store: Store, view: View) -> str:
         name = weapons[0].get("designation") or weapons[0]["name"] if weapons else view.key
     else:
         name = category_label(view.key, view.lang)
-    return words[view.kind].format(name)
+    if view.kind == "country":
+        title = tr(view.lang, "Decisions involving {name}").format(name=name)
+    else:
+        title = tr(view.lang, "Decisions about {name}").format(name=name)
+    return title[:1].upper() + title[1:]  # a category name may open the title
 
 
 def _names(store: Store, kind: str, ids: set[str], as_of: int | None) -> dict[str, str]:
@@ -122,11 +126,13 @@ def view_extras(view: View) -> dict[str, str]:
     return {k: v for k, v in extras.items() if v is not None}
 
 
-def _safe_source(source: dict[str, Any]) -> dict[str, Any]:
-    """A source whose url is shown as a link only when it is a web address."""
+def _safe_source(source: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A source whose url is shown as a link only when it is a web address, dated in words."""
     url = source.get("url")
     safe = isinstance(url, str) and url.lower().startswith(("https://", "http://"))
-    return {**source, "url": url if safe else None}
+    published = source.get("publishedOn")
+    shown = display_edtf(published, lang) if published else None
+    return {**source, "url": url if safe else None, "published_text": shown}
 
 
 def load_page(
@@ -164,7 +170,6 @@ def load_page(
         on_page = set(ids)
         reverses = _links(view, forward, on_page, known)
         reversed_by = _links(view, inverse, on_page, known)
-    words = ui(view.lang)
     entries = []
     for e in raw:
         date = FuzzyDate(e["date"]["edtf"])
@@ -188,14 +193,14 @@ def load_page(
                 weapons=weapons,
                 categories=[w["category"] for w in e["weapons"] if w.get("category")],
                 role=e.get("role"),
-                role_label=words.get(f"role_{e.get('role')}"),
+                role_label=role_label(e.get("role"), view.lang),
                 status=e["status"],
                 edtf=date.edtf,
                 datetime=date.edtf.rstrip("?~%"),
                 date_text=display_edtf(date.edtf, view.lang),
                 date=date,
                 summary=doc.get("summary"),
-                sources=[_safe_source(s) for s in doc.get("sources", [])],
+                sources=[_safe_source(s, view.lang) for s in doc.get("sources", [])],
                 reverses=reverses.get(e["decisionId"], []),
                 reversed_by=reversed_by.get(e["decisionId"], []),
             )

@@ -6,7 +6,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from api.embed.labels import category_label, ui
+from api.catalogs import tr
+from api.embed.labels import category_label
 from api.embed.timeline import Entry, TimelinePage
 from domain.dates import Precision
 
@@ -27,13 +28,13 @@ def start_date(entry: Entry) -> dict[str, Any]:
 
 
 def _text(entry: Entry, lang: str) -> str:
-    words = ui(lang)
     parties = entry.actor + (f" → {entry.recipient}" if entry.recipient else "")
     html = [Markup("<p>{}</p>").format(f"{entry.action_label} · {parties}")]
     if entry.summary:
         html.append(Markup("<p>{}</p>").format(entry.summary))
     if entry.scope:
-        html.append(Markup("<p>{}: {}</p>").format(words["scope"], entry.scope))
+        scope = tr(lang, "Scope: {scope}").format(scope=entry.scope)
+        html.append(Markup("<p>{}</p>").format(scope))
     links = [
         Markup('<a href="{}" rel="noopener nofollow" target="_blank">{}</a>').format(
             s["url"], s["publisher"]
@@ -43,7 +44,8 @@ def _text(entry: Entry, lang: str) -> str:
         for s in entry.sources
     ]
     if links:
-        html.append(Markup("<p>{}: {}</p>").format(words["sources"], Markup(", ").join(links)))
+        label = escape(tr(lang, "Sources: {sources}"))
+        html.append(Markup("<p>{}</p>").format(label.format(sources=Markup(", ").join(links))))
     return str(Markup("").join(html))
 
 
@@ -67,11 +69,12 @@ def document(pages: list[TimelinePage], more: str | None) -> dict[str, Any]:
     """The TimelineJS3 document; `next` names the rest when it was cut at MAX_EVENTS."""
     first = pages[0]
     view = first.view
+    note = tr(view.lang, "As recorded at log position {position}").format(position=first.position)
     doc: dict[str, Any] = {
         "title": {
             "text": {
                 "headline": str(escape(first.title)),
-                "text": str(escape(ui(view.lang)["cite_note"].format(first.position).capitalize())),
+                "text": str(escape(note)),
             }
         },
         "events": [event(e, view.kind, view.lang) for p in pages for e in p.entries],
