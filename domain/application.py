@@ -13,6 +13,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.commands import (
+    RELATION_FIELDS,
     CorrectDecisionInput,
     DecisionFields,
     Input,
@@ -193,10 +194,10 @@ class UnitOfWork:
             if weapon.category is not None:
                 categories.append((("weapons", str(i), "category"), weapon.category))
         self._check_categories(categories)
-        for relation in ("reverses", "supersedes", "implements"):
+        for relation, name in RELATION_FIELDS.items():
             target = getattr(fields, relation)
             if target is not None:
-                self.require(Decision.KIND, target, (relation,))
+                self.require(Decision.KIND, target, (name,))
 
     def _correctDecision(self, inp: CorrectDecisionInput, key_id: str | None) -> Applied:  # noqa: N802
         decision = self.require(Decision.KIND, inp.id, ("id",))

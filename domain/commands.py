@@ -18,7 +18,15 @@ from pydantic.alias_generators import to_camel
 
 from domain.dates import FuzzyDate, InvalidDate
 from domain.errors import FieldError, InvalidInput
-from domain.values import WORLD, Action, ActorKind, Stance, country_name
+from domain.values import (
+    WORLD,
+    Action,
+    ActorKind,
+    Certainty,
+    ObservationBasis,
+    Stance,
+    country_name,
+)
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
 
@@ -90,6 +98,9 @@ class Input(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+Url = Annotated[str, Field(max_length=2000, pattern=r"^https?://\S+$")]
+
+
 class SourceInput(Input):
     publisher: ShortText
     title: Text | None = None
@@ -97,6 +108,7 @@ class SourceInput(Input):
     published_on: Edtf | None = None
     quote: Text | None = None
     retrieved_on: Edtf | None = None
+    archive_url: Url | None = None
 
 
 Sources = Annotated[list[SourceInput], Field(min_length=1, max_length=50)]
@@ -132,9 +144,12 @@ class DecisionFields(Input):
     decided_on: Edtf | None = None
     announced_on: Edtf | None = None
     effective_on: Edtf | None = None
+    reported_on: Edtf | None = None
+    certainty: Certainty | None = None
     headline: ShortText | None = None
     summary: Text | None = None
     reverses: Slug | None = None
+    departs_from: Slug | None = None
     supersedes: Slug | None = None
     implements: Slug | None = None
 
@@ -154,14 +169,24 @@ class RecordDecisionInput(DecisionFields):
 
 def check_decision_shape(fields: dict[str, Any]) -> None:
     """Rules across fields of a decision; raises ValueError naming the field."""
-    if not any(fields.get(k) for k in ("decided_on", "announced_on", "effective_on")):
-        raise ValueError("give at least one of decidedOn, announcedOn, effectiveOn")
+    roles = ("decided_on", "announced_on", "effective_on", "reported_on")
+    if not any(fields.get(k) for k in roles):
+        raise ValueError("give at least one of decidedOn, announcedOn, effectiveOn, reportedOn")
     action = fields.get("action")
     if action is not None and Action(action).is_treaty_action and not fields.get("treaty"):
         raise ValueError(f"treaty: required for the treaty action {Action(action).value}")
-    for relation in ("reverses", "supersedes", "implements"):
+    for relation, name in RELATION_FIELDS.items():
         if fields.get(relation) is not None and fields.get(relation) == fields.get("id"):
-            raise ValueError(f"{relation}: a decision cannot refer to itself")
+            raise ValueError(f"{name}: a decision cannot refer to itself")
+
+
+RELATION_FIELDS = {
+    "reverses": "reverses",
+    "departs_from": "departsFrom",
+    "supersedes": "supersedes",
+    "implements": "implements",
+}
+"""Relations between decisions: field name -> public name."""
 
 
 class CorrectDecisionInput(Input):
@@ -231,6 +256,9 @@ class RecordObservationInput(Input):
     period: Edtf
     value: float = Field(allow_inf_nan=False)
     unit: ShortText | None = None
+    basis: ObservationBasis | None = None
+    note: Text | None = None
+    label: ShortText | None = None
     sources: Sources
 
     @field_validator("value", mode="before")
@@ -273,7 +301,7 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
             path = (field,)
         elif ": " in message and message.split(": ", 1)[0].isidentifier():
             field, rest = message.split(": ", 1)
-            if field in ("treaty", "reverses", "supersedes", "implements"):
+            if field in ("treaty", *RELATION_FIELDS.values()):
                 path, message = (*path, field), rest
         errors.append(FieldError(path, message))
     return errors

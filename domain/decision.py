@@ -13,11 +13,15 @@ from domain.records import Record, content_hash, record_uuid
 from domain.values import Action, DecisionStatus
 
 DATE_ROLES = ("decidedOn", "announcedOn", "effectiveOn")
+"""The date roles the Recorded event carries as attributes (reportedOn is in its details)."""
+SORT_ROLES = (*DATE_ROLES, "reportedOn")
+"""Date roles in the order a timeline looks for them: a report date only sorts a decision
+when no date of the decision itself is known (the decision was taken on or before it)."""
 
 
 def sort_date(fields: dict[str, Any]) -> FuzzyDate:
-    """The date a timeline sorts by: the first known of decided, announced, effective."""
-    for role in DATE_ROLES:
+    """The date a timeline sorts by: the first known of decided, announced, effective, reported."""
+    for role in SORT_ROLES:
         if fields.get(role):
             return FuzzyDate(fields[role])
     raise ValueError("a decision has at least one date")

@@ -73,6 +73,21 @@ class ActorKind(Enum):
     ORGANIZATION = "ORGANIZATION"
 
 
+class Certainty(Enum):
+    """How sure the record is that a decision was taken as stated."""
+
+    OFFICIAL = "OFFICIAL"  # announced or published by the deciding side
+    REPORTED = "REPORTED"  # reported by others, e.g. the press citing officials
+    DISPUTED = "DISPUTED"  # sources disagree
+
+
+class ObservationBasis(Enum):
+    """What a figure is: counted cases or an estimate."""
+
+    RECORDED = "RECORDED"
+    ESTIMATE = "ESTIMATE"
+
+
 class DecisionStatus(Enum):
     """Where a decision stands after corrections and retractions."""
 

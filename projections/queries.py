@@ -191,6 +191,9 @@ class ReadModel:
             rows = conn.execute(select(h).where(*conditions).order_by(h.c.position)).all()
         result: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
         for row in rows:
+            # Corrections and retractions keep their changes and sources; a recording none.
+            doc = json.loads(row.doc) if row.doc else {}
+            changes = doc.get("changes")
             result[row.decision_id].append(
                 {
                     "position": int(row.position),
@@ -198,6 +201,8 @@ class ReadModel:
                     "recordedAt": row.recorded_at,
                     "reason": row.reason,
                     "keyId": row.key_id,
+                    "sources": doc.get("sources"),
+                    "fields": sorted(changes) if isinstance(changes, dict) else None,
                 }
             )
         return result

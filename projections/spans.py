@@ -32,8 +32,8 @@ def day_of(edtf: str) -> dt.date:
 
 
 def effect_date(fields: dict[str, Any]) -> dt.date:
-    """When an action takes effect: effectiveOn, else decidedOn, else announcedOn."""
-    for role in ("effectiveOn", "decidedOn", "announcedOn"):
+    """When an action takes effect: effectiveOn, else decidedOn, announcedOn, reportedOn."""
+    for role in ("effectiveOn", "decidedOn", "announcedOn", "reportedOn"):
         if fields.get(role):
             return day_of(fields[role])
     raise ValueError("a decision has at least one date")

@@ -85,7 +85,8 @@ history = Table(
 records = Table(
     "pt_records",
     metadata,
-    Column("kind", String(16), primary_key=True),  # treaty | weapon | statement | observation
+    # treaty | weapon | statement | observation | category
+    Column("kind", String(16), primary_key=True),
     Column("record_id", String(128), primary_key=True),
     Column("position", BigInteger, nullable=False),
     Column("recorded_at", String(40), nullable=False),

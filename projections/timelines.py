@@ -12,11 +12,12 @@ from domain.dates import FuzzyDate
 from domain.decision import Decision, apply_changes, recorded_fields, sort_date
 from domain.records import Observation, Statement, Treaty, Weapon
 from domain.values import DecisionStatus
+from domain.vocabulary import Category
 from projections import tables
 from projections.bulk import insert_rows
 from projections.projector import Applied, Handler, Projection
 
-RELATIONS = ("reverses", "supersedes", "implements")
+RELATIONS = ("reverses", "departsFrom", "supersedes", "implements")
 
 # Built once: a reused statement memoizes its cache key, a fresh one is rebuilt per event.
 _CURRENT = select(tables.decisions.c.decision_id, tables.decisions.c.doc).where(
@@ -84,7 +85,9 @@ class TimelineProjection(Projection):
     """Country and weapon timelines, decision documents and the other records."""
 
     name = "timelines"
-    version = 2  # 2: documents written by orjson (floats in exponent form differ in text)
+    # 2: documents written by orjson (floats in exponent form differ in text)
+    # 3: timeline entries carry certainty; departsFrom relations; categories as records
+    version = 3
 
     def __init__(self) -> None:
         # A weapon system's category never changes once recorded: look each up once.
@@ -111,7 +114,22 @@ class TimelineProjection(Projection):
             Weapon.Recorded: self.record_recorded,
             Statement.Recorded: self.record_recorded,
             Observation.Recorded: self.record_recorded,
+            Category.Added: self.category_added,
         }
+
+    def category_added(self, conn: Connection, item: Applied) -> None:
+        """A category a weapon introduced: known from now on to timelines and embeds."""
+        event = item.event
+        content = {"id": event.slug, "introducedBy": event.introduced_by}
+        row = {
+            "kind": "category",
+            "record_id": event.slug,
+            "position": item.position,
+            "recorded_at": item.recorded_at,
+            "ref": None,
+            "doc": dumps(content),
+        }
+        self._defer(conn, tables.records, [row])
 
     def record_recorded(self, conn: Connection, item: Applied) -> None:
         event = item.event
@@ -195,6 +213,7 @@ class TimelineProjection(Projection):
         entry = {
             "decisionId": slug,
             "headline": fields["headline"],
+            "certainty": fields.get("certainty", "OFFICIAL"),
             "action": fields["action"],
             "actor": fields["actor"],
             "recipient": fields.get("recipient"),

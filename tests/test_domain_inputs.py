@@ -64,7 +64,7 @@ def test_a_claim_without_a_source_is_refused() -> None:
 
 def test_a_decision_needs_at_least_one_date() -> None:
     assert messages(decision(announcedOn=None)) == [
-        "give at least one of decidedOn, announcedOn, effectiveOn"
+        "give at least one of decidedOn, announcedOn, effectiveOn, reportedOn"
     ]
 
 

@@ -156,7 +156,7 @@ def test_record_decision_answers_the_decision_and_refuses_bad_fields_unknown_ids
     undated = {k: v for k, v in DECISION.items() if k != "decidedOn"} | {"id": "ukr-3"}
     no_date = api.refused("recordDecision", undated, "ValidationError")
     assert no_date["errors"][0]["message"] == (
-        "give at least one of decidedOn, announcedOn, effectiveOn"
+        "give at least one of decidedOn, announcedOn, effectiveOn, reportedOn"
     )
     untreatied = api.refused("recordDecision", {**DECISION, "id": "ukr-4", "treaty": None},
                              "ValidationError")  # fmt: skip

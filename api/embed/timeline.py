@@ -92,7 +92,12 @@ def _names(store: Store, kind: str, ids: set[str], as_of: int | None) -> dict[st
 
 
 def _first_date(doc: dict[str, Any]) -> str | None:
-    return doc.get("decidedOn") or doc.get("announcedOn") or doc.get("effectiveOn")
+    return (
+        doc.get("decidedOn")
+        or doc.get("announcedOn")
+        or doc.get("effectiveOn")
+        or doc.get("reportedOn")
+    )
 
 
 def _links(

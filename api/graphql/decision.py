@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.types import (
+    CertaintyEnum,
     ComplianceFlag,
     DecisionAction,
     DecisionStatusEnum,
@@ -22,7 +23,7 @@ from api.graphql.types import (
     sources_of,
 )
 from domain.decision import sort_date
-from domain.values import Action, DecisionStatus
+from domain.values import Action, Certainty, DecisionStatus
 
 
 @strawberry.type
@@ -30,6 +31,8 @@ class Decision:
     id: strawberry.ID
     headline: str
     summary: str | None
+    certainty: CertaintyEnum
+    reported_on: FuzzyDate | None
     action: DecisionAction
     actor: str
     officials: list[Official]
@@ -51,6 +54,8 @@ class Decision:
             id=strawberry.ID(doc["id"]),
             headline=doc["headline"],
             summary=doc.get("summary"),
+            certainty=Certainty(doc.get("certainty", "OFFICIAL")),
+            reported_on=FuzzyDate.of(doc.get("reportedOn")),
             action=Action(doc["action"]),
             actor=doc["actor"],
             officials=[
@@ -88,6 +93,14 @@ class Decision:
     async def reversed_by(self, info: Info[Context, None]) -> list[Decision]:
         return await self._related(info, "reverses:inverse")
 
+    @strawberry.field(description="policies this decision is an exception to, left standing")
+    async def departs_from(self, info: Info[Context, None]) -> list[Decision]:
+        return await self._related(info, "departsFrom")
+
+    @strawberry.field
+    async def departed_from_by(self, info: Info[Context, None]) -> list[Decision]:
+        return await self._related(info, "departsFrom:inverse")
+
     @strawberry.field
     async def supersedes(self, info: Info[Context, None]) -> list[Decision]:
         return await self._related(info, "supersedes")
@@ -119,6 +132,9 @@ class Decision:
                 recorded_at=parse_datetime(r["recordedAt"]),
                 reason=r["reason"],
                 key_id=r["keyId"],
+                # A decision's own sources are never corrected: they are those it was recorded with.
+                sources=self.sources if r["sources"] is None else sources_of(r["sources"]),
+                fields=r["fields"],
             )
             for r in rows
         ]

@@ -9,7 +9,13 @@ from typing import Any
 import strawberry
 from pydantic.alias_generators import to_camel
 
-from api.graphql.types import ActorKindEnum, DecisionAction, StanceEnum
+from api.graphql.types import (
+    ActorKindEnum,
+    CertaintyEnum,
+    DecisionAction,
+    ObservationBasisEnum,
+    StanceEnum,
+)
 
 
 def to_data(value: Any) -> Any:
@@ -35,6 +41,7 @@ class SourceInput:
     published_on: str | None = None
     quote: str | None = None
     retrieved_on: str | None = None
+    archive_url: str | None = None
 
 
 @strawberry.input
@@ -65,8 +72,11 @@ class RecordDecisionInput:
     decided_on: str | None = None
     announced_on: str | None = None
     effective_on: str | None = None
+    reported_on: str | None = None
+    certainty: CertaintyEnum | None = None
     summary: str | None = None
     reverses: strawberry.ID | None = None
+    departs_from: strawberry.ID | None = None
     supersedes: strawberry.ID | None = None
     implements: strawberry.ID | None = None
 
@@ -83,9 +93,12 @@ class DecisionChangesInput:
     decided_on: str | None = None
     announced_on: str | None = None
     effective_on: str | None = None
+    reported_on: str | None = None
+    certainty: CertaintyEnum | None = None
     headline: str | None = None
     summary: str | None = None
     reverses: strawberry.ID | None = None
+    departs_from: strawberry.ID | None = None
     supersedes: strawberry.ID | None = None
     implements: strawberry.ID | None = None
 
@@ -154,3 +167,6 @@ class RecordObservationInput:
     value: float
     sources: list[SourceInput]
     unit: str | None = None
+    basis: ObservationBasisEnum | None = None
+    note: str | None = None
+    label: str | None = None

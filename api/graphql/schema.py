@@ -38,7 +38,6 @@ from api.graphql.types import (
     TimelineEntry,
     Weapon,
     parse_datetime,
-    sources_of,
 )
 from domain.errors import FieldError as DomainFieldError
 from domain.errors import InvalidInput, PolicyRecordError
@@ -194,19 +193,7 @@ class Query:
         as_of: int | None = None,
     ) -> list[Observation]:
         rows = info.context.store.read.observations(indicator, scope=scope, as_of=as_of)
-        return [
-            Observation(
-                id=strawberry.ID(r["id"]),
-                indicator=r["indicator"],
-                scope=r["scope"],
-                period=r["period"],
-                value=float(r["value"]),
-                unit=r.get("unit"),
-                sources=sources_of(r.get("sources")),
-                conflict=r["conflict"],
-            )
-            for r in rows
-        ]
+        return [Observation.of(r) for r in rows]
 
     @strawberry.field
     def audit_log(
@@ -403,20 +390,7 @@ class Mutation:
         if not isinstance(result, tuple):
             return result
         rows = info.context.store.primary.observations_by_id([result[0]])
-        r = rows[0]
-        return RecordObservationSuccess(
-            position=result[1],
-            observation=Observation(
-                id=strawberry.ID(r["id"]),
-                indicator=r["indicator"],
-                scope=r["scope"],
-                period=r["period"],
-                value=float(r["value"]),
-                unit=r.get("unit"),
-                sources=sources_of(r.get("sources")),
-                conflict=r["conflict"],
-            ),
-        )
+        return RecordObservationSuccess(position=result[1], observation=Observation.of(rows[0]))
 
 
 @strawberry.type

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import Context
-from api.graphql.types import FuzzyDate, Membership, MembershipStatus
+from api.graphql.types import FuzzyDate, Membership, MembershipStatus, Source, sources_of
 
 
 @strawberry.type
@@ -21,6 +21,7 @@ class Treaty:
     opened_for_signature_on: FuzzyDate | None
     entry_into_force_on: FuzzyDate | None
     prohibits: list[str]
+    sources: list[Source]
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> Treaty:
@@ -32,6 +33,7 @@ class Treaty:
             opened_for_signature_on=FuzzyDate.of(doc.get("openedForSignatureOn")),
             entry_into_force_on=FuzzyDate.of(doc.get("entryIntoForceOn")),
             prohibits=list(doc.get("prohibits", [])),
+            sources=sources_of(doc.get("sources")),
         )
 
     @strawberry.field

@@ -11,7 +11,7 @@ import strawberry
 from api.display import display_edtf
 from domain.dates import FuzzyDate as FuzzyDateValue
 from domain.dates import Precision
-from domain.values import Action, ActorKind, DecisionStatus, Stance
+from domain.values import Action, ActorKind, Certainty, DecisionStatus, ObservationBasis, Stance
 
 # The domain's enums are the GraphQL enums: registered under their public names.
 strawberry.enum(Action, name="DecisionAction")
@@ -19,11 +19,15 @@ strawberry.enum(Precision, name="DatePrecision")
 strawberry.enum(DecisionStatus, name="DecisionStatus")
 strawberry.enum(Stance, name="Stance")
 strawberry.enum(ActorKind, name="ActorKind")
+strawberry.enum(Certainty, name="Certainty")
+strawberry.enum(ObservationBasis, name="ObservationBasis")
 DecisionAction: TypeAlias = Action
 DatePrecision: TypeAlias = Precision
 DecisionStatusEnum: TypeAlias = DecisionStatus
 StanceEnum: TypeAlias = Stance
 ActorKindEnum: TypeAlias = ActorKind
+CertaintyEnum: TypeAlias = Certainty
+ObservationBasisEnum: TypeAlias = ObservationBasis
 
 
 @strawberry.enum
@@ -77,8 +81,13 @@ class Source:
     title: str | None = None
     url: str | None = None
     published_on: str | None = None
-    quote: str | None = None
+    quote: str | None = strawberry.field(
+        default=None, description="the source's own words, verbatim; a paraphrase is never a quote"
+    )
     retrieved_on: str | None = None
+    archive_url: str | None = strawberry.field(
+        default=None, description="an archived copy of the page (e.g. the Wayback Machine)"
+    )
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> Source:
@@ -89,6 +98,7 @@ class Source:
             published_on=doc.get("publishedOn"),
             quote=doc.get("quote"),
             retrieved_on=doc.get("retrievedOn"),
+            archive_url=doc.get("archiveUrl"),
         )
 
 
@@ -116,6 +126,7 @@ class Weapon:
     designation: str | None
     category: str
     aliases: list[str]
+    sources: list[Source]
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> Weapon:
@@ -125,6 +136,7 @@ class Weapon:
             designation=doc.get("designation"),
             category=doc["category"],
             aliases=list(doc.get("aliases", [])),
+            sources=sources_of(doc.get("sources")),
         )
 
 
@@ -132,6 +144,7 @@ class Weapon:
 class TimelineEntry:
     decision_id: strawberry.ID
     headline: str
+    certainty: CertaintyEnum
     action: DecisionAction
     actor: str
     recipient: str | None
@@ -149,6 +162,7 @@ class TimelineEntry:
         return cls(
             decision_id=strawberry.ID(doc["decisionId"]),
             headline=doc["headline"],
+            certainty=Certainty(doc.get("certainty", "OFFICIAL")),
             action=Action(doc["action"]),
             actor=doc["actor"],
             recipient=doc.get("recipient"),
@@ -192,6 +206,12 @@ class HistoryEntry:
     recorded_at: dt.datetime
     reason: str | None
     key_id: str | None
+    sources: list[Source] = strawberry.field(
+        description="the sources of this step: of the record, the correction or the retraction"
+    )
+    fields: list[str] | None = strawberry.field(
+        description="the fields a correction changed (public names)"
+    )
 
 
 @strawberry.type
@@ -251,6 +271,34 @@ class Observation:
     unit: str | None
     sources: list[Source]
     conflict: bool
+    basis: ObservationBasisEnum
+    note: str | None
+    label: str | None
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> Observation:
+        return cls(
+            id=strawberry.ID(doc["id"]),
+            indicator=doc["indicator"],
+            scope=doc["scope"],
+            period=doc["period"],
+            value=float(doc["value"]),
+            unit=doc.get("unit"),
+            sources=sources_of(doc.get("sources")),
+            conflict=doc["conflict"],
+            basis=ObservationBasis(doc.get("basis", "RECORDED")),
+            note=doc.get("note"),
+            label=doc.get("label"),
+        )
+
+
+@strawberry.type(description="An indicator that observations are recorded for.")
+class Indicator:
+    id: strawberry.ID
+    label: str = strawberry.field(
+        description="the label given by its latest labelled observation, else its id"
+    )
+    unit: str | None = strawberry.field(description="the unit of its latest observation")
 
 
 @strawberry.type
