@@ -98,9 +98,6 @@ class Input(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-Url = Annotated[str, Field(max_length=2000, pattern=r"^https?://\S+$")]
-
-
 class SourceInput(Input):
     publisher: ShortText
     title: Text | None = None
