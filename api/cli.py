@@ -96,13 +96,27 @@ def serve(
     read_db: Annotated[
         str | None, typer.Option("--read-db", help="SQLAlchemy URL of a read replica")
     ] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            envvar="POLICY_TIMELINE_PUBLIC_URL",
+            help="base of every absolute URL served (https://host[:port]); other Hosts get 400",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Serve GraphQL at /graphql, the embeds, /healthz and /metrics."""
     import uvicorn
 
     from api.limits import load_persisted
+    from api.public_url import parse_public_url
     from api.server import create_app
+
+    try:
+        public = parse_public_url(public_url) if public_url else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--public-url") from None
 
     if persisted_only and persisted_queries is None:
         raise typer.BadParameter("needs --persisted-queries FILE", param_hint="--persisted-only")
@@ -115,8 +129,9 @@ def serve(
         report = import_file(store, SEED)
         typer.echo(f"seed: {report.summary()}")
     store.projector.catch_up()
-    typer.echo(f"GraphQL: http://{host}:{port}/graphql")
-    typer.echo(f"Embed:   http://{host}:{port}/embed/timeline?country=UKR")
+    base = str(public) if public else f"http://{host}:{port}"
+    typer.echo(f"GraphQL: {base}/graphql")
+    typer.echo(f"Embed:   {base}/embed/timeline?country=UKR")
     if workers > 1:
         store.close()
         os.environ.update(
@@ -125,6 +140,7 @@ def serve(
             POLICY_TIMELINE_PRODUCTION="1" if production else "0",
             POLICY_TIMELINE_PERSISTED_QUERIES=str(persisted_queries) if persisted else "",
             POLICY_TIMELINE_EMBEDDED_WORKER="1" if worker else "0",
+            POLICY_TIMELINE_PUBLIC_URL=str(public) if public else "",
         )
         uvicorn.run(
             "api.server:app_from_env",
@@ -140,7 +156,11 @@ def serve(
         store.close()
         store = Store(db, project_inline=False, read_url=read_db)
     application = create_app(
-        store, production=production, persisted=persisted, run_worker=server_db and worker
+        store,
+        production=production,
+        persisted=persisted,
+        run_worker=server_db and worker,
+        public_url=public,
     )
     uvicorn.run(application, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
 

@@ -41,6 +41,7 @@ from api.limits import (
 from api.live import Live
 from api.metrics import Metrics
 from api.outage import DatabaseOutage, OutageMiddleware
+from api.public_url import PublicOrigin, PublicURL, public_url_from_env
 from api.ratelimit import WriteRateLimit
 from projections.service import Store
 from projections.worker import ProjectionWorker, start_in_thread
@@ -119,8 +120,12 @@ def create_app(
     allowed_origins: Sequence[str] | None = None,
     run_worker: bool = False,
     response_cache: ResponseCache | None = None,
+    public_url: PublicURL | None = None,
 ) -> Starlette:
     """The ASGI application serving one store; `persisted` turns on allow-list mode.
+
+    `public_url` is the base of every absolute URL it emits (and the only Host it answers);
+    without it, the address the server is bound to.
 
     `run_worker` (PostgreSQL) runs a projection worker in the process: the first one to
     take the projection lock projects, the others wait as hot standby. `response_cache`
@@ -190,6 +195,7 @@ def create_app(
     app.state.response_cache = cache
     app.add_middleware(BodySizeLimit, path="/graphql")
     app.add_middleware(OutageMiddleware)
+    app.add_middleware(PublicOrigin, public=public_url)
     app.add_middleware(metrics.middleware)
     return app
 
@@ -211,4 +217,5 @@ def app_from_env() -> Starlette:
         production=os.environ.get("POLICY_TIMELINE_PRODUCTION") == "1",
         persisted=load_persisted(Path(persisted_file)) if persisted_file else None,
         run_worker=os.environ.get("POLICY_TIMELINE_EMBEDDED_WORKER", "1") == "1",
+        public_url=public_url_from_env(),
     )

@@ -115,7 +115,7 @@ def test_timelinejs_json_has_one_event_per_decision_with_known_date_parts(store:
     assert (
         events[UKR_IDS[3]]["text"]["headline"] == "Biden authorizes antipersonnel mines for Ukraine"
     )
-    assert 'rel="noopener nofollow"' in events[UKR_IDS[3]]["text"]["text"]
+    assert 'rel="noopener noreferrer nofollow"' in events[UKR_IDS[3]]["text"]["text"]
     for event in doc["events"]:
         # The TimelineJS3 slide shape: numeric date parts, text strings, unique ids.
         assert all(isinstance(event["start_date"][k], int) for k in ("year",))

@@ -29,7 +29,7 @@ def test_the_ukraine_embed_lists_the_four_seed_decisions_in_order_with_dates(sto
 def test_sources_are_links_that_pass_no_credit_and_open_elsewhere(store: Store) -> None:
     html = seeded(store).get("/embed/timeline?country=UKR").text
     links = re.findall(r'<a href="https://[^"]+"([^>]*)>', html)
-    assert links and all('rel="noopener nofollow"' in attrs for attrs in links)
+    assert links and all('rel="noopener noreferrer nofollow"' in attrs for attrs in links)
 
 
 def test_the_apl_decision_links_to_the_policy_it_reverses(store: Store) -> None:

@@ -39,8 +39,9 @@ def _size(params: dict[str, str], name: str, default: int) -> int:
     return min(default, int(text))
 
 
-def oembed(url: str, view: View, title: str, params: dict[str, str]) -> dict[str, Any]:
-    """The oEmbed response for an embed URL."""
+def oembed(base: str, view: View, title: str, params: dict[str, str]) -> dict[str, Any]:
+    """The oEmbed response for an embed view, its URLs built on this server's public base."""
+    url = f"{base}{EMBED_PATH}?{view.query()}"
     width = _size(params, "maxwidth", DEFAULT_WIDTH)
     height = _size(params, "maxheight", DEFAULT_HEIGHT)
     html = (
@@ -54,7 +55,7 @@ def oembed(url: str, view: View, title: str, params: dict[str, str]) -> dict[str
         "type": "rich",
         "title": title,
         "provider_name": tr(view.lang, "Policy Timeline"),
-        "provider_url": url.split(EMBED_PATH, 1)[0] + "/",
+        "provider_url": f"{base}/",
         "html": html,
         "width": width,
         "height": height,

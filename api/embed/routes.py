@@ -36,6 +36,7 @@ def _check_position(store: Store, view: View) -> None:
 
 
 def _base(request: Request) -> str:
+    """The public base URL: `api.public_url.PublicOrigin` has put it in the scope."""
     return str(request.base_url).rstrip("/")
 
 
@@ -77,7 +78,7 @@ def embed_routes(store: Store) -> list[BaseRoute]:
             headers = {"ETag": tag, "Cache-Control": f"public, max-age={oe.CACHE_AGE}"}
             if not_modified(request, tag):
                 return Response(status_code=304, headers=headers)
-            body = oe.oembed(url, view, view_title(store, view), params)
+            body = oe.oembed(_base(request), view, view_title(store, view), params)
         except oe.NotOurs as exc:
             return _json({"error": str(exc)}, 404)
         except (BadParameter, PolicyRecordError) as exc:

@@ -36,7 +36,7 @@ def _text(entry: Entry, lang: str) -> str:
         scope = tr(lang, "Scope: {scope}").format(scope=entry.scope)
         html.append(Markup("<p>{}</p>").format(scope))
     links = [
-        Markup('<a href="{}" rel="noopener nofollow" target="_blank">{}</a>').format(
+        Markup('<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>').format(
             s["url"], s["publisher"]
         )
         if s.get("url")
