@@ -19,9 +19,9 @@ from projections.spans import (
     Flag,
     Span,
     act_date,
+    bound_states,
     day_of,
     effect_date,
-    flag_reason,
     membership_spans,
     wanted_flags,
 )
@@ -68,7 +68,14 @@ _RECORDED_DOCS = select(_D.c.decision_id, _D.c.valid_from, _D.c.doc, _D.c.status
     _D.c.decision_id.in_(_IDS)
 )
 _ALL_SPANS = select(
-    _M.c.treaty_id, _M.c.country, _M.c.starts_on, _M.c.status, _M.c.since, _M.c.ends_on
+    _M.c.treaty_id,
+    _M.c.country,
+    _M.c.starts_on,
+    _M.c.status,
+    _M.c.since,
+    _M.c.ends_on,
+    _M.c.signed_on,
+    _M.c.withdrawal_on,
 ).where(_M.c.valid_to.is_(None))
 
 
@@ -114,19 +121,30 @@ _DECISION_AT = select(_D.c.decision_id, _D.c.doc, _D.c.status).where(
 )
 _STATE = (_M.c.treaty_id == bindparam("b_treaty"), _M.c.country == bindparam("b_country"))
 _CLOSE_SPANS = update(_M).where(*_STATE, _M.c.valid_to.is_(None)).values(valid_to=_P)
-_FLAGS = select(
-    _C.c.decision_id,
-    _C.c.country,
-    _C.c.treaty_id,
-    _C.c.weapon_category,
-    _C.c.decided_on,
-    _C.c.reason,
-).where(_C.c.decision_id.in_(_IDS), _C.c.valid_to.is_(None))
+_FLAG_COLUMNS = (
+    "country",
+    "treaty_id",
+    "weapon_category",
+    "decided_on",
+    "act",
+    "status",
+    "since",
+    "status_on",
+    "withdrawal_on",
+)
+_FLAGS = select(_C.c.decision_id, *(_C.c[name] for name in _FLAG_COLUMNS)).where(
+    _C.c.decision_id.in_(_IDS), _C.c.valid_to.is_(None)
+)
 _CLOSE_FLAGS = (
     update(_C).where(_C.c.decision_id.in_(_IDS), _C.c.valid_to.is_(None)).values(valid_to=_P)
 )
 Live = dict[str, tuple[int, dict[str, Any], str]]
 """decision id -> (first position, document, status) of its version live at a position."""
+
+
+def _flag_key(flag: Flag) -> tuple[str, ...]:
+    """A total order of flags (a withdrawal date may be None)."""
+    return tuple(str(v) for v in flag)
 
 
 def _chunks(ids: list[str]) -> list[list[str]]:
@@ -145,7 +163,7 @@ class MembershipProjection(Projection):
             Decision.Retracted: self.decision_changed,
         }
 
-    version = 2
+    version = 3
 
     def begin(self, conn: Connection, items: list[Applied]) -> None:
         # Read once per batch: the treaties, every current span, and the documents of the
@@ -156,7 +174,9 @@ class MembershipProjection(Projection):
         ]
         spans: dict[tuple[str, str], list[Span]] = defaultdict(list)
         for r in conn.execute(_ALL_SPANS):
-            spans[(r.treaty_id, r.country)].append(Span(r.starts_on, r.status, r.since, r.ends_on))
+            spans[(r.treaty_id, r.country)].append(
+                Span(r.starts_on, r.status, r.since, r.ends_on, r.signed_on, r.withdrawal_on)
+            )
         positions = {
             item.event.slug: item.position
             for item in items
@@ -231,11 +251,7 @@ class MembershipProjection(Projection):
         _, doc, status = version
         if status == "RETRACTED" or not doc:
             return
-        f = doc["fields"]
-        action = Action(f["action"])
-        country = f["actor"] if action.is_use else f.get("recipient")
-        if not (action.is_use or action.is_transfer) or not country:
-            return
+        countries = sorted({country for country, _ in bound_states(doc["fields"])})
         categories = sorted({w["category"] for w in doc["weapons"]})
         batch.defer(
             _F,
@@ -247,6 +263,7 @@ class MembershipProjection(Projection):
                     "valid_from": p,
                     "valid_to": None,
                 }
+                for country in countries
                 for category in categories
             ],
         )
@@ -317,6 +334,8 @@ class MembershipProjection(Projection):
                         "since": s.since,
                         "starts_on": s.starts_on,
                         "ends_on": s.ends_on,
+                        "signed_on": s.signed_on,
+                        "withdrawal_on": s.withdrawal_on,
                         "valid_from": p,
                         "valid_to": None,
                     }
@@ -344,9 +363,7 @@ class MembershipProjection(Projection):
             batch.write(conn)
         for chunk in _chunks(known):
             for r in conn.execute(_FLAGS, {"ids": chunk}):
-                have[r.decision_id].add(
-                    (r.country, r.treaty_id, r.weapon_category, r.decided_on, r.reason)
-                )
+                have[r.decision_id].add(tuple(r[1:]))  # type: ignore[arg-type]
         spans: dict[tuple[str, str], list[Span]] = conn.info[_HELD].spans
 
         def span_on(treaty_id: str, country: str, day: dt.date) -> Span | None:
@@ -365,14 +382,10 @@ class MembershipProjection(Projection):
             rows += [
                 {
                     "decision_id": decision_id,
-                    "country": country,
-                    "treaty_id": treaty_id,
-                    "weapon_category": category,
-                    "decided_on": day,
-                    "reason": reason,
+                    **dict(zip(_FLAG_COLUMNS, flag, strict=True)),
                     "valid_from": p,
                 }
-                for country, treaty_id, category, day, reason in sorted(wanted)
+                for flag in sorted(wanted, key=_flag_key)
             ]
         for chunk in _chunks([i for i in changed if i != new]):
             conn.execute(_CLOSE_FLAGS, {"ids": chunk, "p": p})
@@ -386,6 +399,5 @@ __all__ = [
     "Span",
     "act_date",
     "effect_date",
-    "flag_reason",
     "membership_spans",
 ]

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Engine, Table, and_, literal, or_, select,
 from domain.dates import FuzzyDate, InvalidDate
 from domain.errors import FieldError, InvalidInput
 from projections import tables
+from projections.spans import BOUND
 
 MAX_PAGE = 100
 
@@ -295,27 +296,81 @@ class ReadModel:
     def parties(
         self, treaty: str, *, as_of: int | None = None, valid_at: dt.date | None = None
     ) -> list[dict[str, Any]]:
-        """Parties to a treaty on the calendar date `valid_at` (today when None)."""
+        """States bound by a treaty on the calendar date `valid_at` (today when None)."""
+        return [
+            r
+            for r in self.standings(treaty, as_of=as_of, valid_at=valid_at)
+            if r["status"] in BOUND
+        ]
+
+    def signatories(
+        self, treaty: str, *, as_of: int | None = None, valid_at: dt.date | None = None
+    ) -> list[dict[str, Any]]:
+        """States that signed a treaty and are not yet bound by it on `valid_at`."""
+        return self.standings(treaty, as_of=as_of, valid_at=valid_at, status="SIGNATORY")
+
+    def standings(
+        self,
+        treaty: str,
+        *,
+        as_of: int | None = None,
+        valid_at: dt.date | None = None,
+        country: str | None = None,
+        status: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every recorded standing towards a treaty on `valid_at` (one state's with `country`)."""
         m = tables.membership
         day = valid_at or dt.date.today()
-        query = (
-            select(m.c.country, m.c.status, m.c.since)
-            .where(
-                m.c.treaty_id == treaty,
-                current_at(m, as_of),
-                m.c.starts_on <= day,
-                or_(m.c.ends_on.is_(None), m.c.ends_on > day),
-            )
-            .order_by(m.c.country)
+        conditions = [
+            m.c.treaty_id == treaty,
+            current_at(m, as_of),
+            m.c.starts_on <= day,
+            or_(m.c.ends_on.is_(None), m.c.ends_on > day),
+        ]
+        if country is not None:
+            conditions.append(m.c.country == country)
+        if status is not None:
+            conditions.append(m.c.status == status)
+        query = select(m.c.country, m.c.status, m.c.since, m.c.signed_on, m.c.withdrawal_on).where(
+            *conditions
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [{"country": r.country, "status": r.status, "since": r.since} for r in rows]
+            rows = conn.execute(query.order_by(m.c.country)).all()
+        return [
+            {
+                "country": r.country,
+                "status": r.status,
+                "since": r.since,
+                "signed_on": r.signed_on,
+                "withdrawal_on": r.withdrawal_on,
+            }
+            for r in rows
+        ]
+
+    def standing(
+        self,
+        treaty: str,
+        country: str,
+        *,
+        as_of: int | None = None,
+        valid_at: dt.date | None = None,
+    ) -> dict[str, Any]:
+        """One state's standing on `valid_at`: NON_PARTY when nothing recorded binds or signs."""
+        rows = self.standings(treaty, as_of=as_of, valid_at=valid_at, country=country)
+        if rows:
+            return rows[0]
+        return {
+            "country": country,
+            "status": "NON_PARTY",
+            "since": None,
+            "signed_on": None,
+            "withdrawal_on": None,
+        }
 
     def compliance_flags(
         self, *, country: str | None = None, decision: str | None = None, as_of: int | None = None
     ) -> list[dict[str, Any]]:
-        """Decisions that conflict with a treaty the country concerned is party to."""
+        """Transfers and uses a treaty forbids to the state it binds, with that state's standing."""
         c = tables.compliance_flags
         conditions = [current_at(c, as_of)]
         if country is not None:
@@ -325,7 +380,9 @@ class ReadModel:
         query = (
             select(c)
             .where(*conditions)
-            .order_by(c.c.decided_on, c.c.decision_id, c.c.treaty_id, c.c.weapon_category)
+            .order_by(
+                c.c.decided_on, c.c.decision_id, c.c.treaty_id, c.c.country, c.c.weapon_category
+            )
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
@@ -335,7 +392,12 @@ class ReadModel:
                 "country": r.country,
                 "treaty": r.treaty_id,
                 "weapon_category": r.weapon_category,
-                "reason": r.reason,
+                "act": r.act,
+                "decided_on": r.decided_on,
+                "status": r.status,
+                "since": r.since,
+                "status_on": r.status_on,
+                "withdrawal_on": r.withdrawal_on,
             }
             for r in rows
         ]

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.dates import FuzzyDate
 from domain.decision import sort_date
-from domain.values import Action, country_name
+from domain.values import Action
 
 JOINS = ("RATIFY", "ACCEDE")
-Flag = tuple[str, str, str, dt.date, str]
-"""(country, treaty id, weapon category, decided on, reason) of one compliance flag."""
+BOUND = frozenset({"PARTY", "WITHDRAWAL_NOTIFIED", "OBLIGATIONS_SUSPENDED"})
+"""Statuses of a state bound by a treaty: what `parties` lists and compliance flags rest on."""
+Flag = tuple[str, str, str, dt.date, str, str, dt.date, dt.date, dt.date | None]
+"""(country, treaty id, weapon category, decided on, act, status, party since, status since,
+withdrawal effective on) of one compliance flag."""
 
 
 @dataclass(frozen=True, order=True)
@@ -22,8 +25,12 @@ class Span:
 
     starts_on: dt.date
     status: str
-    since: dt.date
+    since: dt.date | None
+    """The day the state became bound (bound statuses only)."""
     ends_on: dt.date | None
+    signed_on: dt.date | None = None
+    withdrawal_on: dt.date | None = None
+    """When a notified withdrawal takes effect, or when it took effect (WITHDRAWN)."""
 
 
 def day_of(edtf: str) -> dt.date:
@@ -44,16 +51,17 @@ def act_date(fields: dict[str, Any]) -> dt.date:
     return sort_date(fields).earliest
 
 
-def membership_spans(
-    actions: list[tuple[int, dict[str, Any]]], entry_into_force: dt.date | None
-) -> list[Span]:
-    """The statuses of one state towards one treaty, from its (position, fields) actions."""
-    floor = entry_into_force or dt.date.min
+def _steps(
+    actions: list[tuple[int, dict[str, Any]]], floor: dt.date
+) -> list[tuple[dt.date, int, int, str, dt.date | None]]:
+    """(day, position, order, kind, withdrawal day) of each act that may change standing."""
     in_force = sorted(effect_date(f) for _, f in actions if f["action"] == "ENTRY_INTO_FORCE")
-    steps: list[tuple[dt.date, int, int, str]] = []
+    steps: list[tuple[dt.date, int, int, str, dt.date | None]] = []
     for position, f in actions:
         action = f["action"]
-        if action in JOINS:
+        if action == "SIGN":
+            steps.append((act_date(f), position, 0, "sign", None))
+        elif action in JOINS:
             if f.get("effectiveOn"):
                 joined = day_of(f["effectiveOn"])
             else:
@@ -61,65 +69,72 @@ def membership_spans(
                 # ENTRY_INTO_FORCE for the same state says so, else on its own date.
                 later = [d for d in in_force if d >= act_date(f)]
                 joined = later[0] if later else act_date(f)
-            steps.append((max(joined, floor), position, 0, "join"))
+            steps.append((max(joined, floor), position, 0, "join", None))
         elif action == "ENTRY_INTO_FORCE":
-            steps.append((max(effect_date(f), floor), position, 0, "join"))
+            steps.append((max(effect_date(f), floor), position, 0, "join", None))
         elif action == "NOTIFY_WITHDRAWAL":
-            steps.append((act_date(f), position, 0, "notify"))
-            if f.get("effectiveOn"):
-                steps.append((day_of(f["effectiveOn"]), position, 1, "leave"))
+            leaves = day_of(f["effectiveOn"]) if f.get("effectiveOn") else None
+            steps.append((act_date(f), position, 0, "notify", leaves))
+            if leaves is not None:
+                steps.append((leaves, position, 1, "leave", leaves))
         elif action == "WITHDRAWAL_EFFECTIVE":
-            steps.append((effect_date(f), position, 0, "leave"))
+            day = effect_date(f)
+            steps.append((day, position, 0, "leave", day))
         elif action == "SUSPEND_OBLIGATIONS":
-            steps.append((effect_date(f), position, 0, "suspend"))
+            steps.append((effect_date(f), position, 0, "suspend", None))
+    return sorted(steps)
+
+
+def membership_spans(
+    actions: list[tuple[int, dict[str, Any]]], entry_into_force: dt.date | None
+) -> list[Span]:
+    """The standing of one state towards one treaty, from its (position, fields) depositary acts.
+
+    Before its first span, and wherever no span covers a day, a state is NON_PARTY."""
     spans: list[Span] = []
-    status: str | None = None
-    since = start = dt.date.min
+    now = Span(dt.date.min, "", None, None)
 
-    def close(end: dt.date | None) -> None:
-        if status is not None and start != end:
-            spans.append(Span(start, status, since, end))
+    def move(day: dt.date, **change: Any) -> None:
+        nonlocal now
+        if now.status and now.starts_on != day:
+            spans.append(replace(now, ends_on=day))
+        now = replace(now, starts_on=day, **change)
 
-    for day, _, _, kind in sorted(steps):
-        if kind == "join":
-            if status is None:
-                status, since, start = "PARTY", day, day
-        elif status is None:
-            continue
-        elif kind == "leave":
-            close(day)
-            status = None
-        elif kind == "notify" and status != "WITHDRAWAL_NOTIFIED":
-            close(day)
-            status, start = "WITHDRAWAL_NOTIFIED", day
-        elif kind == "suspend" and status == "PARTY":
-            close(day)
-            status, start = "OBLIGATIONS_SUSPENDED", day
-    close(None)
+    for day, _, _, kind, leaves in _steps(actions, entry_into_force or dt.date.min):
+        bound = now.status in BOUND
+        if kind == "sign":
+            if now.signed_on is None:
+                move(day, signed_on=day, status=now.status or "SIGNATORY")
+            elif now.status == "WITHDRAWN":
+                move(day, signed_on=day, status="SIGNATORY", since=None, withdrawal_on=None)
+        elif kind == "join" and not bound:
+            move(day, status="PARTY", since=day, withdrawal_on=None)
+        elif kind == "notify" and bound and now.status != "WITHDRAWAL_NOTIFIED":
+            move(day, status="WITHDRAWAL_NOTIFIED", withdrawal_on=leaves)
+        elif kind == "leave" and bound:
+            move(day, status="WITHDRAWN", since=None, withdrawal_on=leaves)
+        elif kind == "suspend" and now.status == "PARTY":
+            move(day, status="OBLIGATIONS_SUSPENDED")
+    if now.status:
+        spans.append(now)
     return spans
 
 
-def plural(category: str) -> str:
-    """A weapon category in plain words, simply pluralised."""
-    words = category.replace("-", " ")
-    if words.endswith("aircraft"):
-        return words
-    return words + ("es" if words.endswith(("s", "sh", "ch", "x")) else "s")
-
-
-def flag_reason(country: str, treaty: dict[str, Any], span: Span, category: str) -> str:
-    """Why a decision is flagged, in plain words."""
-    name = country_name(country) or country
-    title = treaty.get("shortName") or treaty["name"]
-    status = ""
-    if span.status == "WITHDRAWAL_NOTIFIED":
-        status = f" (withdrawal notified on {span.starts_on.isoformat()})"
-    elif span.status == "OBLIGATIONS_SUSPENDED":
-        status = f" (obligations suspended since {span.starts_on.isoformat()})"
-    return (
-        f"{name} is a party to the {title} since {span.since.isoformat()}{status}, "
-        f"which prohibits {plural(category)}"
-    )
+def bound_states(fields: dict[str, Any]) -> list[tuple[str, str]]:
+    """(state, act) pairs a transfer or use may bind: who uses, who acquires, who supplies."""
+    action = Action(fields["action"])
+    actor, recipient = fields["actor"], fields.get("recipient")
+    if action is Action.AUTHORIZE_USE:
+        # The state authorized to use the weapon; without a recipient, the actor's own forces.
+        return [(recipient or actor, "USE")]
+    if action is Action.FIRST_USE_REPORTED:
+        return [(actor, "USE")]
+    if action.is_transfer:
+        pairs = [(actor, "TRANSFER")]
+        if recipient:
+            pairs.insert(0, (recipient, "ACQUIRE"))
+        return pairs
+    return []
 
 
 def wanted_flags(
@@ -127,25 +142,35 @@ def wanted_flags(
     treaties: dict[str, dict[str, Any]],
     span_on: Callable[[str, str, dt.date], Span | None],
 ) -> set[Flag]:
-    """The flags one decision version should carry, given the current membership spans."""
+    """The flags one decision version should carry, given the current standing spans."""
     _, doc, status = version
     wanted: set[Flag] = set()
-    if status == "RETRACTED":
+    if status == "RETRACTED" or not doc:
         return wanted
     f = doc["fields"]
-    action = Action(f["action"])
-    country = f["actor"] if action.is_use else f.get("recipient")
-    if not (action.is_use or action.is_transfer) or not country:
+    pairs = bound_states(f)
+    if not pairs:
         return wanted
     day = act_date(f)
     categories = sorted({w["category"] for w in doc["weapons"]})
     for treaty_id, treaty in sorted(treaties.items()):
         banned = [k for k in categories if k in treaty.get("prohibits", [])]
-        if not banned:
-            continue
-        span = span_on(treaty_id, country, day)
-        if span is None:
-            continue
-        for k in banned:
-            wanted.add((country, treaty_id, k, day, flag_reason(country, treaty, span, k)))
+        for country, act in pairs if banned else []:
+            span = span_on(treaty_id, country, day)
+            if span is None or span.status not in BOUND or span.since is None:
+                continue
+            for k in banned:
+                wanted.add(
+                    (
+                        country,
+                        treaty_id,
+                        k,
+                        day,
+                        act,
+                        span.status,
+                        span.since,
+                        span.starts_on,
+                        span.withdrawal_on,
+                    )
+                )
     return wanted

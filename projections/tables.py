@@ -95,41 +95,50 @@ records = Table(
     Index("pt_records_ref", "kind", "ref", "position"),
 )
 
+# Named pt_standing and pt_flags since standing became open-world (signatories, withdrawn
+# states, the act a flag names): stores built before keep their old tables unused, and the
+# projection's new version rebuilds these from the log.
 membership = Table(
-    "pt_membership",
+    "pt_standing",
     metadata,
     Column("treaty_id", String(128), nullable=False),
     Column("country", String(8), nullable=False),
-    Column("status", String(24), nullable=False),  # PARTY | WITHDRAWAL_NOTIFIED | ...
-    Column("since", Date, nullable=False),  # the day the state became a party
+    Column("status", String(24), nullable=False),  # SIGNATORY | PARTY | ... | WITHDRAWN
+    Column("since", Date),  # the day the state became bound; NULL when it is not bound
     Column("starts_on", Date, nullable=False),  # valid time of this status, inclusive
     Column("ends_on", Date),  # exclusive; NULL = still so
+    Column("signed_on", Date),
+    Column("withdrawal_on", Date),  # a notified withdrawal's effect, or when it took effect
     Column("valid_from", BigInteger, nullable=False),
     Column("valid_to", BigInteger),
-    Index("pt_membership_treaty", "treaty_id", "valid_to", "starts_on"),
-    Index("pt_membership_state", "treaty_id", "country", "valid_to"),
+    Index("pt_standing_treaty", "treaty_id", "valid_to", "starts_on"),
+    Index("pt_standing_state", "treaty_id", "country", "valid_to"),
 )
 
 compliance_flags = Table(
-    "pt_compliance_flags",
+    "pt_flags",
     metadata,
     Column("decision_id", String(128), nullable=False),
-    Column("country", String(8), nullable=False),
+    Column("country", String(8), nullable=False),  # the state bound by the treaty
     Column("treaty_id", String(128), nullable=False),
     Column("weapon_category", String(64), nullable=False),
+    Column("act", String(16), nullable=False),  # USE | ACQUIRE | TRANSFER
     Column("decided_on", Date, nullable=False),
-    Column("reason", Text, nullable=False),
+    Column("status", String(24), nullable=False),  # the bound state's standing that day
+    Column("since", Date, nullable=False),
+    Column("status_on", Date, nullable=False),
+    Column("withdrawal_on", Date),
     Column("valid_from", BigInteger, nullable=False),
     Column("valid_to", BigInteger),
-    Index("pt_compliance_flags_decision", "decision_id", "valid_to"),
-    Index("pt_compliance_flags_country", "country", "valid_to", "decided_on"),
+    Index("pt_flags_decision", "decision_id", "valid_to"),
+    Index("pt_flags_country", "country", "valid_to", "decided_on"),
 )
 
 flaggable = Table(
     "pt_flaggable",
     metadata,
-    # One row per weapon category of each live transfer or use, under the country whose
-    # treaty membership could flag it (the recipient of a transfer, the user of a weapon):
+    # One row per weapon category of each live transfer or use, under each country whose
+    # treaty standing could flag it (who acquires, who supplies, who uses):
     # when that membership changes, only these decisions need their flags looked at again.
     Column("decision_id", String(128), nullable=False),
     Column("country", String(8), nullable=False),

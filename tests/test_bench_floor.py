@@ -24,14 +24,14 @@ def test_the_floor_writes_every_projection_and_log_row_of_the_store(backend: str
         pytest.skip(f"{PG_ENV} is not set")
     with temporary_urls(backend, base, 2) as (store_url, scratch_url):
         store = Store(store_url)
-        # Treaty actions raised, so membership spans and compliance flags have rows too.
+        # Treaty actions raised, so standing spans and compliance flags have rows too.
         assert import_lines(store, lines(600, seed=4, treaty_share=0.3)).errors == []
         floor = write_floor(store, scratch_url)
         scratch = Store(scratch_url)
         try:
             assert floor["events"] == store.head()
-            assert floor["rows"]["pt_compliance_flags"] > 0
-            assert floor["rows"]["pt_membership"] > 0
+            assert floor["rows"]["pt_flags"] > 0
+            assert floor["rows"]["pt_standing"] > 0
             # Same read-model rows, byte for byte, and one log row per event.
             assert scratch.projector.digests() == store.projector.digests()
             with scratch.engine.connect() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -9,11 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
+from api.graphql.reasons import flag_reason
 from api.importing import import_lines
 from api.server import create_app
 from projections.service import Store
 from tests.conftest import ROOT, SOURCE, line, seed_lines
 
+D = dt.date
 APL = "usa-2024-11-20-apl-ukraine"
 CCM = "cluster-munition-convention"
 DOC = ROOT / "docs" / "projections.md"
@@ -49,18 +52,25 @@ def flags(store: Store, **kw: Any) -> list[tuple[str, str, str, str]]:
     return [(f["decision_id"], f["country"], f["treaty"], f["weapon_category"]) for f in rows]
 
 
+def reason(store: Store, flag: dict[str, Any], lang: str = "en") -> str:
+    [treaty] = store.read.records("treaty", ids=[flag["treaty"]])
+    return flag_reason(flag, treaty, lang)
+
+
 def test_the_apl_transfer_to_ukraine_is_flagged_with_a_plain_reason(store: Store) -> None:
     import_lines(store, seed_lines())
-    assert store.read.compliance_flags(country="UKR") == [
-        {
-            "decision_id": APL,
-            "country": "UKR",
-            "treaty": "ottawa-convention",
-            "weapon_category": "antipersonnel-landmine",
-            "reason": "Ukraine is a party to the Mine Ban Treaty since 2006-06-01, "
-            "which prohibits antipersonnel landmines",
-        }
-    ]
+    [flag] = store.read.compliance_flags(country="UKR")
+    assert {k: flag[k] for k in ("decision_id", "country", "treaty", "weapon_category")} == {
+        "decision_id": APL,
+        "country": "UKR",
+        "treaty": "ottawa-convention",
+        "weapon_category": "antipersonnel-landmine",
+    }
+    assert (flag["act"], flag["status"], flag["since"]) == ("ACQUIRE", "PARTY", D(2006, 6, 1))
+    assert reason(store, flag) == (
+        "Ukraine has been a party to the Mine Ban Treaty since 1 June 2006; "
+        "the treaty forbids it to acquire antipersonnel landmines"
+    )
     assert flags(store, decision=APL) == flags(store)
     # ATACMS are prohibited by no recorded treaty; the US is party to none.
     assert flags(store, decision="usa-2024-11-17-atacms-strikes-russia") == []
@@ -104,8 +114,9 @@ def test_a_ratification_recorded_later_flags_an_earlier_transfer_only_from_then_
     ratified = store.head()
     assert flags(store, decision="usa-dpicm") == [("usa-dpicm", "UKR", CCM, "cluster-munition")]
     [flag] = store.read.compliance_flags(decision="usa-dpicm")
-    assert flag["reason"] == (
-        "Ukraine is a party to the CCM since 2020-01-01, which prohibits cluster munitions"
+    assert reason(store, flag) == (
+        "Ukraine has been a party to the CCM since 1 January 2020; "
+        "the treaty forbids it to acquire cluster munitions"
     )
     assert flags(store, decision="usa-dpicm", as_of=before) == []
     import_lines(
@@ -185,9 +196,9 @@ def test_a_withdrawal_that_took_effect_ends_flags_and_a_notified_one_names_itsel
         ],
     )
     [flag] = store.read.compliance_flags(decision=APL)
-    assert flag["reason"] == (
-        "Ukraine is a party to the Mine Ban Treaty since 2006-06-01 (withdrawal notified on "
-        "2024-06-01), which prohibits antipersonnel landmines"
+    assert reason(store, flag) == (
+        "Ukraine has been a party to the Mine Ban Treaty since 1 June 2006 (it notified its "
+        "withdrawal on 1 June 2024); the treaty forbids it to acquire antipersonnel landmines"
     )
     import_lines(
         store,

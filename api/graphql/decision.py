@@ -8,9 +8,9 @@ import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import Context
+from api.graphql.flags import ComplianceFlag, flags_of
 from api.graphql.types import (
     CertaintyEnum,
-    ComplianceFlag,
     DecisionAction,
     DecisionStatusEnum,
     FuzzyDate,
@@ -142,4 +142,4 @@ class Decision:
     @strawberry.field
     def compliance_flags(self, info: Info[Context, None]) -> list[ComplianceFlag]:
         flags = info.context.store.read.compliance_flags(decision=str(self.id), as_of=self.as_of)
-        return [ComplianceFlag(**f) for f in flags]
+        return flags_of(info, flags)

@@ -14,6 +14,7 @@ from api.graphql.audit import inclusion_proof as audit_inclusion_proof
 from api.graphql.context import Context
 from api.graphql.decision import Decision
 from api.graphql.errors import Conflict, NotFound, ValidationError, coded, typed_error, user_error
+from api.graphql.flags import ComplianceFlag, flags_of
 from api.graphql.inputs import (
     CorrectDecisionInput,
     RecordDecisionInput,
@@ -27,7 +28,6 @@ from api.graphql.inputs import (
 from api.graphql.treaty import Treaty
 from api.graphql.types import (
     AuditEntry,
-    ComplianceFlag,
     DecisionAction,
     Integrity,
     Observation,
@@ -182,7 +182,7 @@ class Query:
         self, info: Info[Context, None], country: str | None = None, as_of: int | None = None
     ) -> list[ComplianceFlag]:
         flags = info.context.store.read.compliance_flags(country=country, as_of=as_of)
-        return [ComplianceFlag(**f) for f in flags]
+        return flags_of(info, flags)
 
     @strawberry.field
     def observations(

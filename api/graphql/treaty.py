@@ -9,7 +9,38 @@ import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import Context
+from api.graphql.errors import coded
 from api.graphql.types import FuzzyDate, Membership, MembershipStatus, Source, sources_of
+from domain.values import country_name
+
+
+@strawberry.type
+class Standing:
+    country: str
+    status: MembershipStatus
+    signed_on: dt.date | None
+    party_since: dt.date | None
+    withdrawal_effective_on: dt.date | None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Standing:
+        return cls(
+            country=row["country"],
+            status=MembershipStatus(row["status"]),
+            signed_on=row["signed_on"],
+            party_since=row["since"],
+            withdrawal_effective_on=row["withdrawal_on"],
+        )
+
+
+def checked_country(code: str) -> str:
+    """An ISO 3166-1 alpha-3 code as given, or BAD_USER_INPUT naming `country`."""
+    if country_name(code) is None:
+        raise coded(
+            f"country: {code[:16]!r} is not an ISO 3166-1 alpha-3 code (e.g. UKR)",
+            "BAD_USER_INPUT",
+        )
+    return code
 
 
 @strawberry.type
@@ -35,6 +66,25 @@ class Treaty:
             prohibits=list(doc.get("prohibits", [])),
             sources=sources_of(doc.get("sources")),
         )
+
+    @strawberry.field(description="Where one state stands on validAt (default today): any state.")
+    def standing(
+        self,
+        info: Info[Context, None],
+        country: str,
+        valid_at: dt.date | None = None,
+        as_of: int | None = None,
+    ) -> Standing:
+        code = checked_country(country)
+        row = info.context.store.read.standing(str(self.id), code, as_of=as_of, valid_at=valid_at)
+        return Standing.of(row)
+
+    @strawberry.field(description="States that signed and are not yet bound on validAt.")
+    def signatories(
+        self, info: Info[Context, None], valid_at: dt.date | None = None, as_of: int | None = None
+    ) -> list[Standing]:
+        rows = info.context.store.read.signatories(str(self.id), as_of=as_of, valid_at=valid_at)
+        return [Standing.of(r) for r in rows]
 
     @strawberry.field
     def parties(

@@ -41,6 +41,9 @@ class MembershipStatus(Enum):
     PARTY = "PARTY"
     WITHDRAWAL_NOTIFIED = "WITHDRAWAL_NOTIFIED"
     OBLIGATIONS_SUSPENDED = "OBLIGATIONS_SUSPENDED"
+    SIGNATORY = "SIGNATORY"
+    NON_PARTY = "NON_PARTY"
+    WITHDRAWN = "WITHDRAWN"
 
 
 def parse_datetime(text: str) -> dt.datetime:
@@ -243,15 +246,6 @@ class Statement:
             made_on=FuzzyDate.of(doc.get("madeOn")),
             sources=sources_of(doc.get("sources")),
         )
-
-
-@strawberry.type
-class ComplianceFlag:
-    decision_id: strawberry.ID
-    country: str
-    treaty: strawberry.ID
-    weapon_category: str
-    reason: str
 
 
 @strawberry.type

@@ -1,0 +1,56 @@
+"""The ComplianceFlag type: who is bound, which act the treaty forbids, and why in words."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql.context import Context
+from api.graphql.errors import coded
+from api.graphql.reasons import LANGS, flag_reason
+
+
+@strawberry.enum
+class ProhibitedAct(Enum):
+    USE = "USE"
+    ACQUIRE = "ACQUIRE"
+    TRANSFER = "TRANSFER"
+
+
+@strawberry.type
+class ComplianceFlag:
+    decision_id: strawberry.ID
+    country: str
+    treaty: strawberry.ID
+    weapon_category: str
+    act: ProhibitedAct
+    row: strawberry.Private[dict[str, Any]]
+    treaty_doc: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="Why the decision is flagged, in plain words (en, fr, uk).")
+    def reason(self, lang: str | None = None) -> str:
+        lang = lang or "en"
+        if lang not in LANGS:
+            raise coded(f"lang: {lang[:16]!r} is not one of {', '.join(LANGS)}", "BAD_USER_INPUT")
+        return flag_reason(self.row, self.treaty_doc, lang)
+
+
+def flags_of(info: Info[Context, None], rows: list[dict[str, Any]]) -> list[ComplianceFlag]:
+    """Flags of these rows, each with its treaty's record (read once per treaty)."""
+    ids = sorted({r["treaty"] for r in rows})
+    docs = {d["id"]: d for d in info.context.store.read.records("treaty", ids=ids)} if ids else {}
+    return [
+        ComplianceFlag(
+            decision_id=strawberry.ID(r["decision_id"]),
+            country=r["country"],
+            treaty=strawberry.ID(r["treaty"]),
+            weapon_category=r["weapon_category"],
+            act=ProhibitedAct(r["act"]),
+            row=r,
+            treaty_doc=docs.get(r["treaty"], {}),
+        )
+        for r in rows
+    ]
