@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from babel.dates import format_date
-
-from api.display import LOCALES
+from api.display import display_day
 from api.embed.labels import category_label, country_name
 
 REASON = {
@@ -44,9 +42,7 @@ LANGS = tuple(REASON)
 
 
 def _day(day: dt.date, lang: str) -> str:
-    text = format_date(day, "long", locale=LOCALES[lang])
-    # French writes the first day of a month as an ordinal: « 1er juin 2006 ».
-    return "1er" + text[1:] if lang == "fr" and day.day == 1 else text
+    return display_day(day.isoformat(), lang)
 
 
 def flag_reason(flag: dict[str, Any], treaty: dict[str, Any], lang: str) -> str:
