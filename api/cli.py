@@ -104,12 +104,21 @@ def serve(
             help="base of every absolute URL served (https://host[:port]); other Hosts get 400",
         ),
     ] = None,
+    metrics_addr: Annotated[
+        str | None,
+        typer.Option(
+            "--metrics-addr",
+            envvar="POLICY_TIMELINE_METRICS_ADDR",
+            help="HOST:PORT serving /metrics apart from the public port (private interface)",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Serve GraphQL at /graphql, the embeds, /healthz and /metrics."""
     import uvicorn
 
     from api.limits import load_persisted
+    from api.metrics_listener import parse_metrics_addr
     from api.public_url import parse_public_url
     from api.server import create_app
 
@@ -117,6 +126,10 @@ def serve(
         public = parse_public_url(public_url) if public_url else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--public-url") from None
+    try:
+        metrics_at = parse_metrics_addr(metrics_addr) if metrics_addr else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--metrics-addr") from None
 
     if persisted_only and persisted_queries is None:
         raise typer.BadParameter("needs --persisted-queries FILE", param_hint="--persisted-only")
@@ -132,6 +145,10 @@ def serve(
     base = str(public) if public else f"http://{host}:{port}"
     typer.echo(f"GraphQL: {base}/graphql")
     typer.echo(f"Embed:   {base}/embed/timeline?country=UKR")
+    if metrics_at is not None:
+        typer.echo(f"Metrics: http://{metrics_addr}/metrics")
+    elif production:
+        typer.echo("Metrics: off (--production serves them only on --metrics-addr)")
     if workers > 1:
         store.close()
         os.environ.update(
@@ -141,6 +158,7 @@ def serve(
             POLICY_TIMELINE_PERSISTED_QUERIES=str(persisted_queries) if persisted else "",
             POLICY_TIMELINE_EMBEDDED_WORKER="1" if worker else "0",
             POLICY_TIMELINE_PUBLIC_URL=str(public) if public else "",
+            POLICY_TIMELINE_METRICS_ADDR=metrics_addr or "",
         )
         uvicorn.run(
             "api.server:app_from_env",
@@ -161,6 +179,7 @@ def serve(
         persisted=persisted,
         run_worker=server_db and worker,
         public_url=public,
+        metrics_addr=metrics_at,
     )
     uvicorn.run(application, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
 

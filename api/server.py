@@ -40,6 +40,7 @@ from api.limits import (
 )
 from api.live import Live
 from api.metrics import Metrics
+from api.metrics_listener import MetricsListener, metrics_addr_from_env
 from api.outage import DatabaseOutage, OutageMiddleware
 from api.public_url import PublicOrigin, PublicURL, public_url_from_env
 from api.ratelimit import WriteRateLimit
@@ -121,11 +122,13 @@ def create_app(
     run_worker: bool = False,
     response_cache: ResponseCache | None = None,
     public_url: PublicURL | None = None,
+    metrics_addr: tuple[str, int] | None = None,
 ) -> Starlette:
     """The ASGI application serving one store; `persisted` turns on allow-list mode.
 
     `public_url` is the base of every absolute URL it emits (and the only Host it answers);
-    without it, the address the server is bound to.
+    without it, the address the server is bound to. `/metrics` is served on `metrics_addr`
+    when given (started with the application), else on the public port unless `production`.
 
     `run_worker` (PostgreSQL) runs a projection worker in the process: the first one to
     take the projection lock projects, the others wait as hot standby. `response_cache`
@@ -154,7 +157,10 @@ def create_app(
     workers: list[tuple[ProjectionWorker, threading.Event]] = []
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if metrics_addr is not None:
+            app.state.metrics_listener = MetricsListener(metrics.registry, metrics_addr)
+            app.state.metrics_listener.start()
         if run_worker and store.dialect == "postgresql":
             workers.append(start_in_thread(store))
         # What start-up allocated (schema, templates, pools) lives as long as the process:
@@ -163,6 +169,8 @@ def create_app(
         yield
         for _worker, stop in workers:
             stop.set()
+        if metrics_addr is not None:
+            app.state.metrics_listener.stop()
 
     async def healthz(_: Request) -> Response:
         try:
@@ -186,8 +194,9 @@ def create_app(
         Route("/graphql", cached, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
-        Route("/metrics", metrics.view),
     ]
+    if metrics_addr is None and not production:  # in production, never on the public port
+        routes.append(Route("/metrics", metrics.view))
     routes += embed_routes(store)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.store = store
@@ -218,4 +227,5 @@ def app_from_env() -> Starlette:
         persisted=load_persisted(Path(persisted_file)) if persisted_file else None,
         run_worker=os.environ.get("POLICY_TIMELINE_EMBEDDED_WORKER", "1") == "1",
         public_url=public_url_from_env(),
+        metrics_addr=metrics_addr_from_env(),
     )
