@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Table, and_, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Engine, Table, and_, func, literal, or_, select, tuple_
 
 from domain.dates import FuzzyDate, InvalidDate
 from domain.errors import FieldError, InvalidInput
@@ -230,6 +230,61 @@ class ReadModel:
                 select(r.c.doc, r.c.position).where(*conditions).order_by(r.c.position)
             ).all()
         return [{**json.loads(row.doc), "position": int(row.position)} for row in rows]
+
+    def record_exists(self, kind: str, record_id: str) -> bool:
+        """Whether a record of `kind` (treaty, weapon, category, ...) has this id."""
+        r = tables.records
+        query = select(r.c.position).where(r.c.kind == kind, r.c.record_id == record_id)
+        with self.engine.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
+
+    def indicator_exists(self, indicator: str) -> bool:
+        """Whether any observation was recorded for `indicator`."""
+        r = tables.records
+        query = select(r.c.position).where(r.c.kind == "observation", r.c.ref == indicator)
+        with self.engine.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
+
+    def indicators(self) -> list[dict[str, Any]]:
+        """Each indicator with the label and unit of its latest observation.
+
+        When the latest observation gives no label, the latest one that does names it; with
+        none at all the label is the indicator's id."""
+        r = tables.records
+        observed = r.c.kind == "observation"
+        latest = (
+            select(r.c.ref, func.max(r.c.position).label("position"))
+            .where(observed)
+            .group_by(r.c.ref)
+            .subquery()
+        )
+        query = (
+            select(r.c.ref, r.c.doc)
+            .join(latest, and_(r.c.ref == latest.c.ref, r.c.position == latest.c.position))
+            .where(observed)
+            .order_by(r.c.ref)
+        )
+        found = []
+        with self.engine.connect() as conn:
+            for ref, doc in conn.execute(query).all():
+                latest_doc = json.loads(doc)
+                label = latest_doc.get("label") or self._latest_label(conn, ref)
+                found.append({"id": ref, "label": label or ref, "unit": latest_doc.get("unit")})
+        return found
+
+    @staticmethod
+    def _latest_label(conn: Any, indicator: str) -> str | None:
+        r = tables.records
+        rows = conn.execute(
+            select(r.c.doc)
+            .where(r.c.kind == "observation", r.c.ref == indicator, r.c.doc.contains('"label"'))
+            .order_by(r.c.position.desc())
+        )
+        for (doc,) in rows:
+            label = json.loads(doc).get("label")
+            if label:
+                return str(label)
+        return None
 
     def observations(
         self, indicator: str, *, scope: str | None = None, as_of: int | None = None

@@ -18,6 +18,7 @@ from api.embed.render import content_security_policy, render_page
 from api.embed.timeline import load_page, projected_position, view_title
 from api.htmlsafe import html_safe_json
 from domain.errors import PolicyRecordError
+from projections.arguments import check_category, check_record
 from projections.service import Store
 
 
@@ -30,9 +31,14 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     )
 
 
-def _check_position(store: Store, view: View) -> None:
+def _check_view(store: Store, view: View) -> None:
     if view.as_of is not None and view.as_of > (head := store.head()):
         raise BadParameter(f"asOf: position {view.as_of} is past the end of the log ({head})")
+    # An unknown weapon is a 400 like an unknown country: never a page titled with its text.
+    if view.kind == "system":
+        check_record(store.read, "weapon", "system", view.key)
+    elif view.kind == "category":
+        check_category(store.read, "category", view.key)
 
 
 def _base(request: Request) -> str:
@@ -48,7 +54,7 @@ def embed_routes(store: Store) -> list[BaseRoute]:
         security |= {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin"}
         try:
             view = parse_view(request.query_params)
-            _check_position(store, view)
+            _check_view(store, view)
             position = projected_position(store, view)
             tag = etag(request, view, position)
             headers = {**security, "ETag": tag, "Cache-Control": cache_control(view)}
@@ -73,7 +79,7 @@ def embed_routes(store: Store) -> list[BaseRoute]:
             return _json({"error": "url: required (an embed URL of this server)"}, 400)
         try:
             view = oe.view_of_url(url, request.url.netloc)
-            _check_position(store, view)
+            _check_view(store, view)
             tag = etag(request, urlencode(sorted(params.items())), projected_position(store, view))
             headers = {"ETag": tag, "Cache-Control": f"public, max-age={oe.CACHE_AGE}"}
             if not_modified(request, tag):
@@ -88,7 +94,7 @@ def embed_routes(store: Store) -> list[BaseRoute]:
     async def timeline_json(request: Request) -> Response:
         try:
             view = parse_view(request.query_params)
-            _check_position(store, view)
+            _check_view(store, view)
             position = projected_position(store, view)
             tag = etag(request, view, position)
             headers = {"ETag": tag, "Cache-Control": cache_control(view)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -29,6 +29,7 @@ from api.graphql.treaty import Treaty
 from api.graphql.types import (
     AuditEntry,
     DecisionAction,
+    Indicator,
     Integrity,
     Observation,
     PageInfo,
@@ -42,6 +43,13 @@ from api.graphql.types import (
 from domain.errors import FieldError as DomainFieldError
 from domain.errors import InvalidInput, PolicyRecordError
 from domain.values import Action
+from projections.arguments import (
+    check_category,
+    check_country,
+    check_indicator,
+    check_record,
+    check_scope,
+)
 from projections.queries import Page
 
 STALE_WAIT_SECONDS = 2.0
@@ -79,6 +87,25 @@ def _connection(page: Page) -> TimelineConnection:
     )
 
 
+def _check_weapon(ctx: Context, system: str | None, category: str | None) -> None:
+    """Refuse a weapon system or category the record does not know."""
+    if system is not None:
+        check_record(ctx.store.read, "weapon", "system", system)
+    if category is not None:
+        check_category(ctx.store.read, "category", category)
+
+
+def _unknown(kind: str, ident: str) -> InvalidInput:
+    return InvalidInput([DomainFieldError(("id",), f"unknown {kind} {ident[:60]!r}")])
+
+
+def _checked(check: Any, argument: str, value: str) -> None:
+    try:
+        check(argument, value)
+    except PolicyRecordError as exc:
+        raise user_error(exc) from None
+
+
 def _actions(actions: list[Action] | None) -> list[str] | None:
     return None if actions is None else [a.value for a in actions]
 
@@ -103,6 +130,7 @@ class Query:
     ) -> TimelineConnection:
         await ensure_fresh(info.context, min_position)
         try:
+            check_country("country", country)
             page = info.context.store.read.timeline(
                 "country",
                 country,
@@ -140,6 +168,7 @@ class Query:
             )
         kind, key = ("system", system) if system is not None else ("category", category)
         try:
+            _check_weapon(info.context, system, category)
             page = info.context.store.read.timeline(
                 kind,
                 str(key),
@@ -167,20 +196,26 @@ class Query:
         doc = await info.context.loader("decision").load((str(id), as_of))
         return None if doc is None else Decision.of(doc, as_of)
 
-    @strawberry.field
+    @strawberry.field(description="A treaty by id; an unknown id is a BAD_USER_INPUT error.")
     def treaty(self, info: Info[Context, None], id: strawberry.ID) -> Treaty | None:
         docs = info.context.store.read.records("treaty", ids=[str(id)])
-        return Treaty.of(docs[0]) if docs else None
+        if not docs:
+            raise user_error(_unknown("treaty", str(id)))
+        return Treaty.of(docs[0])
 
-    @strawberry.field
+    @strawberry.field(description="A weapon system by id; an unknown id is a BAD_USER_INPUT error.")
     def weapon(self, info: Info[Context, None], id: strawberry.ID) -> Weapon | None:
         docs = info.context.store.read.records("weapon", ids=[str(id)])
-        return Weapon.of(docs[0]) if docs else None
+        if not docs:
+            raise user_error(_unknown("weapon", str(id)))
+        return Weapon.of(docs[0])
 
     @strawberry.field
     def compliance_flags(
         self, info: Info[Context, None], country: str | None = None, as_of: int | None = None
     ) -> list[ComplianceFlag]:
+        if country is not None:
+            _checked(check_country, "country", country)
         flags = info.context.store.read.compliance_flags(country=country, as_of=as_of)
         return flags_of(info, flags)
 
@@ -192,8 +227,22 @@ class Query:
         scope: str | None = None,
         as_of: int | None = None,
     ) -> list[Observation]:
-        rows = info.context.store.read.observations(indicator, scope=scope, as_of=as_of)
+        read = info.context.store.read
+        try:
+            check_indicator(read, "indicator", indicator)
+            if scope is not None:
+                check_scope("scope", scope)
+        except PolicyRecordError as exc:
+            raise user_error(exc) from None
+        rows = read.observations(indicator, scope=scope, as_of=as_of)
         return [Observation.of(r) for r in rows]
+
+    @strawberry.field(description="Every indicator observations are recorded for.")
+    async def indicators(self, info: Info[Context, None]) -> list[Indicator]:
+        rows = await asyncio.to_thread(info.context.store.read.indicators)
+        return [
+            Indicator(id=strawberry.ID(r["id"]), label=r["label"], unit=r["unit"]) for r in rows
+        ]
 
     @strawberry.field
     def audit_log(
@@ -403,6 +452,12 @@ class Subscription:
         system: str | None = None,
         category: str | None = None,
     ) -> AsyncGenerator[TimelineEntry, None]:
+        try:
+            if country is not None:
+                check_country("country", country)
+            _check_weapon(info.context, system, category)
+        except PolicyRecordError as exc:
+            raise user_error(exc) from None
         async for doc in info.context.live.entries(
             country=country, system=system, category=category
         ):

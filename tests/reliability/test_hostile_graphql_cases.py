@@ -130,7 +130,7 @@ def test_forged_and_foreign_cursors_are_user_errors(client: tuple[httpx.Client, 
         _post(
             http,
             {
-                "query": '{ weaponTimeline(category: "anti-personnel-mine") '
+                "query": '{ weaponTimeline(category: "antipersonnel-landmine") '
                 "{ pageInfo { endCursor } } }"
             },
         )
