@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench lint install clean browser messages screenshots
+.PHONY: run test test-fast bench lint install clean browser data messages screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/policy-timeline serve --seed
+
+# Both treaties' membership (data/membership.jsonl) from the UNTC tables in data/reference/.
+data: $(STAMP)
+	$(BIN)/python data/membership/build.py
 
 # The embed tests drive Debian's Chromium through Playwright, which cannot download browsers.
 browser:

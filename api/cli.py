@@ -25,7 +25,10 @@ DbOption = Annotated[
     str | None,
     typer.Option("--db", help="SQLAlchemy URL of the store (default: POLICY_TIMELINE_DB or var/)"),
 ]
-SEED = Path(__file__).resolve().parent.parent / "data" / "seed.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "data"
+SEED = DATA / "seed.jsonl"
+BUNDLED = (SEED, DATA / "membership.jsonl")
+"""What `serve --seed` loads into an empty store: the story, then both treaties' membership."""
 
 
 @app.command("import")
@@ -139,8 +142,8 @@ def serve(
     if (workers > 1 or read_db) and not server_db:
         raise typer.BadParameter("several API processes and replicas need PostgreSQL")
     if seed and store.head() == 0:
-        report = import_file(store, SEED)
-        typer.echo(f"seed: {report.summary()}")
+        for path in BUNDLED:
+            typer.echo(f"{path.name}: {import_file(store, path).summary()}")
     store.projector.catch_up()
     base = str(public) if public else f"http://{host}:{port}"
     typer.echo(f"GraphQL: {base}/graphql")
