@@ -105,6 +105,22 @@ def test_diff_lists_each_recorded_added_corrected_and_retracted_event_by_record(
         assert change["recordedAt"].replace("+00:00", "Z") == log[change["position"]]
 
 
+def test_diff_shows_the_sources_of_each_correction_retraction_and_record(store: Store) -> None:
+    at = story(store)
+    reason = {"publisher": "Retraction Review", "quote": "it never happened"}
+    _, later = store.execute("retractDecision", {"id": "a", "reason": "no", "sources": [reason]})
+    query = (
+        "query ($from: Int!, $to: Int!) { diff(from: $from, to: $to) "
+        "{ sources { publisher quote } } }"
+    )
+    result = ask(store, query, **{"from": 0, "to": store.head()})
+    assert result.errors is None, result.errors
+    sources = [c["sources"] for c in result.data["diff"]]
+    given = [{"publisher": "Test Gazette", "quote": "it happened"}]
+    assert sources == [given, [], given, given, given, given, [reason]]
+    assert later == at["retracted"] + 1
+
+
 def test_diff_excludes_from_includes_to_and_pages_with_first(store: Store) -> None:
     at = story(store)
     only = ask(store, QUERY, **{"from": at["recorded"], "to": at["corrected"]})

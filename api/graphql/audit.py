@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.errors import coded, user_error
+from api.graphql.types import Source, sources_of
 from domain.errors import InvalidInput
 from projections.audit.checkpoint import leaf_hashes, stored_checkpoints
 from projections.audit.diff import MAX_CHANGES
@@ -72,6 +73,9 @@ class LogChange:
     fields: list[str] | None = strawberry.field(description="the fields a correction changed")
     reason: str | None = strawberry.field(description="why it was corrected or retracted")
     key_id: str | None = strawberry.field(description="the API key that made the change")
+    sources: list[Source] = strawberry.field(
+        description="a correction's or retraction's own sources, or those of the record"
+    )
 
 
 def resolve_diff(
@@ -97,6 +101,7 @@ def resolve_diff(
             fields=c.fields,
             reason=c.reason,
             key_id=c.key_id,
+            sources=sources_of(c.sources),
         )
         for c in changes
     ]

@@ -26,6 +26,7 @@ class Change:
     fields: list[str] | None
     reason: str | None
     key_id: str | None
+    sources: list[dict[str, Any]]
 
 
 def _refuse(field: str, message: str) -> InvalidInput:
@@ -95,4 +96,13 @@ def _change(
         fields=sorted(changes) if isinstance(changes, dict) else None,
         reason=state.get("reason"),
         key_id=state.get("key_id"),
+        sources=_sources(state),
     )
+
+
+def _sources(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sources an event carries: a correction's or retraction's own, or a record's."""
+    for holder in (state, state.get("details"), state.get("content")):
+        if isinstance(holder, dict) and isinstance(holder.get("sources"), list):
+            return list(holder["sources"])
+    return []
