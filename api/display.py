@@ -33,6 +33,21 @@ def _day(day: dt.date, lang: str, pattern: str) -> str:
     return format_date(day, pattern, locale=LOCALES[lang])
 
 
+SERVED_LANGS = tuple(LOCALES)
+
+
+class UnservedLanguage(ValueError):
+    """A language the product has no translations for; the message names `lang`."""
+
+
+def served_lang(lang: str) -> str:
+    """`lang` if the product serves it, else UnservedLanguage (never a new cache key)."""
+    if lang not in LOCALES:
+        shown = lang if len(lang) <= 20 else lang[:20] + "…"
+        raise UnservedLanguage(f"lang: {shown!r} is not one of {', '.join(SERVED_LANGS)}")
+    return lang
+
+
 def display_date(date: FuzzyDate, lang: str = "en") -> str:
     """'17 November 2024', 'November 2024', 'c. 23 June 2022', '17 November 2024?'."""
     lang = lang if lang in LOCALES else "en"
@@ -49,8 +64,8 @@ def display_date(date: FuzzyDate, lang: str = "en") -> str:
 @lru_cache(maxsize=65_536)
 def display_edtf(edtf: str, lang: str = "en") -> str:
     """`display_date` of an EDTF string, computed once per date and language (Babel's
-    formatting is the slow part of a page of dates)."""
-    return display_date(FuzzyDate(edtf), lang)
+    formatting is the slow part of a page of dates); only served languages are keys."""
+    return display_date(FuzzyDate(edtf), served_lang(lang))
 
 
 @lru_cache(maxsize=4096)

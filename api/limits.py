@@ -21,12 +21,16 @@ class _TooLarge(Exception):
 
 
 class BodySizeLimit:
-    """Answers 413 to an HTTP request whose body on the given path exceeds `limit` bytes."""
+    """Answers 413 to an HTTP request whose body on the given path exceeds `limit` bytes, and
+    closes a WebSocket there (code 1009) on a message over the same limit."""
 
     def __init__(self, app: ASGIApp, path: str = "/graphql", limit: int = MAX_BODY_BYTES) -> None:
         self.app, self.path, self.limit = app, path, limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == self.path:
+            await self.app(scope, self._capped_messages(receive, send), send)
+            return
         if scope["type"] != "http" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
@@ -56,10 +60,50 @@ class BodySizeLimit:
             if not started:
                 await self._refuse(scope, receive, send)
 
+    def _capped_messages(self, receive: Receive, send: Send) -> Receive:
+        """`receive` for a WebSocket: a message over the limit closes it with 1009."""
+
+        async def capped() -> Message:
+            message = await receive()
+            if message["type"] == "websocket.receive":
+                text, data = message.get("text"), message.get("bytes")
+                size = len(text.encode()) if text is not None else len(data or b"")
+                if size > self.limit:
+                    reason = f"message too large: the limit is {self.limit} bytes"
+                    await send({"type": "websocket.close", "code": 1009, "reason": reason})
+                    return {"type": "websocket.disconnect", "code": 1009}
+            return message
+
+        return capped
+
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"request body too large: the limit is {self.limit} bytes"
         response = JSONResponse({"errors": [{"message": message}]}, status_code=413)
         await response(scope, receive, send)
+
+
+class NoSniff:
+    """Adds `X-Content-Type-Options: nosniff` to every HTTP response: no answer is sniffed
+    into another media type (a JSON error rendered as HTML, say)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != NOSNIFF[0]]
+                message = {**message, "headers": [*headers, NOSNIFF]}
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
 def query_hash(query: str) -> str:

@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import os
 import threading
+from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -20,41 +22,111 @@ REPOLL_SECONDS = 1.0  # with LISTEN/NOTIFY, a re-poll only guards against a lost
 QUEUE_SIZE = 1000  # per subscriber: a client that stops reading loses entries, not memory
 MAX_SUBSCRIPTIONS_ENV = "POLICY_TIMELINE_MAX_SUBSCRIPTIONS"
 DEFAULT_MAX_SUBSCRIPTIONS = 2000
+PER_CONNECTION_ENV = "POLICY_TIMELINE_MAX_SUBSCRIPTIONS_PER_CONNECTION"
+DEFAULT_PER_CONNECTION = 20
+PER_ADDRESS_ENV = "POLICY_TIMELINE_MAX_SUBSCRIPTIONS_PER_ADDRESS"
+DEFAULT_PER_ADDRESS = 100
 TOO_MANY = "TOO_MANY_SUBSCRIPTIONS"
+
+
+def _positive_from_env(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip() or str(default)
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise ValueError(f"{name}: must be a whole number ≥ 1, not {text!r}")
+    return int(text)
 
 
 def max_subscriptions_from_env() -> int:
     """The cap on concurrent subscriptions per process (POLICY_TIMELINE_MAX_SUBSCRIPTIONS)."""
-    text = os.environ.get(MAX_SUBSCRIPTIONS_ENV, "").strip() or str(DEFAULT_MAX_SUBSCRIPTIONS)
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"{MAX_SUBSCRIPTIONS_ENV}: must be a whole number ≥ 1, not {text!r}")
-    return int(text)
+    return _positive_from_env(MAX_SUBSCRIPTIONS_ENV, DEFAULT_MAX_SUBSCRIPTIONS)
+
+
+@dataclass(frozen=True)
+class Caps:
+    """Concurrent subscriptions allowed per process, per WebSocket and per remote address."""
+
+    process: int = DEFAULT_MAX_SUBSCRIPTIONS
+    connection: int = DEFAULT_PER_CONNECTION
+    address: int = DEFAULT_PER_ADDRESS
+
+    @classmethod
+    def from_env(cls, process: int | None = None) -> Caps:
+        """The caps POLICY_TIMELINE_MAX_SUBSCRIPTIONS[_PER_CONNECTION|_PER_ADDRESS] set."""
+        return cls(
+            process=process or max_subscriptions_from_env(),
+            connection=_positive_from_env(PER_CONNECTION_ENV, DEFAULT_PER_CONNECTION),
+            address=_positive_from_env(PER_ADDRESS_ENV, DEFAULT_PER_ADDRESS),
+        )
+
+
+def _too_many(message: str) -> GraphQLError:
+    return GraphQLError(f"{message}; retry later or poll", extensions={"code": TOO_MANY})
 
 
 class Live:
     """Watches the timeline projection and pushes each new or changed entry to subscribers."""
 
-    def __init__(self, store: Store, max_subscriptions: int | None = None) -> None:
+    def __init__(
+        self, store: Store, max_subscriptions: int | None = None, caps: Caps | None = None
+    ) -> None:
         self.store = store
-        self.max_subscriptions = max_subscriptions or max_subscriptions_from_env()
+        self.caps = caps or Caps.from_env(max_subscriptions)
+        self.max_subscriptions = self.caps.process
         self.subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self.per_connection: Counter[int] = Counter()
+        self.per_address: Counter[str] = Counter()
         self._task: asyncio.Task[None] | None = None
 
+    def _admit(self, connection: int, address: str) -> None:
+        """Count one more subscription, or refuse it: the socket's, the address's or the
+        process's share is taken (one address cannot take every other reader's place)."""
+        caps = self.caps
+        if self.per_connection[connection] >= caps.connection:
+            raise _too_many(
+                f"this connection already holds its limit of {caps.connection} live"
+                f" subscriptions ({PER_CONNECTION_ENV})"
+            )
+        if self.per_address[address] >= caps.address:
+            raise _too_many(
+                f"your address already holds its limit of {caps.address} live"
+                f" subscriptions ({PER_ADDRESS_ENV})"
+            )
+        if len(self.subscribers) >= caps.process:
+            raise _too_many(
+                f"this server already holds its limit of {caps.process} live"
+                f" subscriptions ({MAX_SUBSCRIPTIONS_ENV})"
+            )
+        self.per_connection[connection] += 1
+        self.per_address[address] += 1
+
+    def _release(self, connection: int, address: str) -> None:
+        for counter, key in ((self.per_connection, connection), (self.per_address, address)):
+            counter[key] -= 1
+            if counter[key] <= 0:
+                del counter[key]  # no key outlives its subscriptions
+
     async def entries(
-        self, *, country: str | None = None, system: str | None = None, category: str | None = None
+        self,
+        *,
+        country: str | None = None,
+        system: str | None = None,
+        category: str | None = None,
+        connection: int = 0,
+        address: str = "",
     ) -> AsyncIterator[dict[str, Any]]:
-        """Entries matching the filters (all entries when none is given), as they appear."""
+        """Entries matching the filters (all entries when none is given), as they appear;
+        `connection` and `address` say whose share of the caps the subscription takes."""
         wanted = {("country", country), ("system", system), ("category", category)}
         wanted = {w for w in wanted if w[1] is not None}
-        if len(self.subscribers) >= self.max_subscriptions:
-            raise GraphQLError(
-                f"this server already holds its limit of {self.max_subscriptions} live"
-                f" subscriptions ({MAX_SUBSCRIPTIONS_ENV}); retry later or poll",
-                extensions={"code": TOO_MANY},
-            )
+        self._admit(connection, address)
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self.subscribers.add(queue)
-        self._ensure_polling()
+        try:
+            self._ensure_polling()
+        except BaseException:
+            self.subscribers.discard(queue)
+            self._release(connection, address)
+            raise
         try:
             seen: set[tuple[str, int]] = set()
             while True:
@@ -68,6 +140,7 @@ class Live:
                 yield change["entry"]
         finally:
             self.subscribers.discard(queue)
+            self._release(connection, address)
             if not self.subscribers and self._task is not None:
                 self._task.cancel()
                 self._task = None

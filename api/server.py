@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import logging
 import os
 import threading
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
+from api import jsonbody
 from api.embed import embed_routes
 from api.graphql.build import build_schema
 from api.graphql.context import Context
@@ -34,6 +38,7 @@ from api.htmlsafe import html_safe_json
 from api.keys import KeyRing
 from api.limits import (
     BodySizeLimit,
+    NoSniff,
     persisted_only,
     refuse_unstorable_text,
     resolve_persisted,
@@ -69,8 +74,17 @@ class PolicyGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> str:
         return html_safe_json(super().encode_json(data))  # no markup from the record, ever
 
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return jsonbody.load(data, "message")
+        except jsonbody.BadJson as exc:  # over WebSocket: closed 4400 as invalid JSON
+            raise json.JSONDecodeError(str(exc), "", 0) from None
+
     def parse_json(self, data: str | bytes) -> Any:
-        parsed = super().parse_json(data)
+        try:  # HTTP: a 400 that says where and why, never a 500
+            parsed = jsonbody.load(data)
+        except jsonbody.BadJson as exc:
+            raise HTTPException(400, str(exc)) from None
         refuse_unstorable_text(parsed)  # JSON may escape them; PostgreSQL text cannot hold them
         if self.persisted is not None and isinstance(parsed, dict):
             return resolve_persisted(parsed, self.persisted)
@@ -103,6 +117,13 @@ class PolicyGraphQL(GraphQL[Context, None]):
         ctx.write_rate = self.write_rate  # type: ignore[attr-defined]
         ctx.response = response  # type: ignore[attr-defined]  # a 429 sets its status here
         return ctx
+
+
+class PolicyApp(Starlette):
+    """Starlette with `NoSniff` outside its error handler, so even a 500 carries the header."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return NoSniff(super().build_middleware_stack())
 
 
 ORIGINS_ENV = "POLICY_TIMELINE_ALLOWED_ORIGINS"
@@ -198,7 +219,7 @@ def create_app(
     if metrics_addr is None and not production:  # in production, never on the public port
         routes.append(Route("/metrics", metrics.view))
     routes += embed_routes(store)
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = PolicyApp(routes=routes, lifespan=lifespan)
     app.state.store = store
     app.state.live = live  # subscribers are visible to health checks and tests
     app.state.response_cache = cache

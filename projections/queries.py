@@ -17,6 +17,8 @@ from projections import tables
 from projections.spans import BOUND
 
 MAX_PAGE = 100
+MAX_POSITION = 2**63 - 1
+"""The largest log position a cursor may carry: PostgreSQL's bigint (SQLite's integer too)."""
 
 
 def current_at(table: Table, as_of: int | None) -> ColumnElement[bool]:
@@ -38,11 +40,11 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         tag, earliest, position = json.loads(raw)
-        if tag != "t1" or not isinstance(position, int):
+        if tag != "t1" or type(position) is not int or not 0 <= position <= MAX_POSITION:
             raise ValueError
         FuzzyDate(earliest)
         return str(earliest), position
-    except (ValueError, TypeError, binascii.Error, InvalidDate, UnicodeDecodeError):
+    except (ValueError, TypeError, RecursionError, binascii.Error, InvalidDate):
         raise InvalidInput(
             [FieldError(("after",), "not a cursor returned by this timeline")]
         ) from None

@@ -17,7 +17,12 @@ BLOCK = re.compile(r"```(jsonl|console)\n(.*?)```", re.S)
 def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
-        env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

@@ -99,10 +99,18 @@ async def test_a_correction_shows_now_and_the_old_record_stays_answerable_as_of_
 ) -> None:
     import_lines(store, seed_lines())
     before = store.head()
-    import_lines(store, [
-        line("correctDecision", id="usa-2024-11-17-atacms-strikes-russia",
-             changes={"decidedOn": "2024-11"}, reason="the day is disputed", sources=SOURCE)
-    ])
+    import_lines(
+        store,
+        [
+            line(
+                "correctDecision",
+                id="usa-2024-11-17-atacms-strikes-russia",
+                changes={"decidedOn": "2024-11"},
+                reason="the day is disputed",
+                sources=SOURCE,
+            )
+        ],
+    )
     now = (await ask(store, DECISION, id="usa-2024-11-17-atacms-strikes-russia"))["data"]
     assert now["decision"]["status"] == "CORRECTED"
     assert now["decision"]["date"] == {"edtf": "2024-11"}

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 from markupsafe import escape
 
 from api.catalogs import tr
-from api.embed.params import BadParameter, View, parse_view
+from api.embed.params import BadParameter, View, parse_view, whole_number
 
 EMBED_PATH = "/embed/timeline"
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 640, 600
@@ -34,9 +34,10 @@ def _size(params: dict[str, str], name: str, default: int) -> int:
     text = params.get(name)
     if text is None or text == "":
         return default
-    if not text.isdigit() or int(text) < 1:
+    value = whole_number(text)
+    if value is None or value < 1:
         raise BadParameter(f"{name}: must be a whole number of pixels ≥ 1")
-    return min(default, int(text))
+    return min(default, value)
 
 
 def oembed(base: str, view: View, title: str, params: dict[str, str]) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from projections.queries import MAX_PAGE, decode_cursor
 
 THEMES = ("light", "dark", "contrast")
 KINDS = ("country", "system", "category")
+MAX_DIGITS = 18
+"""Longest whole number a parameter may hold: below 2^63, so every database column fits it."""
 
 
 class BadParameter(ValueError):
@@ -61,16 +63,24 @@ def _choice(params: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> s
     return value
 
 
+def whole_number(text: str) -> int | None:
+    """The number `text` writes in 1 to 18 ASCII digits, else None (str.isdigit takes '²')."""
+    if 0 < len(text) <= MAX_DIGITS and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def _int(params: Mapping[str, str], name: str, low: int, high: int | None = None) -> int | None:
     text = params.get(name)
     if text is None or text == "":
         return None
-    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
-        upper = f" and {high}" if high is not None else ""
+    value = whole_number(text)
+    if value is None or value < low or (high is not None and value > high):
+        upper = f" and {high}" if high is not None else f" with at most {MAX_DIGITS} digits"
         raise BadParameter(
             f"{name}: must be a whole number {'between' if high else '≥'} {low}{upper}"
         )
-    return int(text)
+    return value
 
 
 def _date(params: Mapping[str, str], name: str) -> str | None:

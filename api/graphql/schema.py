@@ -458,8 +458,14 @@ class Subscription:
             _check_weapon(info.context, system, category)
         except PolicyRecordError as exc:
             raise user_error(exc) from None
+        request = info.context.request  # the WebSocket: its share of the caps
+        client = getattr(request, "client", None)
         async for doc in info.context.live.entries(
-            country=country, system=system, category=category
+            country=country,
+            system=system,
+            category=category,
+            connection=id(request),
+            address=client.host if client is not None else "",
         ):
             yield TimelineEntry.of(doc)
 

@@ -8,7 +8,8 @@ from typing import Any, TypeAlias
 
 import strawberry
 
-from api.display import display_edtf
+from api.display import UnservedLanguage, display_edtf
+from api.graphql.errors import coded
 from domain.dates import FuzzyDate as FuzzyDateValue
 from domain.dates import Precision
 from domain.values import Action, ActorKind, Certainty, DecisionStatus, ObservationBasis, Stance
@@ -61,7 +62,10 @@ class FuzzyDate:
 
     @strawberry.field
     def display(self, lang: str | None = "en") -> str:
-        return display_edtf(self.edtf, lang or "en")
+        try:
+            return display_edtf(self.edtf, lang or "en")
+        except UnservedLanguage as exc:
+            raise coded(str(exc), "BAD_USER_INPUT") from None
 
     @classmethod
     def of(cls, edtf: str | None) -> FuzzyDate | None:

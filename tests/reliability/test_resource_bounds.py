@@ -11,7 +11,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from api.importing import import_lines
-from api.live import MAX_SUBSCRIPTIONS_ENV, QUEUE_SIZE, TOO_MANY, Live
+from api.live import MAX_SUBSCRIPTIONS_ENV, PER_ADDRESS_ENV, QUEUE_SIZE, TOO_MANY, Live
 from api.ratelimit import RATE_ENV, Rate, WriteRateLimit, parse_rate
 from api.server import create_app
 from projections.service import Store
@@ -151,6 +151,7 @@ def test_a_flood_of_subscriptions_is_served_up_to_the_cap_and_refused_cleanly_be
     store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv(MAX_SUBSCRIPTIONS_ENV, str(CAP))
+    monkeypatch.setenv(PER_ADDRESS_ENV, str(SOCKETS))  # every socket comes from 127.0.0.1
     app = create_app(store)
     live: Live = app.state.live
     with running(app) as base:
