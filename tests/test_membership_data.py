@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import importlib.util
 import json
+import re
 import sys
 from collections.abc import Iterator
 from types import ModuleType
@@ -235,3 +236,23 @@ async def test_ukraine_s_decree_and_law_are_reported_national_acts_that_leave_it
             "the treaty forbids it to acquire antipersonnel landmines",
         }
     ]
+
+
+BUNDLED_EXAMPLE = re.compile(r"```graphql bundled\n(.*?)```\s*(?:\n[^`]*?)?```json\n(.*?)```", re.S)
+PAGES = [ROOT / "docs" / "model.md", *sorted((ROOT / "docs" / "projections").glob("*.md"))]
+
+
+@pytest.mark.anyio
+async def test_every_bundled_example_in_the_docs_gives_the_documented_answer(
+    loaded: tuple[Store, int],
+) -> None:
+    store, _ = loaded
+    seen = 0
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        found = BUNDLED_EXAMPLE.findall(text)
+        assert len(found) == text.count("```graphql bundled"), f"{page.name}: an answer is missing"
+        for query, answer in found:
+            assert {"data": await ask(store, query)} == json.loads(answer), f"{page.name}:\n{query}"
+            seen += 1
+    assert seen >= 2
