@@ -9,9 +9,10 @@ import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import Context
-from api.graphql.errors import coded
+from api.graphql.errors import user_error
 from api.graphql.types import FuzzyDate, Membership, MembershipStatus, Source, sources_of
-from domain.values import country_name
+from domain.errors import PolicyRecordError
+from projections.arguments import check_country
 
 
 @strawberry.type
@@ -31,16 +32,6 @@ class Standing:
             party_since=row["since"],
             withdrawal_effective_on=row["withdrawal_on"],
         )
-
-
-def checked_country(code: str) -> str:
-    """An ISO 3166-1 alpha-3 code as given, or BAD_USER_INPUT naming `country`."""
-    if country_name(code) is None:
-        raise coded(
-            f"country: {code[:16]!r} is not an ISO 3166-1 alpha-3 code (e.g. UKR)",
-            "BAD_USER_INPUT",
-        )
-    return code
 
 
 @strawberry.type
@@ -75,7 +66,10 @@ class Treaty:
         valid_at: dt.date | None = None,
         as_of: int | None = None,
     ) -> Standing:
-        code = checked_country(country)
+        try:
+            code = check_country("country", country)
+        except PolicyRecordError as exc:
+            raise user_error(exc) from None
         row = info.context.store.read.standing(str(self.id), code, as_of=as_of, valid_at=valid_at)
         return Standing.of(row)
 
