@@ -26,6 +26,7 @@ from domain.commands import parse_input
 from domain.decision import Decision
 from domain.errors import ConcurrentWrite, PolicyRecordError
 from domain.records import Observation, Statement, Treaty, Weapon
+from domain.translation import Translation
 from projections.audit.export import is_export
 from projections.batching import gc_paused
 from projections.projector import Applied, analyze
@@ -42,6 +43,7 @@ OP_KINDS = {
     "retractDecision": Decision.KIND,
     "recordStatement": Statement.KIND,
     "recordObservation": Observation.KIND,
+    "translateRecord": Translation.KIND,
 }
 """The kind of record each operation's `id` names."""
 T = TypeVar("T")

@@ -23,6 +23,7 @@ from domain.commands import (
     RecordTreatyInput,
     RecordWeaponInput,
     RetractDecisionInput,
+    TranslateRecordInput,
     check_decision_shape,
     parse_input,
 )
@@ -31,7 +32,8 @@ from domain.decision import DATE_ROLES, Decision, apply_changes
 from domain.errors import ConcurrentWrite, FieldError, InvalidInput, NotFound
 from domain.records import Observation, Record, Statement, Treaty, Weapon, record_uuid
 from domain.transcodings import register_transcodings
-from domain.values import WEAPON_CATEGORIES
+from domain.translation import Translation
+from domain.values import TRANSLATABLE, WEAPON_CATEGORIES
 from domain.vocabulary import Category
 
 Outcome = Literal["imported", "unchanged"]
@@ -234,6 +236,24 @@ class UnitOfWork:
         if existing is not None:
             return Applied("unchanged", existing)
         return Applied("imported", Observation(inp.id, content, key_id))
+
+    def _translateRecord(self, inp: TranslateRecordInput, key_id: str | None) -> Applied:  # noqa: N802
+        content = inp.content()
+        existing = self._new_or_same(Translation, inp.id, content)
+        if existing is not None:
+            return Applied("unchanged", existing)
+        kind = inp.kind.kind
+        record = self.require(kind, inp.record, ("record",))
+        original = record.fields if isinstance(record, Decision) else record.content
+        originals = TRANSLATABLE[inp.kind]
+        missing = [
+            FieldError((name,), f"{kind} {inp.record!r} has no {originals[name]} to translate")
+            for name in inp.texts()
+            if not original.get(originals[name])
+        ]
+        if missing:
+            raise InvalidInput(missing)
+        return Applied("imported", Translation(inp.id, content, key_id))
 
 
 def exact_number(value: float) -> str:

@@ -19,11 +19,16 @@ from pydantic.alias_generators import to_camel
 from domain.dates import FuzzyDate, InvalidDate
 from domain.errors import FieldError, InvalidInput
 from domain.values import (
+    LANGS,
+    ORIGINAL_LANG,
+    TRANSLATABLE,
+    TRANSLATION_LANGS,
     WORLD,
     Action,
     ActorKind,
     Certainty,
     ObservationBasis,
+    RecordKind,
     Stance,
     country_name,
 )
@@ -268,6 +273,68 @@ class RecordObservationInput(Input):
         return value
 
 
+_LANG = re.compile(r"^[a-z]{2,3}\Z")
+
+
+def check_lang(value: str) -> str:
+    """A language the record serves (BCP 47 primary tag); ValueError naming the choices."""
+    if value not in LANGS:
+        shown = value if len(value) <= 20 else value[:20] + "…"
+        shape = "" if _LANG.match(value) else " (a BCP 47 primary language tag such as fr)"
+        raise ValueError(f"{shown!r} is not one of {', '.join(LANGS)}{shape}")
+    return value
+
+
+def _translation_lang(value: str) -> str:
+    check_lang(value)
+    if value == ORIGINAL_LANG:
+        raise ValueError(
+            f"{value!r} is the language of the original text; "
+            f"translate into {', '.join(TRANSLATION_LANGS)}"
+        )
+    return value
+
+
+TRANSLATED_FIELDS = ("headline", "summary", "scope", "name", "shortName", "label", "quote", "note")
+
+
+class TranslateRecordInput(Input):
+    id: Slug
+    kind: RecordKind
+    record: Slug
+    lang: Annotated[str, AfterValidator(_translation_lang)]
+    headline: ShortText | None = None
+    summary: Text | None = None
+    scope: Text | None = None
+    name: Text | None = None
+    short_name: ShortText | None = None
+    label: ShortText | None = None
+    quote: Text | None = None
+    note: Text | None = None
+    sources: Sources | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> TranslateRecordInput:
+        allowed = TRANSLATABLE[self.kind]
+        given = self.texts()
+        wrong = sorted(set(given) - set(allowed))
+        if wrong:
+            raise ValueError(
+                f"{wrong[0]}: a {self.kind.value} has no {wrong[0]} to translate "
+                f"(it has {', '.join(allowed)})"
+            )
+        if not given:
+            raise ValueError(f"give at least one of {', '.join(allowed)}")
+        if not self.sources:
+            raise ValueError("sources: at least one source is required (who translated it)")
+        return self
+
+    def texts(self) -> dict[str, str]:
+        """The translated fields given, by their public names."""
+        content = self.content()
+        return {name: content[name] for name in TRANSLATED_FIELDS if name in content}
+
+
 INPUTS: dict[str, type[Input]] = {
     "recordTreaty": RecordTreatyInput,
     "recordWeapon": RecordWeaponInput,
@@ -276,6 +343,7 @@ INPUTS: dict[str, type[Input]] = {
     "retractDecision": RetractDecisionInput,
     "recordStatement": RecordStatementInput,
     "recordObservation": RecordObservationInput,
+    "translateRecord": TranslateRecordInput,
 }
 
 

@@ -88,6 +88,37 @@ class ObservationBasis(Enum):
     ESTIMATE = "ESTIMATE"
 
 
+class RecordKind(Enum):
+    """What kind of record a translation translates."""
+
+    DECISION = "DECISION"
+    TREATY = "TREATY"
+    WEAPON = "WEAPON"
+    STATEMENT = "STATEMENT"
+    OBSERVATION = "OBSERVATION"
+
+    @property
+    def kind(self) -> str:
+        """The record's kind as stored (`decision`, `treaty`, ...)."""
+        return self.value.lower()
+
+
+ORIGINAL_LANG = "en"
+"""The language recorded text is written in; translations give the other ones."""
+TRANSLATION_LANGS = ("fr", "uk")
+"""Languages a translation may be recorded in: those the product serves besides English."""
+LANGS = (ORIGINAL_LANG, *TRANSLATION_LANGS)
+
+TRANSLATABLE: dict[RecordKind, dict[str, str]] = {
+    RecordKind.DECISION: {"headline": "headline", "summary": "summary", "scope": "scope"},
+    RecordKind.TREATY: {"name": "name", "shortName": "shortName"},
+    RecordKind.WEAPON: {"name": "name"},
+    RecordKind.STATEMENT: {"quote": "quote"},
+    RecordKind.OBSERVATION: {"label": "label", "note": "note"},
+}
+"""For each kind, its translatable fields and the original field each one translates."""
+
+
 class DecisionStatus(Enum):
     """Where a decision stands after corrections and retractions."""
 

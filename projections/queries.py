@@ -197,17 +197,35 @@ class ReadModel:
             # Corrections and retractions keep their changes and sources; a recording none.
             doc = json.loads(row.doc) if row.doc else {}
             changes = doc.get("changes")
-            result[row.decision_id].append(
-                {
-                    "position": int(row.position),
-                    "eventType": row.event_type,
-                    "recordedAt": row.recorded_at,
-                    "reason": row.reason,
-                    "keyId": row.key_id,
-                    "sources": doc.get("sources"),
-                    "fields": sorted(changes) if isinstance(changes, dict) else None,
-                }
-            )
+            entry = {
+                "position": int(row.position),
+                "eventType": row.event_type,
+                "recordedAt": row.recorded_at,
+                "reason": row.reason,
+                "keyId": row.key_id,
+                "sources": doc.get("sources"),
+                "fields": sorted(changes) if isinstance(changes, dict) else None,
+            }
+            if row.event_type == "Translated":
+                entry["translation"] = doc
+            result[row.decision_id].append(entry)
+        return result
+
+    def translations(
+        self, kind: str, ids: list[str], as_of: int | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """For each record of `kind` (decision, treaty, ...), its translations by language."""
+        t = tables.translations
+        query = (
+            select(t.c.record_id, t.c.doc)
+            .where(t.c.kind == kind, t.c.record_id.in_(ids), current_at(t, as_of))
+            .order_by(t.c.record_id, t.c.lang)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        result: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        for row in rows:
+            result[row.record_id].append(json.loads(row.doc))
         return result
 
     def records(

@@ -98,6 +98,23 @@ records = Table(
 # Named pt_standing and pt_flags since standing became open-world (signatories, withdrawn
 # states, the act a flag names): stores built before keep their old tables unused, and the
 # projection's new version rebuilds these from the log.
+translations = Table(
+    "pt_translations",
+    metadata,
+    # One row version per record and language: the latest text of each field, merged from
+    # every translation recorded for it, and which fields the original corrected since.
+    Column("kind", String(16), nullable=False),  # decision | treaty | weapon | ...
+    Column("record_id", String(128), nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("stream_id", String(36), nullable=False),  # the translated record's aggregate id
+    Column("valid_from", BigInteger, nullable=False),
+    Column("valid_to", BigInteger),
+    Column("doc", Text, nullable=False),
+    Index("pt_translations_record", "kind", "record_id", "valid_to"),
+    Index("pt_translations_stream", "stream_id", "valid_to"),
+    Index("pt_translations_unique", "kind", "record_id", "lang", "valid_from", unique=True),
+)
+
 membership = Table(
     "pt_standing",
     metadata,

@@ -8,14 +8,17 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Table, bindparam, select, update
 
+from domain.commands import TRANSLATED_FIELDS
 from domain.dates import FuzzyDate
 from domain.decision import Decision, apply_changes, recorded_fields, sort_date
 from domain.records import Observation, Statement, Treaty, Weapon
+from domain.translation import Translation
 from domain.values import DecisionStatus
 from domain.vocabulary import Category
 from projections import tables
 from projections.bulk import insert_rows
 from projections.projector import Applied, Handler, Projection
+from projections.translations import Translations
 
 RELATIONS = ("reverses", "departsFrom", "supersedes", "implements")
 
@@ -92,6 +95,10 @@ class TimelineProjection(Projection):
     def __init__(self) -> None:
         # A weapon system's category never changes once recorded: look each up once.
         self._categories: dict[str, str] = {}
+        self.translations = Translations()
+
+    def begin(self, conn: Connection, items: list[Applied]) -> None:
+        self.translations.begin(conn, items)
 
     def flush(self, conn: Connection) -> None:
         """Insert the rows the handlers deferred, a table at a time."""
@@ -115,6 +122,7 @@ class TimelineProjection(Projection):
             Statement.Recorded: self.record_recorded,
             Observation.Recorded: self.record_recorded,
             Category.Added: self.category_added,
+            Translation.Recorded: self.translation_recorded,
         }
 
     def category_added(self, conn: Connection, item: Applied) -> None:
@@ -130,6 +138,20 @@ class TimelineProjection(Projection):
             "doc": dumps(content),
         }
         self._defer(conn, tables.records, [row])
+
+    def translation_recorded(self, conn: Connection, item: Applied) -> None:
+        content = self.translations.recorded(conn, item)
+        if content["kind"] == "DECISION":
+            texts = {k: v for k, v in content.items() if k in TRANSLATED_FIELDS}
+            doc = {
+                "changes": None,  # the original's text is untouched
+                "sources": content["sources"],
+                "translation": content["id"],
+                "lang": content["lang"],
+                "texts": texts,
+            }
+            key_id = item.event.key_id
+            self._history(conn, content["record"], item, "Translated", None, key_id, doc)
 
     def record_recorded(self, conn: Connection, item: Applied) -> None:
         event = item.event
@@ -162,7 +184,10 @@ class TimelineProjection(Projection):
 
     def decision_corrected(self, conn: Connection, item: Applied) -> None:
         slug, doc = self._close_current(conn, item)
-        fields = apply_changes(doc["fields"], item.event.changes)
+        changes = item.event.changes
+        changed = {k for k, v in changes.items() if doc["fields"].get(k) != v}
+        self.translations.corrected(conn, item, changed)
+        fields = apply_changes(doc["fields"], changes)
         self._write_version(conn, slug, fields, DecisionStatus.CORRECTED, item, doc["meta"])
         self._history(conn, slug, item, "Corrected", item.event.reason, item.event.key_id)
 
@@ -287,10 +312,13 @@ class TimelineProjection(Projection):
         kind: str,
         reason: str | None,
         key_id: str | None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         event = item.event
         doc = None
-        if kind != "Recorded":
+        if details is not None:
+            doc = dumps(details)
+        elif kind != "Recorded":
             doc = dumps({"changes": getattr(event, "changes", None), "sources": event.sources})
         self._defer(
             conn,

@@ -81,7 +81,8 @@ def test_a_file_with_invalid_lines_is_refused_whole_with_one_message_per_bad_lin
         "line 6: sources: at least one source is required",
         "line 7: about: unknown decision 'nothing'",
         "line 8: op: unknown operation 'dropTables'; one of recordTreaty, recordWeapon, "
-        "recordDecision, correctDecision, retractDecision, recordStatement, recordObservation",
+        "recordDecision, correctDecision, retractDecision, recordStatement, recordObservation, "
+        "translateRecord",
     ]
     assert report.summary() == "imported 0, unchanged 0, rejected 7"
     assert store.head() == 0, "nothing may be stored when any line is invalid"

@@ -61,6 +61,9 @@ class Context:
                 ),
                 [],
             )
+        if name.startswith("translations:"):
+            kind = name.partition(":")[2]
+            return _grouped(lambda ids, as_of: read.translations(kind, ids, as_of), [])
         relation, _, inverse = name.partition(":")
         return _grouped(
             lambda ids, as_of: read.related(ids, relation, inverse == "inverse", as_of), []

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.flags import ComplianceFlag, flags_of
+from api.graphql.translation import Translation, in_lang, translations_field
 from api.graphql.types import (
     CertaintyEnum,
     DecisionAction,
@@ -23,14 +24,14 @@ from api.graphql.types import (
     sources_of,
 )
 from domain.decision import sort_date
-from domain.values import Action, Certainty, DecisionStatus
+from domain.values import Action, Certainty, DecisionStatus, RecordKind
 
 
 @strawberry.type
 class Decision:
     id: strawberry.ID
-    headline: str
-    summary: str | None
+    text: strawberry.Private[dict[str, Any]]
+    """The original headline, summary and scope."""
     certainty: CertaintyEnum
     reported_on: FuzzyDate | None
     action: DecisionAction
@@ -39,7 +40,6 @@ class Decision:
     recipient: str | None
     treaty: strawberry.ID | None
     weapons: list[WeaponRef]
-    scope: str | None
     decided_on: FuzzyDate | None
     announced_on: FuzzyDate | None
     effective_on: FuzzyDate | None
@@ -52,8 +52,7 @@ class Decision:
     def of(cls, doc: dict[str, Any], as_of: int | None) -> Decision:
         return cls(
             id=strawberry.ID(doc["id"]),
-            headline=doc["headline"],
-            summary=doc.get("summary"),
+            text={k: doc.get(k) for k in ("headline", "summary", "scope")},
             certainty=Certainty(doc.get("certainty", "OFFICIAL")),
             reported_on=FuzzyDate.of(doc.get("reportedOn")),
             action=Action(doc["action"]),
@@ -69,7 +68,6 @@ class Decision:
             weapons=[
                 WeaponRef(system=w.get("system"), category=w["category"]) for w in doc["weapons"]
             ],
-            scope=doc.get("scope"),
             decided_on=FuzzyDate.of(doc.get("decidedOn")),
             announced_on=FuzzyDate.of(doc.get("announcedOn")),
             effective_on=FuzzyDate.of(doc.get("effectiveOn")),
@@ -78,6 +76,26 @@ class Decision:
             sources=sources_of(doc.get("sources")),
             as_of=as_of,
         )
+
+    def _in_lang(self, info: Info[Context, None], field: str, lang: str | None) -> Any:
+        original = self.text[field]
+        return in_lang(info, RecordKind.DECISION, str(self.id), self.as_of, field, original, lang)
+
+    @strawberry.field(description="The headline, in `lang` when translated (en, fr, uk).")
+    def headline(self, info: Info[Context, None], lang: str | None = None) -> str:
+        return self._in_lang(info, "headline", lang)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The summary, in `lang` when translated (en, fr, uk).")
+    def summary(self, info: Info[Context, None], lang: str | None = None) -> str | None:
+        return self._in_lang(info, "summary", lang)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The scope, in `lang` when translated (en, fr, uk).")
+    def scope(self, info: Info[Context, None], lang: str | None = None) -> str | None:
+        return self._in_lang(info, "scope", lang)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Translations of the text, one per language.")
+    async def translations(self, info: Info[Context, None]) -> list[Translation]:
+        return await translations_field(info, RecordKind.DECISION, str(self.id), self.as_of)
 
     async def _related(self, info: Info[Context, None], name: str) -> list[Decision]:
         ctx = info.context
@@ -120,7 +138,7 @@ class Decision:
     @strawberry.field
     async def statements(self, info: Info[Context, None]) -> list[Statement]:
         docs = await info.context.loader("statements").load((str(self.id), self.as_of))
-        return [Statement.of(d) for d in docs]
+        return [Statement.of(d, self.as_of) for d in docs]
 
     @strawberry.field
     async def history(self, info: Info[Context, None]) -> list[HistoryEntry]:
@@ -135,6 +153,7 @@ class Decision:
                 # A decision's own sources are never corrected: they are those it was recorded with.
                 sources=self.sources if r["sources"] is None else sources_of(r["sources"]),
                 fields=r["fields"],
+                lang=r["translation"]["lang"] if "translation" in r else None,
             )
             for r in rows
         ]

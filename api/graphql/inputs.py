@@ -16,6 +16,7 @@ from api.graphql.types import (
     ObservationBasisEnum,
     StanceEnum,
 )
+from domain.values import RecordKind
 
 
 def to_data(value: Any) -> Any:
@@ -170,3 +171,20 @@ class RecordObservationInput:
     basis: ObservationBasisEnum | None = None
     note: str | None = None
     label: str | None = None
+
+
+@strawberry.input
+class TranslateRecordInput:
+    id: strawberry.ID
+    kind: RecordKind
+    record: strawberry.ID
+    lang: str
+    headline: str | None = None
+    summary: str | None = None
+    scope: str | None = None
+    name: str | None = None
+    short_name: str | None = None
+    label: str | None = strawberry.field(default=None, description="An observation's label.")
+    quote: str | None = strawberry.field(default=None, description="A statement's quote.")
+    note: str | None = strawberry.field(default=None, description="An observation's note.")
+    sources: list[SourceInput] | None = None

@@ -23,8 +23,10 @@ from api.graphql.inputs import (
     RecordTreatyInput,
     RecordWeaponInput,
     RetractDecisionInput,
+    TranslateRecordInput,
     to_data,
 )
+from api.graphql.translation import Translation
 from api.graphql.treaty import Treaty
 from api.graphql.types import (
     AuditEntry,
@@ -71,9 +73,9 @@ async def ensure_fresh(ctx: Context, min_position: int | None) -> None:
         await asyncio.sleep(0.05)
 
 
-def _connection(page: Page) -> TimelineConnection:
+def _connection(page: Page, as_of: int | None) -> TimelineConnection:
     edges = [
-        TimelineEdge(cursor=c, node=TimelineEntry.of(e))
+        TimelineEdge(cursor=c, node=TimelineEntry.of(e, as_of))
         for c, e in zip(page.cursors, page.entries, strict=False)
     ]
     return TimelineConnection(
@@ -144,7 +146,7 @@ class Query:
             )
         except PolicyRecordError as exc:
             raise user_error(exc) from None
-        return _connection(page)
+        return _connection(page, as_of)
 
     @strawberry.field(description="Decisions about one weapon system or one weapon category.")
     async def weapon_timeline(
@@ -182,7 +184,7 @@ class Query:
             )
         except PolicyRecordError as exc:
             raise user_error(exc) from None
-        return _connection(page)
+        return _connection(page, as_of)
 
     @strawberry.field
     async def decision(
@@ -235,7 +237,7 @@ class Query:
         except PolicyRecordError as exc:
             raise user_error(exc) from None
         rows = read.observations(indicator, scope=scope, as_of=as_of)
-        return [Observation.of(r) for r in rows]
+        return [Observation.of(r, as_of) for r in rows]
 
     @strawberry.field(description="Every indicator observations are recorded for.")
     async def indicators(self, info: Info[Context, None]) -> list[Indicator]:
@@ -323,6 +325,12 @@ class RecordObservationSuccess:
     observation: Observation
 
 
+@strawberry.type
+class TranslateRecordSuccess:
+    position: int
+    translation: Translation
+
+
 Errors = ValidationError | NotFound | Conflict
 RecordTreatyResult = Annotated[RecordTreatySuccess | Errors, strawberry.union("RecordTreatyResult")]
 RecordWeaponResult = Annotated[RecordWeaponSuccess | Errors, strawberry.union("RecordWeaponResult")]
@@ -340,6 +348,10 @@ RecordStatementResult = Annotated[
 ]
 RecordObservationResult = Annotated[
     RecordObservationSuccess | Errors, strawberry.union("RecordObservationResult")
+]
+
+TranslateRecordResult = Annotated[
+    TranslateRecordSuccess | Errors, strawberry.union("TranslateRecordResult")
 ]
 
 
@@ -440,6 +452,20 @@ class Mutation:
             return result
         rows = info.context.store.primary.observations_by_id([result[0]])
         return RecordObservationSuccess(position=result[1], observation=Observation.of(rows[0]))
+
+    @strawberry.mutation(
+        description="Record a translation of a record's text; readers see it with `(lang:)`."
+    )
+    async def translate_record(
+        self, info: Info[Context, None], input: TranslateRecordInput
+    ) -> TranslateRecordResult:
+        result = await _write(info, "translateRecord", to_data(input))
+        if not isinstance(result, tuple):
+            return result
+        kind, record, lang = input.kind.kind, str(input.record), input.lang
+        docs = info.context.store.primary.translations(kind, [record])[record]
+        doc = next(d for d in docs if d["lang"] == lang)
+        return TranslateRecordSuccess(position=result[1], translation=Translation.of(doc))
 
 
 @strawberry.type

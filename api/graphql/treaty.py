@@ -10,8 +10,10 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.errors import user_error
+from api.graphql.translation import Translation, in_lang, translations_field
 from api.graphql.types import FuzzyDate, Membership, MembershipStatus, Source, sources_of
 from domain.errors import PolicyRecordError
+from domain.values import RecordKind
 from projections.arguments import check_country
 
 
@@ -37,8 +39,8 @@ class Standing:
 @strawberry.type
 class Treaty:
     id: strawberry.ID
-    name: str
-    short_name: str | None
+    original_name: strawberry.Private[str]
+    original_short_name: strawberry.Private[str | None]
     adopted_on: FuzzyDate | None
     opened_for_signature_on: FuzzyDate | None
     entry_into_force_on: FuzzyDate | None
@@ -49,8 +51,8 @@ class Treaty:
     def of(cls, doc: dict[str, Any]) -> Treaty:
         return cls(
             id=strawberry.ID(doc["id"]),
-            name=doc["name"],
-            short_name=doc.get("shortName"),
+            original_name=doc["name"],
+            original_short_name=doc.get("shortName"),
             adopted_on=FuzzyDate.of(doc.get("adoptedOn")),
             opened_for_signature_on=FuzzyDate.of(doc.get("openedForSignatureOn")),
             entry_into_force_on=FuzzyDate.of(doc.get("entryIntoForceOn")),
@@ -79,6 +81,21 @@ class Treaty:
     ) -> list[Standing]:
         rows = info.context.store.read.signatories(str(self.id), as_of=as_of, valid_at=valid_at)
         return [Standing.of(r) for r in rows]
+
+    @strawberry.field(description="The name, in `lang` when translated (en, fr, uk).")
+    def name(self, info: Info[Context, None], lang: str | None = None) -> str:
+        original = self.original_name
+        return in_lang(info, RecordKind.TREATY, str(self.id), None, "name", original, lang)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The short name, in `lang` when translated (en, fr, uk).")
+    def short_name(self, info: Info[Context, None], lang: str | None = None) -> str | None:
+        original = self.original_short_name
+        kind = RecordKind.TREATY
+        return in_lang(info, kind, str(self.id), None, "shortName", original, lang)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Translations of the names, one per language.")
+    async def translations(self, info: Info[Context, None]) -> list[Translation]:
+        return await translations_field(info, RecordKind.TREATY, str(self.id), None)
 
     @strawberry.field
     def parties(

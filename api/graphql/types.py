@@ -4,15 +4,52 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import strawberry
+from strawberry.types import Info
 
 from api.display import UnservedLanguage, display_edtf
+from api.graphql.context import Context
 from api.graphql.errors import coded
 from domain.dates import FuzzyDate as FuzzyDateValue
 from domain.dates import Precision
-from domain.values import Action, ActorKind, Certainty, DecisionStatus, ObservationBasis, Stance
+from domain.values import (
+    Action,
+    ActorKind,
+    Certainty,
+    DecisionStatus,
+    ObservationBasis,
+    RecordKind,
+    Stance,
+)
+
+if TYPE_CHECKING:
+    from api.graphql.translation import Translation
+
+
+def _in_lang(
+    info: Info[Context, None],
+    kind: RecordKind,
+    record: str,
+    as_of: int | None,
+    field: str,
+    original: str | None,
+    lang: str | None,
+) -> Any:
+    # Imported here: the translation module imports this one.
+    from api.graphql.translation import in_lang
+
+    return in_lang(info, kind, record, as_of, field, original, lang)
+
+
+async def _translations(
+    info: Info[Context, None], kind: RecordKind, record: str, as_of: int | None
+) -> list[Annotated[Translation, strawberry.lazy("api.graphql.translation")]]:
+    from api.graphql.translation import translations_field
+
+    return await translations_field(info, kind, record, as_of)
+
 
 # The domain's enums are the GraphQL enums: registered under their public names.
 strawberry.enum(Action, name="DecisionAction")
@@ -22,6 +59,7 @@ strawberry.enum(Stance, name="Stance")
 strawberry.enum(ActorKind, name="ActorKind")
 strawberry.enum(Certainty, name="Certainty")
 strawberry.enum(ObservationBasis, name="ObservationBasis")
+strawberry.enum(RecordKind, name="RecordKind")
 DecisionAction: TypeAlias = Action
 DatePrecision: TypeAlias = Precision
 DecisionStatusEnum: TypeAlias = DecisionStatus
@@ -129,7 +167,7 @@ class WeaponRef:
 @strawberry.type
 class Weapon:
     id: strawberry.ID
-    name: str
+    original_name: strawberry.Private[str]
     designation: str | None
     category: str
     aliases: list[str]
@@ -139,42 +177,68 @@ class Weapon:
     def of(cls, doc: dict[str, Any]) -> Weapon:
         return cls(
             id=strawberry.ID(doc["id"]),
-            name=doc["name"],
+            original_name=doc["name"],
             designation=doc.get("designation"),
             category=doc["category"],
             aliases=list(doc.get("aliases", [])),
             sources=sources_of(doc.get("sources")),
         )
 
+    @strawberry.field(description="The name, in `lang` when translated (en, fr, uk).")
+    def name(self, info: Info[Context, None], lang: str | None = None) -> str:
+        kind = RecordKind.WEAPON
+        return _in_lang(info, kind, str(self.id), None, "name", self.original_name, lang)  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def translations(
+        self, info: Info[Context, None]
+    ) -> list[Annotated[Translation, strawberry.lazy("api.graphql.translation")]]:
+        return await _translations(info, RecordKind.WEAPON, str(self.id), None)
+
 
 @strawberry.type
 class TimelineEntry:
     decision_id: strawberry.ID
-    headline: str
+    original_headline: strawberry.Private[str]
     certainty: CertaintyEnum
     action: DecisionAction
     actor: str
     recipient: str | None
     treaty: strawberry.ID | None
-    scope: str | None
+    original_scope: strawberry.Private[str | None]
     weapons: list[WeaponRef]
     date: FuzzyDate
     role: TimelineRole
     status: DecisionStatusEnum
     position: int
     recorded_at: dt.datetime
+    as_of: strawberry.Private[int | None]
+
+    @strawberry.field(description="The headline, in `lang` when translated (en, fr, uk).")
+    def headline(self, info: Info[Context, None], lang: str | None = None) -> str:
+        return _in_lang(  # type: ignore[no-any-return]
+            info, RecordKind.DECISION, str(self.decision_id), self.as_of, "headline",
+            self.original_headline, lang,
+        )  # fmt: skip
+
+    @strawberry.field(description="The scope, in `lang` when translated (en, fr, uk).")
+    def scope(self, info: Info[Context, None], lang: str | None = None) -> str | None:
+        return _in_lang(  # type: ignore[no-any-return]
+            info, RecordKind.DECISION, str(self.decision_id), self.as_of, "scope",
+            self.original_scope, lang,
+        )  # fmt: skip
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> TimelineEntry:
+    def of(cls, doc: dict[str, Any], as_of: int | None = None) -> TimelineEntry:
         return cls(
             decision_id=strawberry.ID(doc["decisionId"]),
-            headline=doc["headline"],
+            original_headline=doc["headline"],
             certainty=Certainty(doc.get("certainty", "OFFICIAL")),
             action=Action(doc["action"]),
             actor=doc["actor"],
             recipient=doc.get("recipient"),
             treaty=doc.get("treaty"),
-            scope=doc.get("scope"),
+            original_scope=doc.get("scope"),
             weapons=[
                 WeaponRef(system=w.get("system"), category=w["category"]) for w in doc["weapons"]
             ],
@@ -183,6 +247,7 @@ class TimelineEntry:
             status=DecisionStatus(doc["status"]),
             position=doc["position"],
             recorded_at=parse_datetime(doc["recordedAt"]),
+            as_of=as_of,
         )
 
 
@@ -219,6 +284,9 @@ class HistoryEntry:
     fields: list[str] | None = strawberry.field(
         description="the fields a correction changed (public names)"
     )
+    lang: str | None = strawberry.field(
+        default=None, description="For a translation (eventType Translated): its language."
+    )
 
 
 @strawberry.type
@@ -234,22 +302,39 @@ class Statement:
     by: Speaker
     about: strawberry.ID
     stance: StanceEnum
-    quote: str | None
+    original_quote: strawberry.Private[str | None]
     made_on: FuzzyDate | None
     sources: list[Source]
+    as_of: strawberry.Private[int | None]
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> Statement:
+    def of(cls, doc: dict[str, Any], as_of: int | None = None) -> Statement:
         by = doc["by"]
         return cls(
             id=strawberry.ID(doc["id"]),
             by=Speaker(name=by["name"], kind=ActorKind(by["kind"]), country=by.get("country")),
             about=strawberry.ID(doc["about"]),
             stance=Stance(doc["stance"]),
-            quote=doc.get("quote"),
+            original_quote=doc.get("quote"),
             made_on=FuzzyDate.of(doc.get("madeOn")),
             sources=sources_of(doc.get("sources")),
+            as_of=as_of,
         )
+
+    @strawberry.field(
+        description="The verbatim quote; with `lang`, its translation when there is one."
+    )
+    def quote(self, info: Info[Context, None], lang: str | None = None) -> str | None:
+        return _in_lang(  # type: ignore[no-any-return]
+            info, RecordKind.STATEMENT, str(self.id), self.as_of, "quote", self.original_quote,
+            lang,
+        )  # fmt: skip
+
+    @strawberry.field
+    async def translations(
+        self, info: Info[Context, None]
+    ) -> list[Annotated[Translation, strawberry.lazy("api.graphql.translation")]]:
+        return await _translations(info, RecordKind.STATEMENT, str(self.id), self.as_of)
 
 
 @strawberry.type
@@ -270,11 +355,12 @@ class Observation:
     sources: list[Source]
     conflict: bool
     basis: ObservationBasisEnum
-    note: str | None
-    label: str | None
+    original_note: strawberry.Private[str | None]
+    original_label: strawberry.Private[str | None]
+    as_of: strawberry.Private[int | None]
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> Observation:
+    def of(cls, doc: dict[str, Any], as_of: int | None = None) -> Observation:
         return cls(
             id=strawberry.ID(doc["id"]),
             indicator=doc["indicator"],
@@ -285,9 +371,30 @@ class Observation:
             sources=sources_of(doc.get("sources")),
             conflict=doc["conflict"],
             basis=ObservationBasis(doc.get("basis", "RECORDED")),
-            note=doc.get("note"),
-            label=doc.get("label"),
+            original_note=doc.get("note"),
+            original_label=doc.get("label"),
+            as_of=as_of,
         )
+
+    @strawberry.field(description="The caveat a reader needs, in `lang` when translated.")
+    def note(self, info: Info[Context, None], lang: str | None = None) -> str | None:
+        return _in_lang(  # type: ignore[no-any-return]
+            info, RecordKind.OBSERVATION, str(self.id), self.as_of, "note", self.original_note,
+            lang,
+        )  # fmt: skip
+
+    @strawberry.field(description="What the figure counts, in `lang` when translated.")
+    def label(self, info: Info[Context, None], lang: str | None = None) -> str | None:
+        return _in_lang(  # type: ignore[no-any-return]
+            info, RecordKind.OBSERVATION, str(self.id), self.as_of, "label",
+            self.original_label, lang,
+        )  # fmt: skip
+
+    @strawberry.field
+    async def translations(
+        self, info: Info[Context, None]
+    ) -> list[Annotated[Translation, strawberry.lazy("api.graphql.translation")]]:
+        return await _translations(info, RecordKind.OBSERVATION, str(self.id), self.as_of)
 
 
 @strawberry.type(description="An indicator that observations are recorded for.")
