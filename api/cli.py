@@ -120,7 +120,7 @@ def serve(
     """Serve GraphQL at /graphql, the embeds, /healthz and /metrics."""
     import uvicorn
 
-    from api.limits import load_persisted
+    from api.limits import MAX_BODY_BYTES, load_persisted
     from api.metrics_listener import parse_metrics_addr
     from api.public_url import parse_public_url
     from api.server import create_app
@@ -171,6 +171,7 @@ def serve(
             port=port,
             log_level="info",
             timeout_graceful_shutdown=10,
+            ws_max_size=MAX_BODY_BYTES,  # a WebSocket message is capped like a request body
         )
         return
     if server_db:
@@ -184,7 +185,14 @@ def serve(
         public_url=public,
         metrics_addr=metrics_at,
     )
-    uvicorn.run(application, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+        ws_max_size=MAX_BODY_BYTES,  # a WebSocket message is capped like a request body
+    )
 
 
 app.add_typer(keys_app, name="keys")

@@ -81,8 +81,10 @@ class PolicyGraphQL(GraphQL[Context, None]):
             raise json.JSONDecodeError(str(exc), "", 0) from None
 
     def parse_json(self, data: str | bytes) -> Any:
+        # A body arrives as bytes; `variables` and `extensions` of a GET as text.
+        where = "body" if isinstance(data, bytes) else "query string"
         try:  # HTTP: a 400 that says where and why, never a 500
-            parsed = jsonbody.load(data)
+            parsed = jsonbody.load(data, where)
         except jsonbody.BadJson as exc:
             raise HTTPException(400, str(exc)) from None
         refuse_unstorable_text(parsed)  # JSON may escape them; PostgreSQL text cannot hold them
