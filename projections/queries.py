@@ -461,18 +461,55 @@ class ReadModel:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [
-            {
-                "decision_id": r.decision_id,
-                "country": r.country,
-                "treaty": r.treaty_id,
-                "weapon_category": r.weapon_category,
-                "act": r.act,
-                "decided_on": r.decided_on,
-                "status": r.status,
-                "since": r.since,
-                "status_on": r.status_on,
-                "withdrawal_on": r.withdrawal_on,
-            }
-            for r in rows
-        ]
+        return [_flag(r) for r in rows]
+
+    def flags_of(self, ids: list[str], as_of: int | None = None) -> dict[str, list[dict[str, Any]]]:
+        """The compliance flags of several decisions in one query, by decision id."""
+        c = tables.compliance_flags
+        query = (
+            select(c)
+            .where(c.c.decision_id.in_(ids), current_at(c, as_of))
+            .order_by(c.c.decision_id, c.c.treaty_id, c.c.country, c.c.weapon_category)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        found: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            found.setdefault(row.decision_id, []).append(_flag(row))
+        return found
+
+    def observations_in(
+        self, scope: str, *, as_of: int | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """The latest `limit` observations of one scope (a country or WORLD), conflicts marked."""
+        r = tables.records
+        # Records have no scope column: documents are compact JSON (projections.timelines.dumps),
+        # so this prefilter finds the scope's rows and the check below keeps the exact ones.
+        conditions = [r.c.kind == "observation", r.c.doc.contains(f'"scope":{json.dumps(scope)}')]
+        if as_of is not None:
+            conditions.append(r.c.position <= as_of)
+        query = select(r.c.doc, r.c.position).where(*conditions).order_by(r.c.position.desc())
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.limit(limit)).all()
+        docs = [{**json.loads(row.doc), "position": int(row.position)} for row in rows]
+        docs = [d for d in reversed(docs) if d.get("scope") == scope]
+        values: dict[tuple[str, str], set[str]] = {}
+        for doc in docs:
+            values.setdefault((doc["indicator"], doc["period"]), set()).add(str(doc["value"]))
+        return [{**d, "conflict": len(values[(d["indicator"], d["period"])]) > 1} for d in docs]
+
+
+def _flag(r: Any) -> dict[str, Any]:
+    """A compliance flag row as the API reads it."""
+    return {
+        "decision_id": r.decision_id,
+        "country": r.country,
+        "treaty": r.treaty_id,
+        "weapon_category": r.weapon_category,
+        "act": r.act,
+        "decided_on": r.decided_on,
+        "status": r.status,
+        "since": r.since,
+        "status_on": r.status_on,
+        "withdrawal_on": r.withdrawal_on,
+    }

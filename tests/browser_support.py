@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import uvicorn
 
 from api.bench.embed import CHROMIUM_ARGS, one_page
 from api.bench.http import free_port
-from api.importing import import_file
+from api.importing import import_file, import_lines
 from api.server import create_app
 from projections.service import Store
 from tests.conftest import SEED
@@ -22,10 +22,13 @@ __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "parent_page", "running_server"]
 
 
 @contextmanager
-def running_server(directory: Path) -> Iterator[str]:
-    """Serve a seeded SQLite store with uvicorn in a thread; yields its base URL."""
+def running_server(directory: Path, extra: Sequence[str] = ()) -> Iterator[str]:
+    """Serve a seeded SQLite store (plus `extra` import lines) with uvicorn in a thread;
+    yields its base URL."""
     store = Store(f"sqlite:///{directory / 'browser.sqlite3'}")
     import_file(store, SEED)
+    if extra:
+        import_lines(store, list(extra))
     port = free_port()
     config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)

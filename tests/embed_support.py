@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from typing import Any
 
@@ -46,3 +47,46 @@ def seeded(store: Store) -> Client:
 def article_ids(html: str) -> list[str]:
     """The ids of the <article> entries of an embed page, in order."""
     return re.findall(r'<article id="([^"]+)"', html)
+
+
+LE_MONDE = {
+    "publisher": "Le Monde",
+    "title": "Biden authorizes antipersonnel mines for Ukraine, a decision that is sparking "
+    "outrage",
+    "url": "https://www.lemonde.fr/en/international/article/2024/11/21/biden-authorizes-"
+    "antipersonnel-mines-for-ukraine-a-decision-that-is-sparking-outrage_6733668_4.html",
+    "publishedOn": "2024-11-21",
+    "quote": "Three days earlier, Biden authorized Kyiv to strike Russia in depth with American "
+    "long-range missiles, known as ATACMS.",
+}
+LONG_WORD = "Antipersonnel" * 12  # one unbreakable word longer than a phone's screen
+# The seed story plus a correction and a very long word, for the browser and the screenshots.
+BROWSER_EXTRA = [
+    json.dumps(
+        {
+            "op": "correctDecision",
+            "input": {
+                "id": "usa-2024-11-17-atacms-strikes-russia",
+                "changes": {"scope": "strikes in depth on Russian territory"},
+                "reason": "the scope in the words of the source",
+                "sources": [LE_MONDE],
+            },
+        }
+    ),
+    json.dumps(
+        {
+            "op": "recordDecision",
+            "input": {
+                "id": "fra-long-word",
+                "actor": "FRA",
+                "action": "DELIVER",
+                "decidedOn": "2024-01-02",
+                "headline": LONG_WORD,
+                "summary": LONG_WORD,
+                "sources": [
+                    {"publisher": "Test Gazette", "url": "https://gazette.test/" + LONG_WORD}
+                ],
+            },
+        }
+    ),
+]

@@ -15,7 +15,7 @@ def test_the_ukraine_embed_lists_the_four_seed_decisions_in_order_with_dates(sto
     assert response.status_code == 200
     html = response.text
     assert article_ids(html) == UKR_IDS
-    assert re.findall(r'<time datetime="([^"]+)">', html) == [
+    assert re.findall(r'<p class="meta"><time datetime="([^"]+)">', html) == [
         "1999-02-24",
         "2005-12-27",
         "2024-11-17",
@@ -102,7 +102,7 @@ def test_fuzzy_dates_are_shown_honestly_in_three_languages(store: Store) -> None
     client = Client(store)
     shown = {
         lang: re.findall(
-            r"<time datetime=\"([^\"]+)\">([^<]+)</time>",
+            r"<p class=\"meta\"><time datetime=\"([^\"]+)\">([^<]+)</time>",
             client.get(f"/embed/timeline?country=FRA&lang={lang}").text,
         )
         for lang in ("en", "fr", "uk")

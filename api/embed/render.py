@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from api.catalogs import LANGS, translations
+from api.embed.graphic import graphic
 from api.embed.timeline import TimelinePage
 from api.htmlsafe import without_bidi
 
@@ -74,6 +75,7 @@ def render_page(page: TimelinePage, *, self_url: str, cite_url: str, oembed_url:
         .render(
             page=page,
             view=page.view,
+            graphic=graphic(page.shown, page.view.lang),
             css=Markup(CSS),
             js=Markup(JS),
             self_url=self_url,

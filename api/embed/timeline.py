@@ -10,6 +10,7 @@ from api.catalogs import tr
 from api.display import display_edtf
 from api.embed.labels import action_label, category_label, country_name, role_label
 from api.embed.params import View
+from api.embed.story import Figure, Source, Story, load_figures, load_stories, sources
 from domain.dates import FuzzyDate
 from projections.service import Store
 
@@ -45,9 +46,12 @@ class Entry:
     date_text: str
     date: FuzzyDate
     summary: str | None = None
-    sources: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    story: Story = field(default_factory=Story)
     reverses: list[Link] = field(default_factory=list)
     reversed_by: list[Link] = field(default_factory=list)
+    departs_from: list[Link] = field(default_factory=list)
+    departed_from_by: list[Link] = field(default_factory=list)
 
 
 @dataclass
@@ -60,6 +64,12 @@ class TimelinePage:
     earlier: str | None
     later: str | None
     position: int
+    figures: list[Figure] = field(default_factory=list)
+
+    @property
+    def shown(self) -> list[Entry]:
+        """The entries that stand (a retracted one is only announced where it was)."""
+        return [e for e in self.entries if e.status != "RETRACTED"]
 
 
 def projected_position(store: Store, view: View) -> int:
@@ -131,15 +141,6 @@ def view_extras(view: View) -> dict[str, str]:
     return {k: v for k, v in extras.items() if v is not None}
 
 
-def _safe_source(source: dict[str, Any], lang: str) -> dict[str, Any]:
-    """A source whose url is shown as a link only when it is a web address, dated in words."""
-    url = source.get("url")
-    safe = isinstance(url, str) and url.lower().startswith(("https://", "http://"))
-    published = source.get("publishedOn")
-    shown = display_edtf(published, lang) if published else None
-    return {**source, "url": url if safe else None, "published_text": shown}
-
-
 def load_page(
     store: Store, view: View, *, details: bool = True, position: int | None = None
 ) -> TimelinePage:
@@ -156,6 +157,8 @@ def load_page(
         from_=view.from_,
         to=view.to,
         as_of=view.as_of,
+        # Kept in their place so that an old permalink (#decision-id) lands on the notice.
+        include_retracted=details,
     )
     raw = page.entries
     ids = [e["decisionId"] for e in raw]
@@ -165,16 +168,23 @@ def load_page(
     treaty_names = _names(store, "treaty", {e["treaty"] for e in raw if e["treaty"]}, view.as_of)
     reverses: dict[str, list[Link]] = {}
     reversed_by: dict[str, list[Link]] = {}
+    departs: dict[str, list[Link]] = {}
+    departed: dict[str, list[Link]] = {}
     if details and ids:
-        forward = store.read.related(ids, "reverses", False, view.as_of)
-        inverse = store.read.related(ids, "reverses", True, view.as_of)
-        # Decisions on this page are already read; one query for the others of both sides.
-        others = {i for side in (forward, inverse) for linked in side.values() for i in linked}
+        sides = [
+            store.read.related(ids, relation, inverse, view.as_of)
+            for relation in ("reverses", "departsFrom")
+            for inverse in (False, True)
+        ]
+        # Decisions on this page are already read; one query for the others of every side.
+        others = {i for side in sides for linked in side.values() for i in linked}
         missing = sorted(others - docs.keys())
         known = docs | (store.read.decisions(missing, view.as_of) if missing else {})
         on_page = set(ids)
-        reverses = _links(view, forward, on_page, known)
-        reversed_by = _links(view, inverse, on_page, known)
+        reverses, reversed_by, departs, departed = (
+            _links(view, side, on_page, known) for side in sides
+        )
+    stories = load_stories(store, view, docs, treaty_names) if details and ids else {}
     entries = []
     for e in raw:
         date = FuzzyDate(e["date"]["edtf"])
@@ -205,9 +215,12 @@ def load_page(
                 date_text=display_edtf(date.edtf, view.lang),
                 date=date,
                 summary=doc.get("summary"),
-                sources=[_safe_source(s, view.lang) for s in doc.get("sources", [])],
+                sources=sources(doc.get("sources", []), view.lang),
+                story=stories.get(e["decisionId"], Story()),
                 reverses=reverses.get(e["decisionId"], []),
                 reversed_by=reversed_by.get(e["decisionId"], []),
+                departs_from=departs.get(e["decisionId"], []),
+                departed_from_by=departed.get(e["decisionId"], []),
             )
         )
     cursors = page.cursors
@@ -218,4 +231,5 @@ def load_page(
         earlier=cursors[0] if cursors and page.has_previous else None,
         later=cursors[-1] if cursors and page.has_next else None,
         position=position,
+        figures=load_figures(store, view) if details else [],
     )

@@ -37,10 +37,10 @@ def _text(entry: Entry, lang: str) -> str:
         html.append(Markup("<p>{}</p>").format(scope))
     links = [
         Markup('<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>').format(
-            s["url"], s["publisher"]
+            s.url, s.publisher
         )
-        if s.get("url")
-        else escape(s["publisher"])
+        if s.url
+        else escape(s.publisher)
         for s in entry.sources
     ]
     if links:
@@ -77,7 +77,7 @@ def document(pages: list[TimelinePage], more: str | None) -> dict[str, Any]:
                 "text": str(escape(note)),
             }
         },
-        "events": [event(e, view.kind, view.lang) for p in pages for e in p.entries],
+        "events": [event(e, view.kind, view.lang) for p in pages for e in p.shown],
     }
     if more:
         doc["next"] = more

@@ -1,0 +1,113 @@
+"""The timeline graphic: an inline SVG drawn on the server, one mark per entry on a time axis."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from markupsafe import Markup
+
+from api.catalogs import tr
+from api.display import display_edtf
+from api.embed.timeline import Entry
+
+# Horizontal positions are percentages of the width, so the marks spread over any width while
+# the text keeps its size: the same markup is readable at 360 px and at 1280 px.
+LEFT, RIGHT = 5.0, 95.0
+LANE, TOP, AXIS_GAP = 16, 12, 14
+MAX_LANES = 4
+GAP = 3.0  # percent of the width between two marks of one lane
+STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000)
+MAX_TICKS = 6
+
+
+def _x(day: dt.date, start: dt.date, end: dt.date) -> float:
+    share = (day - start).days / max(1, (end - start).days)
+    return round(LEFT + share * (RIGHT - LEFT), 2)
+
+
+def _lanes(entries: Sequence[Entry], start: dt.date, end: dt.date) -> list[int]:
+    """A row for each entry, so that marks close in time do not hide each other."""
+    ends: list[float] = []
+    lanes = []
+    for entry in entries:
+        left = _x(entry.date.earliest, start, end)
+        free = [i for i, last in enumerate(ends) if last + GAP <= left]
+        if free:
+            lane = free[0]
+        elif len(ends) < MAX_LANES:
+            lane = len(ends)
+            ends.append(0.0)
+        else:
+            lane = min(range(len(ends)), key=ends.__getitem__)
+        ends[lane] = max(left, _x(entry.date.latest, start, end))
+        lanes.append(lane)
+    return lanes
+
+
+def _ticks(first: int, last: int) -> list[int]:
+    step = next((s for s in STEPS if (last - first) // s + 1 <= MAX_TICKS), STEPS[-1])
+    return [y for y in range(first, last + 1) if y % step == 0] or [first]
+
+
+def graphic(entries: Sequence[Entry], lang: str) -> Markup:
+    """The SVG for a page's entries (in date order), or nothing when there are none."""
+    if not entries:
+        return Markup("")
+    first_year = min(e.date.earliest.year for e in entries)
+    last_year = max(e.date.latest.year for e in entries)
+    start, end = dt.date(first_year, 1, 1), dt.date(last_year + 1, 1, 1)
+    lanes = _lanes(entries, start, end)
+    axis = TOP + (max(lanes) + 1) * LANE
+    height = axis + AXIS_GAP + 12
+    title = tr(lang, "Decisions on a time axis")
+    desc = tr(
+        lang,
+        "From {start} to {end}, one mark per decision of the list below; a bar spans a date "
+        "known only to the month or the year, or only roughly.",
+    ).format(start=display_edtf(str(first_year), lang), end=display_edtf(str(last_year), lang))
+    parts = [
+        Markup(
+            '<figure class="graphic"><svg width="100%" height="{}" xmlns="http://www.w3.org/2000/svg">'
+            '<g role="img" aria-labelledby="graphic-title graphic-desc">'
+            '<title id="graphic-title">{}</title><desc id="graphic-desc">{}</desc>'
+            '<line class="axis" x1="{}%" x2="{}%" y1="{}" y2="{}"/>'
+        ).format(height, title, desc, LEFT, RIGHT, axis, axis)
+    ]
+    for year in _ticks(first_year, last_year + 1):
+        x = _x(dt.date(year, 1, 1), start, end)
+        parts.append(
+            Markup(
+                '<line class="axis" x1="{x}%" x2="{x}%" y1="{a}" y2="{b}"/>'
+                '<text class="tick" x="{x}%" y="{t}" text-anchor="middle">{year}</text>'
+            ).format(x=x, a=axis - 4, b=axis + 4, t=axis + AXIS_GAP + 4, year=year)
+        )
+    # The image's text alternative describes the marks; their links are a shortcut for the
+    # pointer, hidden from assistive technology, which has the list itself (links may not
+    # nest in an image).
+    parts.append(Markup("</g>"))
+    for entry, lane in zip(entries, lanes, strict=True):
+        left = _x(entry.date.earliest, start, end)
+        right = _x(entry.date.latest + dt.timedelta(days=1), start, end)
+        y = TOP + lane * LANE
+        span = Markup("")
+        if entry.date.earliest != entry.date.latest or entry.date.approximate:
+            span = Markup(
+                '<rect class="span" x="{}%" y="{}" width="{}%" height="10" rx="3"/>'
+            ).format(left, y - 5, max(0.01, round(right - left, 2)))
+        parts.append(
+            Markup(
+                '<a href="#{id}" tabindex="-1" aria-hidden="true"><title>{date}: {headline}</title>'
+                "{span}"
+                '<circle class="mark" cx="{cx}%" cy="{y}" r="5"/></a>'
+            ).format(
+                id=entry.id,
+                date=entry.date_text,
+                headline=entry.headline,
+                span=span,
+                cx=round((left + right) / 2, 2),
+                y=y,
+            )
+        )
+    parts.append(Markup("</svg></figure>"))
+    return Markup("").join(parts)

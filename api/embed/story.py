@@ -1,0 +1,260 @@
+"""The rest of each entry's story: officials, certainty, flags, reactions, corrections, figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from babel.numbers import format_decimal
+
+from api.catalogs import N_, tr
+from api.display import LOCALES, display_day, display_edtf
+from api.embed.params import View
+from projections.service import Store
+
+STANCES = {
+    "SUPPORTS": N_("{speaker} supports the decision"),
+    "CONDEMNS": N_("{speaker} condemns the decision"),
+    "CONCERNED": N_("{speaker} is concerned by the decision"),
+    "NEUTRAL": N_("{speaker} takes no side"),
+}
+CERTAINTY = {
+    "REPORTED": N_("Reported by others, not announced by the deciding side"),
+    "DISPUTED": N_("Disputed: the sources disagree"),
+}
+DATE_ROLES = {
+    "decidedOn": N_("Decided"),
+    "announcedOn": N_("Announced"),
+    "effectiveOn": N_("In effect"),
+    "reportedOn": N_("Reported"),
+}
+FIELDS = {
+    "headline": N_("headline"),
+    "summary": N_("summary"),
+    "scope": N_("scope"),
+    "action": N_("action"),
+    "recipient": N_("recipient"),
+    "treaty": N_("treaty"),
+    "weapons": N_("weapons"),
+    "officials": N_("officials"),
+    "decidedOn": N_("decision date"),
+    "announcedOn": N_("announcement date"),
+    "effectiveOn": N_("date in effect"),
+    "reportedOn": N_("report date"),
+    "certainty": N_("certainty"),
+}
+MAX_FIGURES = 50  # a page shows the latest figures of its country, not a whole data set
+
+
+@dataclass
+class Source:
+    """A source as shown: once per entry, however many of its quotes the record cites."""
+
+    publisher: str
+    title: str | None
+    url: str | None
+    archive_url: str | None
+    published: str | None
+
+
+@dataclass
+class Reaction:
+    """A statement about a decision: who, which way, in their words."""
+
+    said: str
+    quote: str | None
+    date: str | None
+    sources: list[Source]
+
+
+@dataclass
+class Correction:
+    """What a correction changed and why, with the views before and after it."""
+
+    date: str
+    reason: str
+    changed: str
+    sources: list[Source]
+    before: str
+    after: str
+
+
+@dataclass
+class Figure:
+    """One observation of the country's figures."""
+
+    label: str
+    period: str
+    value: str
+    unit: str | None
+    estimate: bool
+    conflict: bool
+    note: str | None
+    sources: list[Source]
+
+
+@dataclass
+class Story:
+    """Everything about one decision beyond its timeline row."""
+
+    decided_by: list[tuple[str, str | None]] = field(default_factory=list)
+    announced_by: list[tuple[str, str | None]] = field(default_factory=list)
+    certainty: str | None = None
+    dates: list[tuple[str, str, str]] = field(default_factory=list)
+    flags: list[tuple[str, str]] = field(default_factory=list)
+    reactions: list[Reaction] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)
+    retraction: Correction | None = None
+
+
+def _web(url: object) -> str | None:
+    safe = isinstance(url, str) and url.lower().startswith(("https://", "http://"))
+    return url if safe else None  # type: ignore[return-value]
+
+
+def sources(raw: list[dict[str, Any]], lang: str) -> list[Source]:
+    """Sources with links only to web addresses, each (url, or publisher and title) once."""
+    shown: dict[tuple[str | None, ...], Source] = {}
+    for s in raw:
+        url = _web(s.get("url"))
+        key = (url,) if url else (None, s.get("publisher"), s.get("title"))
+        if key not in shown:
+            published = s.get("publishedOn")
+            shown[key] = Source(
+                publisher=str(s.get("publisher", "")),
+                title=s.get("title"),
+                url=url,
+                archive_url=_web(s.get("archiveUrl")),
+                published=display_edtf(published, lang) if published else None,
+            )
+    return list(shown.values())
+
+
+def _officials(doc: dict[str, Any]) -> tuple[list[tuple[str, str | None]], ...]:
+    decided: list[tuple[str, str | None]] = []
+    announced: list[tuple[str, str | None]] = []
+    for person in doc.get("officials") or []:
+        who = (str(person["name"]), person.get("office"))
+        (announced if person.get("announced") else decided).append(who)
+    return decided, announced
+
+
+def _dates(doc: dict[str, Any], lang: str) -> list[tuple[str, str, str]]:
+    roles = [role for role in DATE_ROLES if doc.get(role)]
+    if roles == ["decidedOn"]:
+        return []  # the entry's own date already says it
+    return [
+        (tr(lang, label), str(doc[role]).rstrip("?~%"), display_edtf(str(doc[role]), lang))
+        for role, label in DATE_ROLES.items()
+        if doc.get(role)
+    ]
+
+
+def _pinned(view: View, position: int, decision: str) -> str:
+    return f"?{view.query(as_of=position, after=None, before=None)}#{decision}"
+
+
+def _change(view: View, decision: str, row: dict[str, Any]) -> Correction:
+    lang = view.lang
+    changed = [tr(lang, FIELDS.get(name, name)) for name in row.get("fields") or []]
+    return Correction(
+        date=display_day(str(row["recordedAt"]), lang),
+        reason=str(row.get("reason") or ""),
+        changed=", ".join(changed),
+        sources=sources(row.get("sources") or [], lang),
+        before=_pinned(view, row["position"] - 1, decision),
+        after=_pinned(view, row["position"], decision),
+    )
+
+
+def load_stories(
+    store: Store,
+    view: View,
+    docs: dict[str, dict[str, Any]],
+    treaty_names: dict[str, str],
+) -> dict[str, Story]:
+    """The story of each decision in `docs`, in a fixed number of queries."""
+    # Imported here: the reasons module names countries and categories with api.embed.labels,
+    # so a module-level import would make the two packages import each other.
+    from api.graphql.reasons import flag_reason
+
+    ids = sorted(docs)
+    lang = view.lang
+    flags = store.read.flags_of(ids, view.as_of)
+    changed = [i for i in ids if docs[i].get("status") != "ACTIVE"]
+    history = store.read.history(changed, view.as_of) if changed else {}
+    statements: dict[str, list[dict[str, Any]]] = {}
+    for doc in store.read.records("statement", refs=ids, as_of=view.as_of):
+        statements.setdefault(doc["about"], []).append(doc)
+    flagged = sorted({f["treaty"] for fs in flags.values() for f in fs})
+    treaties = store.read.records("treaty", ids=flagged, as_of=view.as_of) if flagged else []
+    treaty_docs = {t["id"]: t for t in treaties}
+    stories = {}
+    for decision, doc in docs.items():
+        story = Story(certainty=_certainty(doc, lang), dates=_dates(doc, lang))
+        story.decided_by, story.announced_by = _officials(doc)
+        story.flags = [
+            (
+                _treaty_name(f["treaty"], treaty_names, treaty_docs),
+                flag_reason(f, treaty_docs.get(f["treaty"], {}), lang),
+            )
+            for f in flags.get(decision, [])
+        ]
+        story.reactions = [_reaction(s, lang) for s in statements.get(decision, [])]
+        for row in history.get(decision, []):
+            if row["eventType"] == "Corrected":
+                story.corrections.append(_change(view, decision, row))
+            elif row["eventType"] == "Retracted":
+                story.retraction = _change(view, decision, row)
+        stories[decision] = story
+    return stories
+
+
+def _treaty_name(treaty: str, names: dict[str, str], docs: dict[str, dict[str, Any]]) -> str:
+    doc = docs.get(treaty, {})
+    return names.get(treaty) or str(doc.get("shortName") or doc.get("name") or treaty)
+
+
+def _certainty(doc: dict[str, Any], lang: str) -> str | None:
+    message = CERTAINTY.get(str(doc.get("certainty") or "OFFICIAL"))
+    return tr(lang, message) if message else None
+
+
+def _reaction(doc: dict[str, Any], lang: str) -> Reaction:
+    message = STANCES.get(str(doc.get("stance")), STANCES["NEUTRAL"])
+    made = doc.get("madeOn")
+    return Reaction(
+        said=tr(lang, message).format(speaker=doc["by"]["name"]),
+        quote=doc.get("quote"),
+        date=display_edtf(made, lang) if made else None,
+        sources=sources(doc.get("sources") or [], lang),
+    )
+
+
+def _number(value: object, lang: str) -> str:
+    try:
+        return format_decimal(Decimal(str(value)), locale=LOCALES.get(lang, "en_GB"))
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def load_figures(store: Store, view: View) -> list[Figure]:
+    """The country's figures (observations), newest period first, conflicts and estimates marked."""
+    if view.kind != "country":
+        return []
+    rows = store.read.observations_in(view.key, as_of=view.as_of, limit=MAX_FIGURES)
+    rows.sort(key=lambda r: (str(r["period"]), str(r["indicator"])), reverse=True)
+    return [
+        Figure(
+            label=str(r.get("label") or r["indicator"]).replace("-", " ").capitalize(),
+            period=display_edtf(str(r["period"]), view.lang),
+            value=_number(r["value"], view.lang),
+            unit=r.get("unit"),
+            estimate=r.get("basis") == "ESTIMATE",
+            conflict=bool(r.get("conflict")),
+            note=r.get("note"),
+            sources=sources(r.get("sources") or [], view.lang),
+        )
+        for r in rows
+    ]
