@@ -104,7 +104,12 @@ def test_timelinejs_json_has_one_event_per_decision_with_known_date_parts(store:
         "ukr-2023-08",
         *UKR_IDS[2:],
     ]
-    assert events[UKR_IDS[0]]["start_date"] == {"year": 1999, "month": 2, "day": 24}
+    assert events[UKR_IDS[0]]["start_date"] == {
+        "year": 1999,
+        "month": 2,
+        "day": 24,
+        "display_date": "24 February 1999",
+    }
     assert events["ukr-2023-08"]["start_date"] == {
         "year": 2023,
         "month": 8,

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from api.catalogs import tr
 from api.display import display_edtf
+from api.embed import translated
 from api.embed.labels import action_label, category_label, country_name, role_label
 from api.embed.params import View
 from api.embed.story import Figure, Source, Story, load_figures, load_stories, sources
@@ -52,6 +53,10 @@ class Entry:
     reversed_by: list[Link] = field(default_factory=list)
     departs_from: list[Link] = field(default_factory=list)
     departed_from_by: list[Link] = field(default_factory=list)
+    langs: dict[str, str] = field(default_factory=dict)
+    """The language each of headline, summary and scope is shown in (the view's, or en)."""
+    stale: list[str] = field(default_factory=list)
+    """Translated fields whose original was corrected after they were translated."""
 
 
 @dataclass
@@ -94,11 +99,12 @@ def view_title(store: Store, view: View) -> str:
     return title[:1].upper() + title[1:]  # a category name may open the title
 
 
-def _names(store: Store, kind: str, ids: set[str], as_of: int | None) -> dict[str, str]:
+def _names(store: Store, kind: str, ids: set[str], as_of: int | None, lang: str) -> dict[str, str]:
     if not ids:
         return {}
     found = store.read.records(kind, ids=sorted(ids), as_of=as_of)
-    return {r["id"]: str(r.get("shortName") or r.get("designation") or r["name"]) for r in found}
+    texts = translated.translations(store, kind, ids, lang, as_of)
+    return {r["id"]: translated.name(texts, r) for r in found}
 
 
 def _first_date(doc: dict[str, Any]) -> str | None:
@@ -111,7 +117,11 @@ def _first_date(doc: dict[str, Any]) -> str | None:
 
 
 def _links(
-    view: View, related: dict[str, list[str]], on_page: set[str], docs: dict[str, dict[str, Any]]
+    view: View,
+    related: dict[str, list[str]],
+    on_page: set[str],
+    docs: dict[str, dict[str, Any]],
+    texts: translated.Texts,
 ) -> dict[str, list[Link]]:
     """Links to related decisions: an anchor on this page, else the actor's timeline there."""
     links: dict[str, list[Link]] = {}
@@ -129,7 +139,8 @@ def _links(
                     query["from"] = start.rstrip("?~%")
                 query |= {k: v for k, v in view_extras(view).items()}
                 href = f"?{urlencode(query)}#{other}"
-            links.setdefault(source, []).append(Link(other, doc["headline"], href))
+            headline, _ = translated.text(texts, other, "headline", doc["headline"], view.lang)
+            links.setdefault(source, []).append(Link(other, str(headline), href))
     return links
 
 
@@ -164,12 +175,14 @@ def load_page(
     ids = [e["decisionId"] for e in raw]
     docs = store.read.decisions(ids, view.as_of) if details and ids else {}
     systems = {w["system"] for e in raw for w in e["weapons"] if w.get("system")}
-    weapon_names = _names(store, "weapon", systems, view.as_of)
-    treaty_names = _names(store, "treaty", {e["treaty"] for e in raw if e["treaty"]}, view.as_of)
+    weapon_names = _names(store, "weapon", systems, view.as_of, view.lang)
+    treaties = {e["treaty"] for e in raw if e["treaty"]}
+    treaty_names = _names(store, "treaty", treaties, view.as_of, view.lang)
     reverses: dict[str, list[Link]] = {}
     reversed_by: dict[str, list[Link]] = {}
     departs: dict[str, list[Link]] = {}
     departed: dict[str, list[Link]] = {}
+    texts = translated.translations(store, "decision", set(ids), view.lang, view.as_of)
     if details and ids:
         sides = [
             store.read.related(ids, relation, inverse, view.as_of)
@@ -180,15 +193,24 @@ def load_page(
         others = {i for side in sides for linked in side.values() for i in linked}
         missing = sorted(others - docs.keys())
         known = docs | (store.read.decisions(missing, view.as_of) if missing else {})
+        texts |= translated.translations(store, "decision", set(missing), view.lang, view.as_of)
         on_page = set(ids)
         reverses, reversed_by, departs, departed = (
-            _links(view, side, on_page, known) for side in sides
+            _links(view, side, on_page, known, texts) for side in sides
         )
     stories = load_stories(store, view, docs, treaty_names) if details and ids else {}
     entries = []
     for e in raw:
         date = FuzzyDate(e["date"]["edtf"])
         doc = docs.get(e["decisionId"], {})
+        shown = {
+            name: translated.text(texts, e["decisionId"], name, original, view.lang)
+            for name, original in (
+                ("headline", e["headline"]),
+                ("summary", doc.get("summary")),
+                ("scope", e["scope"]),
+            )
+        }
         weapons = [
             weapon_names.get(w["system"], w["system"])
             if w.get("system")
@@ -198,13 +220,13 @@ def load_page(
         entries.append(
             Entry(
                 id=e["decisionId"],
-                headline=e["headline"],
+                headline=str(shown["headline"][0]),
                 action=e["action"],
                 action_label=action_label(e["action"], view.lang),
                 actor=country_name(e["actor"], view.lang),
                 recipient=country_name(e["recipient"], view.lang) if e["recipient"] else None,
                 treaty=treaty_names.get(e["treaty"], e["treaty"]) if e["treaty"] else None,
-                scope=e["scope"],
+                scope=shown["scope"][0],
                 weapons=weapons,
                 categories=[w["category"] for w in e["weapons"] if w.get("category")],
                 role=e.get("role"),
@@ -214,13 +236,15 @@ def load_page(
                 datetime=date.edtf.rstrip("?~%"),
                 date_text=display_edtf(date.edtf, view.lang),
                 date=date,
-                summary=doc.get("summary"),
+                summary=shown["summary"][0],
                 sources=sources(doc.get("sources", []), view.lang),
                 story=stories.get(e["decisionId"], Story()),
                 reverses=reverses.get(e["decisionId"], []),
                 reversed_by=reversed_by.get(e["decisionId"], []),
                 departs_from=departs.get(e["decisionId"], []),
                 departed_from_by=departed.get(e["decisionId"], []),
+                langs={name: lang for name, (_, lang) in shown.items()},
+                stale=translated.stale(texts, e["decisionId"]),
             )
         )
     cursors = page.cursors

@@ -15,15 +15,15 @@ MAX_EVENTS = 1000
 
 
 def start_date(entry: Entry) -> dict[str, Any]:
-    """Only the known parts of the date; display_date when it is not an exact day."""
+    """Only the known parts of the date, and always `display_date` in the view's language
+    (without it TimelineJS writes exact days in US English beside our localized ones)."""
     date = entry.date
     parts: dict[str, Any] = {"year": date.earliest.year}
     if date.precision is not Precision.YEAR:
         parts["month"] = date.earliest.month
     if date.precision is Precision.DAY:
         parts["day"] = date.earliest.day
-    if date.precision is not Precision.DAY or date.uncertain or date.approximate:
-        parts["display_date"] = entry.date_text
+    parts["display_date"] = entry.date_text
     return parts
 
 

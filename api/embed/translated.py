@@ -1,0 +1,42 @@
+"""Recorded text in the reader's language: the translation when there is one, else the original."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.values import ORIGINAL_LANG
+from projections.service import Store
+
+Texts = dict[str, dict[str, Any]]
+"""Record id -> its translation document in the view's language."""
+
+
+def translations(store: Store, kind: str, ids: set[str], lang: str, as_of: int | None) -> Texts:
+    """The translations into `lang` of these records (one query; none for the original)."""
+    if lang == ORIGINAL_LANG or not ids:
+        return {}
+    found = store.read.translations(kind, sorted(ids), as_of)
+    return {i: doc for i, docs in found.items() for doc in docs if doc["lang"] == lang}
+
+
+def text(
+    texts: Texts, record: str, field: str, original: str | None, lang: str
+) -> tuple[str | None, str]:
+    """The field's text and the language it is in."""
+    doc = texts.get(record)
+    if original is None or doc is None or field not in doc["fields"]:
+        return original, ORIGINAL_LANG
+    return str(doc["fields"][field]), lang
+
+
+def stale(texts: Texts, record: str) -> list[str]:
+    """The translated fields whose original was corrected after they were translated."""
+    doc = texts.get(record)
+    return list(doc["stale"]) if doc is not None else []
+
+
+def name(texts: Texts, record: dict[str, Any]) -> str:
+    """A treaty's or weapon's short name as a reader sees it: short name, designation, name."""
+    fields = texts.get(record["id"], {}).get("fields", {})
+    short = fields.get("shortName") or record.get("shortName")
+    return str(short or record.get("designation") or fields.get("name") or record["name"])
