@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench lint install clean browser data messages screenshots
+.PHONY: run test test-fast bench lint install clean browser data node messages screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,13 @@ data: $(STAMP)
 browser:
 	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-test: $(STAMP) browser
+# Third-party clients the tests run against a real server (graphql-http's GraphQL over HTTP
+# audit, TimelineJS), from the npm registry into var/node; nothing of them is committed.
+node: $(STAMP)
+	command -v npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	$(BIN)/python -m tests.node_support
+
+test: $(STAMP) browser node
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 

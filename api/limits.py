@@ -1,4 +1,4 @@
-"""Request limits outside GraphQL itself: body size and the persisted-query allow-list."""
+"""Request limits outside GraphQL itself: body size, the persisted-query registry file."""
 
 from __future__ import annotations
 
@@ -120,51 +120,6 @@ def load_persisted(path: Path) -> dict[str, str]:
         if not isinstance(query, str) or query_hash(query) != key:
             raise ValueError(f"{path}: entry {key!r} is not the sha256 of its query text")
     return data
-
-
-def requested_hash(data: Mapping[str, Any]) -> str | None:
-    """The hash a request names, by `extensions.persistedQuery.sha256Hash` or `id`."""
-    extensions = data.get("extensions")
-    if isinstance(extensions, dict):
-        persisted = extensions.get("persistedQuery")
-        if isinstance(persisted, dict) and isinstance(persisted.get("sha256Hash"), str):
-            return str(persisted["sha256Hash"])
-    ident = data.get("id")
-    return ident if isinstance(ident, str) else None
-
-
-def resolve_persisted(data: Mapping[str, Any], registry: Mapping[str, str]) -> dict[str, Any]:
-    """The request with its registered query filled in; HTTP 400 for anything unregistered."""
-    digest = requested_hash(data)
-    query = data.get("query")
-    if digest is None and isinstance(query, str):
-        digest = query_hash(query)
-    if digest is None or digest not in registry:
-        raise HTTPException(
-            400, "this server only runs persisted queries; the query hash is not registered"
-        )
-    if isinstance(query, str) and query_hash(query) != digest:
-        raise HTTPException(400, "the query text does not match its sha256Hash")
-    return {**data, "query": registry[digest]}
-
-
-def persisted_only(registry: Mapping[str, str]) -> type[SchemaExtension]:
-    """An extension refusing any operation whose text is not registered (websockets too)."""
-    allowed = frozenset(registry)
-
-    class PersistedOnly(SchemaExtension):
-        def on_operation(self) -> Iterator[None]:
-            query = self.execution_context.query or ""
-            if query_hash(query) not in allowed:
-                from graphql import GraphQLError
-
-                raise GraphQLError(
-                    "this server only runs persisted queries; the query is not registered",
-                    extensions={"code": "PERSISTED_QUERY_NOT_FOUND"},
-                )
-            yield
-
-    return PersistedOnly
 
 
 def refuse_unstorable_text(value: Any, where: str = "body") -> None:

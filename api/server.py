@@ -13,13 +13,15 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
@@ -27,6 +29,15 @@ from api import jsonbody
 from api.embed import embed_routes
 from api.graphql.build import build_schema
 from api.graphql.context import Context
+from api.graphql.over_http import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    MEDIA_KEY,
+    REQUEST_ERROR_KEY,
+    errors_response,
+    is_request_error,
+    negotiate,
+)
 from api.graphql.response_cache import (
     ERRORS_KEY,
     CacheCollector,
@@ -36,17 +47,13 @@ from api.graphql.response_cache import (
 )
 from api.htmlsafe import html_safe_json
 from api.keys import KeyRing
-from api.limits import (
-    BodySizeLimit,
-    NoSniff,
-    persisted_only,
-    refuse_unstorable_text,
-    resolve_persisted,
-)
+from api.limits import BodySizeLimit, NoSniff, refuse_unstorable_text
 from api.live import Live
 from api.metrics import Metrics
 from api.metrics_listener import MetricsListener, metrics_addr_from_env
 from api.outage import DatabaseOutage, OutageMiddleware
+from api.persisted import AutomaticStore, PersistedQueries, Refused
+from api.persisted_ws import PersistedTransportWS
 from api.public_url import PublicOrigin, PublicURL, public_url_from_env
 from api.ratelimit import WriteRateLimit
 from projections.service import Store
@@ -56,7 +63,9 @@ log = logging.getLogger("policy_timeline")
 
 
 class PolicyGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI app with our context: the store and the caller's key."""
+    """Strawberry's ASGI app with our context, persisted queries and GraphQL over HTTP."""
+
+    graphql_transport_ws_handler_class = PersistedTransportWS
 
     def __init__(
         self,
@@ -68,8 +77,31 @@ class PolicyGraphQL(GraphQL[Context, None]):
     ) -> None:
         super().__init__(**kwargs)
         self.store, self.keys, self.live = store, keys, live
-        self.persisted = persisted
+        self.persisted = PersistedQueries(persisted, AutomaticStore.from_env())
         self.write_rate = WriteRateLimit.from_env()  # per process, per key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        media = negotiate(Headers(scope=scope).get("accept", ""))
+        scope[MEDIA_KEY] = media
+        try:
+            response = await self.run(Request(scope, receive))
+        except Refused as refused:  # a request error: 200 for application/json
+            status = 400 if media == GRAPHQL_RESPONSE else 200
+            response = errors_response([refused.formatted()], status, media)
+        except HTTPException as exc:  # not a GraphQL request at all: its own status
+            response = errors_response([{"message": exc.reason}], exc.status_code, media)
+            if isinstance(exc.__cause__, InvalidOperationTypeError) and scope["method"] == "GET":
+                response.status_code = 405  # a mutation over GET: the specification says 405
+                response.headers["allow"] = "POST"
+        else:
+            if response.media_type == JSON:
+                response.headers["content-type"] = media
+                if scope.get(REQUEST_ERROR_KEY) and media == GRAPHQL_RESPONSE:
+                    response.status_code = 400
+        await response(scope, receive, send)
 
     def encode_json(self, data: object) -> str:
         return html_safe_json(super().encode_json(data))  # no markup from the record, ever
@@ -80,31 +112,38 @@ class PolicyGraphQL(GraphQL[Context, None]):
         except jsonbody.BadJson as exc:  # over WebSocket: closed 4400 as invalid JSON
             raise json.JSONDecodeError(str(exc), "", 0) from None
 
-    def parse_json(self, data: str | bytes) -> Any:
-        # A body arrives as bytes; `variables` and `extensions` of a GET as text.
-        where = "body" if isinstance(data, bytes) else "query string"
+    def decode_request_json(self, data: str | bytes, where: str = "body") -> Any:
+        """JSON a client sent over HTTP, refusing text no database can store."""
         try:  # HTTP: a 400 that says where and why, never a 500
             parsed = jsonbody.load(data, where)
         except jsonbody.BadJson as exc:
             raise HTTPException(400, str(exc)) from None
-        refuse_unstorable_text(parsed)  # JSON may escape them; PostgreSQL text cannot hold them
-        if self.persisted is not None and isinstance(parsed, dict):
-            return resolve_persisted(parsed, self.persisted)
+        refuse_unstorable_text(parsed, where)  # JSON may escape them; PostgreSQL cannot hold them
         return parsed
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = self.decode_request_json(data)
+        return self.persisted.resolve(parsed) if isinstance(parsed, dict) else parsed
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        parsed: dict[str, Any] = dict(params)
+        refuse_unstorable_text(parsed, "query string")
+        for name in ("variables", "extensions"):
+            if parsed.get(name):
+                parsed[name] = self.decode_request_json(parsed[name], f"query string.{name}")
+        return self.persisted.resolve(parsed)
 
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         # The response cache stores an answer only when this says it had no errors.
         request.scope[ERRORS_KEY] = bool(result.errors)
-        return await super().process_result(request, result)
-
-    def parse_query_params(self, params: Any) -> dict[str, Any]:
-        parsed = super().parse_query_params(params)
-        refuse_unstorable_text(parsed, "query string")
-        if self.persisted is not None:
-            return resolve_persisted(parsed, self.persisted)
-        return parsed
+        body = await super().process_result(request, result)
+        if is_request_error(result):
+            request.scope[REQUEST_ERROR_KEY] = True
+            if request.scope.get(MEDIA_KEY) == GRAPHQL_RESPONSE:
+                body.pop("data", None)  # the execution never began: no data entry at all
+        return body
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         key, key_error = None, None
@@ -166,7 +205,7 @@ def create_app(
         persisted=persisted,
         schema=build_schema(
             production=production,
-            extra=[DatabaseOutage, *([] if persisted is None else [persisted_only(persisted)])],
+            extra=[DatabaseOutage],
         ),
         graphql_ide=None if production else "graphiql",
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],

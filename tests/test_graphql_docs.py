@@ -130,6 +130,11 @@ def test_every_example_in_the_graphql_guide_gives_the_documented_response(
                 pending = {"query": body, "variables": {}, "key": key}
             elif info == "json variables":
                 pending["variables"] = json.loads(body)
+            elif info == "json apq":
+                pending = {"apq": json.loads(body)}
+            elif info == "json response" and "apq" in pending:
+                answer = client.post("/graphql", json=pending["apq"]).json()
+                assert matches(answer, json.loads(body)), answer
             elif info == "json persisted":
                 pending = {"persisted": json.loads(body)}
             elif info == "json response" and "persisted" in pending:

@@ -158,7 +158,8 @@ def test_persisted_queries_are_cached_by_their_hash(seeded: Store) -> None:
         assert answers[0].content == answers[1].content and ids(answers[0])
         assert client.cache.hits == 1
         unknown = [client.post("/graphql", json={"query": "{ __typename }"}) for _ in range(2)]
-        assert [r.status_code for r in unknown] == [400, 400]
+        codes = [r.json()["errors"][0]["extensions"]["code"] for r in unknown]
+        assert codes == ["PERSISTED_QUERY_NOT_FOUND"] * 2
         assert len(client.cache) == 1 and client.cache.hits == 1
 
 

@@ -345,7 +345,7 @@ class CachedGraphQL:
             return
         headers = tuple((bytes(k), bytes(v)) for k, v in start.get("headers", ()))
         kind = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-        if not kind.startswith(b"application/json"):
+        if not kind.startswith((b"application/json", b"application/graphql-response+json")):
             return  # streamed (multipart, event stream) or not a GraphQL answer
         try:
             unchanged = self.state() == key[-1]  # every row was read at this position

@@ -133,7 +133,7 @@ DEEP_JSON = "[" * 1000 + "]" * 1000
         ),
         (
             ("GET", "/graphql?query={integrity{ok}}&variables=" + DEEP_JSON, None),
-            f"query string: nested more than {MAX_DEPTH} levels deep",
+            f"query string.variables: nested more than {MAX_DEPTH} levels deep",
         ),
         (
             ("POST", "/graphql", b'{"query": "{ integrity { ok } }\xff\xfe"}'),
