@@ -16,7 +16,7 @@ from projections.audit.checkpoint import (
     origin_name,
     public_vkey,
 )
-from projections.audit.verify import Report, verify_export, verify_store
+from projections.audit.verify import Report, verify_and_record, verify_export
 from projections.service import Store
 
 DbOption = Annotated[
@@ -76,7 +76,7 @@ def verify(
     else:
         store = Store(db)
         try:
-            report = verify_store(store, note, vkey)
+            report = verify_and_record(store, "verify", note, vkey)
         finally:
             store.close()
     _print(report, json_)

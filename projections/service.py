@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from domain.application import Applied, PolicyRecord
 from projections import durability
 from projections import projector as projecting
+from projections.audit import status
 from projections.existence import existing_checker
 from projections.integrity import Integrity, check_chain
 from projections.membership import MembershipProjection
@@ -127,8 +128,12 @@ class Store:
         return self.app.unit_of_work()
 
     def integrity(self) -> Integrity:
-        """Recompute the hash chain from the stored events."""
+        """Recompute the hash chain from the stored events (reads the whole log)."""
         return check_chain(self.app, self.engine)
+
+    def integrity_status(self) -> status.Status:
+        """The stored head and the last full verification: two reads, whatever the log's size."""
+        return status.status(self.engine)
 
     def close(self) -> None:
         """Close the application and every pooled connection."""

@@ -16,6 +16,7 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from projections.audit import nodes, status
 from projections.bulk import insert_rows
 from projections.ledger import GENESIS, envelope_for, log, log_row, rfc3339
 
@@ -55,6 +56,8 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
         super().create_table()
         assert self.datastore.engine is not None
         log.create(self.datastore.engine, checkfirst=True)
+        nodes.create(self.datastore.engine)
+        status.create(self.datastore.engine)
 
     def _insert_stored_events(
         self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -62,7 +65,8 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
         # super() first: it takes PostgreSQL's table lock, so writers are serialised
         # here and the chain cannot fork.
         notification_ids = super()._insert_stored_events(session, stored_events, **kwargs)
-        position, previous = _head(session)
+        position, previous, last_leaf = _head(session)
+        size = position
         recorded_at = rfc3339(dt.datetime.now(dt.UTC))
         self.last_recorded_at.value = recorded_at
         rows = []
@@ -72,6 +76,7 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
             rows.append(log_row(notification_id, envelope, previous))
             previous = rows[-1]["chain_hash"]
         insert_rows(session.connection(), log, rows)
+        _grow_tree(session, size, last_leaf, rows)
         return [row["position"] for row in rows]
 
     def append_chained(self, entries: Sequence[Chained]) -> None:
@@ -83,7 +88,8 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
             ids = SQLAlchemyApplicationRecorder._insert_stored_events(
                 self, session, [e.stored for e in entries]
             )
-            position, previous = _head(session)
+            position, previous, last_leaf = _head(session)
+            size = position
             rows = []
             for notification_id, entry in zip(ids, entries, strict=True):
                 position += 1
@@ -100,6 +106,7 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
                 rows.append(row)
                 previous = row["chain_hash"]
             insert_rows(session.connection(), log, rows)
+            _grow_tree(session, size, last_leaf, rows)
 
     def head_position(self) -> int:
         """The position of the last event in the log (0 when empty)."""
@@ -139,9 +146,17 @@ class Factory(SQLAlchemyFactory):
     application_recorder_class = ChainedRecorder
 
 
-def _head(session: Session) -> tuple[int, str]:
-    """The last position and chain hash of the log, read under the writer's lock."""
+def _head(session: Session) -> tuple[int, str, bytes | None]:
+    """The last position, chain hash and leaf hash of the log, read under the writer's lock."""
     head = session.execute(
-        select(log.c.position, log.c.chain_hash).order_by(log.c.position.desc()).limit(1)
+        select(log.c.position, log.c.chain_hash, log.c.leaf_hash)
+        .order_by(log.c.position.desc())
+        .limit(1)
     ).first()
-    return (int(head[0]), str(head[1])) if head else (0, GENESIS)
+    return (int(head[0]), str(head[1]), bytes.fromhex(head[2])) if head else (0, GENESIS, None)
+
+
+def _grow_tree(session: Session, size: int, last_leaf: bytes | None, rows: list[Any]) -> None:
+    """The Merkle subtrees these rows complete, in the same transaction as the rows."""
+    leaves = [bytes.fromhex(row["leaf_hash"]) for row in rows]
+    nodes.append(session.connection(), size, last_leaf, leaves)

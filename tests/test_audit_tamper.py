@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from api.importing import import_lines
+from projections.audit import nodes
 from projections.audit.checkpoint import Stored, create_checkpoint, load_key
 from projections.audit.verify import verify_store
 from projections.ledger import GENESIS, chain_hash, envelope_for, envelope_of, leaf_hash, log
@@ -195,6 +196,8 @@ def test_a_truncated_tail_passes_the_chain_but_not_a_checkpoint_it_no_longer_ext
             conn.execute(text(f"DELETE FROM {EVENTS} WHERE id = :i"), {"i": ident})
         # A careful attacker also removes the checkpoints the store keeps.
         conn.execute(text("DELETE FROM policy_checkpoints"))
+        conn.execute(text("DELETE FROM policy_merkle"))  # and the stored subtree hashes
+        nodes.backfill(conn)
     store.projector.rebuild()  # and makes the read models agree with the shortened log
     assert verify_store(store).ok  # the chain alone cannot tell
     code, output = verify_cli(db_url, "--checkpoint", str(note), "--vkey", kept.verifier_key)
@@ -235,6 +238,8 @@ def test_a_consistently_rewritten_chain_is_caught_only_by_an_older_checkpoint(
                 {"l": leaf, "c": previous, "p": r.position},
             )
         conn.execute(text("DELETE FROM policy_checkpoints"))
+        conn.execute(text("DELETE FROM policy_merkle"))  # and the stored subtree hashes
+        nodes.backfill(conn)
     store.projector.rebuild()
     assert verify_store(store).ok  # the chain alone cannot tell
     code, output = verify_cli(db_url, "--checkpoint", str(note), "--vkey", kept.verifier_key)

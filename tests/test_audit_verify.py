@@ -43,7 +43,13 @@ def test_verify_passes_on_an_untouched_store_with_one_line_per_check(
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == f"chain: ok ({head} events, head {store.integrity().head_hash})"
-    assert [x.split(":")[0] for x in lines] == ["chain", "positions", "projections", "checkpoints"]
+    assert [x.split(":")[0] for x in lines] == [
+        "chain",
+        "positions",
+        "projections",
+        "tree",
+        "checkpoints",
+    ]
     assert all(": ok" in x for x in lines)
 
 

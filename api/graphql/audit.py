@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
+import threading
 from typing import Annotated
 
 import strawberry
@@ -10,12 +13,14 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.errors import coded, user_error
-from api.graphql.types import Source, sources_of
+from api.graphql.types import Integrity, Source, sources_of
 from domain.errors import InvalidInput
-from projections.audit.checkpoint import leaf_hashes, stored_checkpoints
+from projections.audit import nodes
+from projections.audit.checkpoint import stored_checkpoints
 from projections.audit.diff import MAX_CHANGES
 from projections.audit.diff import diff as log_diff
-from projections.audit.merkle import inclusion_path, root
+from projections.audit.status import Status
+from projections.audit.verify import verify_and_record
 
 
 @strawberry.type(description="Proof that one event is leaf `leafIndex` of a Merkle tree.")
@@ -43,14 +48,15 @@ def resolve_inclusion_proof(
         raise coded(f"treeSize {tree_size} is not between 1 and the log head", "BAD_USER_INPUT")
     if not 1 <= position <= tree_size:
         return None
-    leaves = leaf_hashes(engine, tree_size)
+    with engine.connect() as conn:  # O(log n) stored subtree hashes, never every leaf
+        leaf, top, path = nodes.inclusion(conn, position - 1, tree_size)
     note = kept[tree_size].note if tree_size in kept else None
     return InclusionProof(
         leaf_index=position - 1,
         tree_size=tree_size,
-        leaf_hash=leaves[position - 1].hex(),
-        root_hash=root(leaves).hex(),
-        audit_path=[h.hex() for h in inclusion_path(position - 1, leaves)],
+        leaf_hash=leaf.hex(),
+        root_hash=top.hex(),
+        audit_path=[h.hex() for h in path],
         checkpoint=note,
     )
 
@@ -112,5 +118,89 @@ diff = strawberry.field(
     description=(
         f"What changed after log position `from` up to `to` (inclusive), oldest first; at most "
         f"`first` (<= {MAX_CHANGES}) events: page on with `from` set to the last position."
+    ),
+)
+
+
+INTERVAL_ENV = "POLICY_TIMELINE_VERIFY_INTERVAL"
+DEFAULT_INTERVAL = 300.0
+"""Seconds between two full verifications started through the API (any process)."""
+_RUNNING = threading.Lock()
+"""One full verification at a time in this process."""
+
+
+def integrity_of(state: Status) -> Integrity:
+    """The GraphQL answer from stored state."""
+    last = state.last
+    done = last is not None and last.finished_at is not None
+    return Integrity(
+        ok=not done or bool(last.ok),  # type: ignore[union-attr]
+        head_position=state.head_position,
+        head_hash=state.head_hash,
+        checked_up_to=(last.head_position or 0) if done else 0,  # type: ignore[union-attr]
+        first_bad_position=last.first_bad_position if done else None,  # type: ignore[union-attr]
+        verified_at=_moment(last.finished_at) if done else None,  # type: ignore[union-attr]
+        detail=last.detail if done else None,  # type: ignore[union-attr]
+        verifying=_RUNNING.locked(),
+    )
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def resolve_integrity(info: Info[Context, None]) -> Integrity:
+    """The stored head and the last full verification: two indexed reads, no hashing."""
+    return integrity_of(info.context.store.integrity_status())
+
+
+integrity = strawberry.field(
+    resolver=resolve_integrity,
+    description="The log head and the last full verification's result, from stored state.",
+)
+
+
+def _interval() -> float:
+    try:
+        return float(os.environ.get(INTERVAL_ENV, DEFAULT_INTERVAL))
+    except ValueError:
+        return DEFAULT_INTERVAL
+
+
+async def resolve_verify_integrity(info: Info[Context, None]) -> Integrity:
+    """Re-hash the whole log off the event loop (editor key; one at a time, rate-limited)."""
+    ctx = info.context
+    if ctx.key_error is not None:
+        raise coded(ctx.key_error, "UNAUTHORIZED")
+    if ctx.key is None:
+        raise coded("an editor API key is required (Authorization: Bearer <key>)", "UNAUTHORIZED")
+    if ctx.key.role != "editor":
+        raise coded("this API key may not start a verification", "FORBIDDEN")
+    store = ctx.store
+    last = store.integrity_status().last
+    if last is not None:
+        since = dt.datetime.now(dt.UTC) - _moment(last.started_at)  # type: ignore[operator]
+        wait = _interval() - since.total_seconds()
+        if wait > 0:
+            raise coded(
+                f"a full verification started at {last.started_at}; "
+                f"the next may start in {int(wait) + 1} s",
+                "RATE_LIMITED",
+            )
+    if not _RUNNING.acquire(blocking=False):
+        raise coded("a full verification is already running", "RATE_LIMITED")
+    try:
+        # In a thread: re-hashing a long log must never hold the event loop.
+        await asyncio.to_thread(verify_and_record, store, f"key {ctx.key.key_id}")
+    finally:
+        _RUNNING.release()
+    return integrity_of(store.integrity_status())
+
+
+verify_integrity = strawberry.mutation(
+    resolver=resolve_verify_integrity,
+    description=(
+        "Recompute every hash of the log, the Merkle tree and the projections (editor key); "
+        "one at a time, at most once per interval; `integrity` answers with its result."
     ),
 )

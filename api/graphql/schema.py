@@ -11,6 +11,8 @@ from strawberry.types import Info
 
 from api.graphql.audit import diff as audit_diff
 from api.graphql.audit import inclusion_proof as audit_inclusion_proof
+from api.graphql.audit import integrity as audit_integrity
+from api.graphql.audit import verify_integrity as audit_verify_integrity
 from api.graphql.context import Context
 from api.graphql.decision import Decision
 from api.graphql.errors import Conflict, NotFound, ValidationError, coded, typed_error, user_error
@@ -32,7 +34,6 @@ from api.graphql.types import (
     AuditEntry,
     DecisionAction,
     Indicator,
-    Integrity,
     Observation,
     PageInfo,
     Statement,
@@ -271,16 +272,7 @@ class Query:
     inclusion_proof = audit_inclusion_proof
     diff = audit_diff
 
-    @strawberry.field
-    def integrity(self, info: Info[Context, None]) -> Integrity:
-        report = info.context.store.integrity()
-        return Integrity(
-            ok=report.ok,
-            head_position=report.head_position,
-            head_hash=report.head_hash,
-            checked_up_to=report.checked_up_to,
-            first_bad_position=report.first_bad_position,
-        )
+    integrity = audit_integrity
 
 
 @strawberry.type
@@ -386,6 +378,8 @@ async def _decision(info: Info[Context, None], slug: str, position: int) -> Deci
 
 @strawberry.type
 class Mutation:
+    verify_integrity = audit_verify_integrity
+
     @strawberry.mutation
     async def record_treaty(
         self, info: Info[Context, None], input: RecordTreatyInput

@@ -418,10 +418,28 @@ class AuditEntry:
     chain_hash: str
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "The log's head as stored and the last full verification's result: answered from "
+        "stored state, never by re-hashing the log (see `verifyIntegrity` and `verify`)."
+    )
+)
 class Integrity:
-    ok: bool
+    ok: bool = strawberry.field(
+        description="false when the last full verification found a problem (true when none ran)"
+    )
     head_position: int
     head_hash: str | None
-    checked_up_to: int
+    checked_up_to: int = strawberry.field(
+        description="the head position the last full verification covered (0: none ran yet)"
+    )
     first_bad_position: int | None
+    verified_at: dt.datetime | None = strawberry.field(
+        default=None, description="when the last full verification finished (null: never)"
+    )
+    detail: str | None = strawberry.field(
+        default=None, description="the first failed check of the last full verification"
+    )
+    verifying: bool = strawberry.field(
+        default=False, description="a full verification is running in this process"
+    )

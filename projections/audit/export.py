@@ -13,7 +13,7 @@ from eventsourcing.persistence import StoredEvent
 from sqlalchemy import Engine, select
 
 from domain.application import PolicyRecord
-from projections.audit.merkle import root
+from projections.audit import nodes
 from projections.ledger import (
     GENESIS,
     Envelope,
@@ -45,19 +45,24 @@ FIELDS = (
 )
 
 
-def stored_log(app: PolicyRecord, engine: Engine, batch: int = BATCH) -> Iterator[dict[str, Any]]:
-    """Every log entry with its event, as an export line object, in position order."""
+def stored_log(
+    app: PolicyRecord, engine: Engine, batch: int = BATCH, upto: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every log entry (up to position `upto`) with its event, as an export line object."""
     events = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
     after = 0
     with engine.connect() as conn:
         while True:
-            rows = conn.execute(
+            query = (
                 select(log, events.c.originator_id, events.c.topic, events.c.state)
                 .join(events, events.c.id == log.c.notification_id)
                 .where(log.c.position > after)
                 .order_by(log.c.position)
                 .limit(batch)
-            ).all()
+            )
+            if upto is not None:
+                query = query.where(log.c.position <= upto)
+            rows = conn.execute(query).all()
             for r in rows:
                 state = bytes(r.state).decode("utf-8")
                 yield {
@@ -79,22 +84,32 @@ def stored_log(app: PolicyRecord, engine: Engine, batch: int = BATCH) -> Iterato
                 return
 
 
-def write_export(app: PolicyRecord, engine: Engine, out: IO[bytes]) -> tuple[int, str | None]:
-    """Write the header line and one canonical line per event; returns (events, head hash)."""
-    lines = list(stored_log(app, engine))
-    leaves = [bytes.fromhex(e["leafHash"]) for e in lines]
-    head = lines[-1]["chainHash"] if lines else None
+def write_export(
+    app: PolicyRecord, engine: Engine, out: IO[bytes], batch: int = BATCH
+) -> tuple[int, str | None]:
+    """Write the header line and one canonical line per event; returns (events, head hash).
+
+    Streams: the header comes from the stored head and subtree hashes, then the events
+    up to that head are read `batch` at a time, so memory does not grow with the log."""
+    with engine.connect() as conn:
+        last = conn.execute(
+            select(log.c.position, log.c.chain_hash).order_by(log.c.position.desc()).limit(1)
+        ).first()
+        size, head = (int(last[0]), str(last[1])) if last else (0, None)
+        top = nodes.tree_root(conn, size)
     header = {
         "format": FORMAT,
         "version": VERSION,
-        "treeSize": len(lines),
+        "treeSize": size,
         "headHash": head,
-        "rootHash": root(leaves).hex(),
+        "rootHash": top.hex(),
     }
     out.write(rfc8785.dumps(header) + b"\n")
-    for entry in lines:
+    count = 0
+    for entry in stored_log(app, engine, batch, upto=size):
         out.write(rfc8785.dumps(entry) + b"\n")
-    return len(lines), head
+        count += 1
+    return count, head
 
 
 def is_export(first_line: str) -> bool:

@@ -13,6 +13,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import func, select
 
+from projections.audit import nodes, status
 from projections.audit.checkpoint import leaf_hashes, stored_checkpoints
 from projections.audit.export import BATCH, ExportCheck, read_export, stored_log
 from projections.audit.merkle import consistency_proof, root
@@ -118,11 +119,41 @@ def verify_store(store: Store, note: str | None = None, vkey: str | None = None)
         if integrity.ok
         else Check("projections", True, "skipped (chain failed)")
     )
+    report.checks.append(
+        _tree(store) if integrity.ok else Check("tree", True, "skipped (chain failed)")
+    )
     leaves = leaf_hashes(store.engine)
     report.checks.append(_kept_checkpoints(store, leaves))
     if note is not None:
         report.checks.append(check_checkpoint(note, leaves, vkey))
     return report
+
+
+def verify_and_record(
+    store: Store, by: str, note: str | None = None, vkey: str | None = None
+) -> Report:
+    """`verify_store`, with its start and result kept for `integrity` to answer from."""
+    ident = status.started(store.engine, by)
+    report = verify_store(store, note, vkey)
+    failed = next((c for c in report.checks if not c.ok), None)
+    status.finished(
+        store.engine,
+        ident,
+        ok=report.ok,
+        head_position=report.head_position,
+        head_hash=report.head_hash,
+        first_bad_position=report.first_bad_position,
+        detail=None if failed is None else failed.line(),
+    )
+    return report
+
+
+def _tree(store: Store) -> Check:
+    """Every stored Merkle subtree hash (what proofs are built from) matches the leaves."""
+    problem = nodes.check(store.engine)
+    if problem is None:
+        return Check("tree", True, "(every stored subtree hash matches the leaf hashes)")
+    return Check("tree", False, f"at position {problem[0]}: {problem[1]}")
 
 
 def _positions(store: Store) -> Check:
