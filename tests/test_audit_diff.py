@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -29,8 +30,8 @@ query ($from: Int!, $to: Int!, $first: Int) {
 
 
 def ask(store: Store, query: str, **variables: Any) -> Any:
-    result = build_schema().execute_sync(
-        query, variable_values=variables, context_value=Context(store=store)
+    result = asyncio.run(
+        build_schema().execute(query, variable_values=variables, context_value=Context(store=store))
     )
     return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import subprocess
@@ -85,8 +86,10 @@ def test_a_graphql_inclusion_proof_checks_out_with_the_standalone_verifier(
     import_lines(store, seed_lines())
     key = load_key(tmp_path / "k.pem", create=True)
     kept = create_checkpoint(store.engine, key, "test-log")
-    result = build_schema().execute_sync(
-        PROOF, variable_values={"position": 3}, context_value=Context(store=store)
+    result = asyncio.run(
+        build_schema().execute(
+            PROOF, variable_values={"position": 3}, context_value=Context(store=store)
+        )
     )
     assert result.errors is None, result.errors
     proof = result.data["inclusionProof"]

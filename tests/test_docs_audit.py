@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -63,7 +64,9 @@ def test_the_audit_walk_through_in_the_docs_prints_what_the_docs_say(tmp_path: P
         if kind == "graphql":
             store = Store(url)
             try:
-                result = build_schema().execute_sync(body, context_value=Context(store=store))
+                result = asyncio.run(
+                    build_schema().execute(body, context_value=Context(store=store))
+                )
             finally:
                 store.close()
             assert result.errors is None, result.errors
