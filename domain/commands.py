@@ -295,7 +295,9 @@ def _translation_lang(value: str) -> str:
     return value
 
 
-TRANSLATED_FIELDS = ("headline", "summary", "scope", "name", "shortName", "label", "quote", "note")
+TRANSLATED_FIELDS = (
+    *("headline", "summary", "scope", "name", "shortName", "label", "quote", "note", "unit"),
+)
 
 
 class TranslateRecordInput(Input):
@@ -311,6 +313,7 @@ class TranslateRecordInput(Input):
     label: ShortText | None = None
     quote: Text | None = None
     note: Text | None = None
+    unit: ShortText | None = None
     sources: Sources | None = None
 
     @model_validator(mode="after")

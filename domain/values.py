@@ -114,7 +114,7 @@ TRANSLATABLE: dict[RecordKind, dict[str, str]] = {
     RecordKind.TREATY: {"name": "name", "shortName": "shortName"},
     RecordKind.WEAPON: {"name": "name"},
     RecordKind.STATEMENT: {"quote": "quote"},
-    RecordKind.OBSERVATION: {"label": "label", "note": "note"},
+    RecordKind.OBSERVATION: {"label": "label", "note": "note", "unit": "unit"},
 }
 """For each kind, its translatable fields and the original field each one translates."""
 

@@ -218,3 +218,88 @@ def test_reading_in_a_language_the_record_does_not_serve_is_a_bad_user_input(
     assert set(codes(body)) == {"BAD_USER_INPUT"}
     assert all(len(e["message"]) < 200 for e in body["errors"])
     assert body["errors"][0]["message"].startswith("lang: ")
+
+
+def test_statements_observations_and_weapons_read_their_translated_fields(
+    api: Api, store: Store
+) -> None:
+    store.execute(
+        "recordStatement",
+        {
+            "id": "hi-terrible",
+            "by": {"name": "Handicap International", "kind": "ORGANIZATION"},
+            "about": DECISION["id"],
+            "stance": "CONDEMNS",
+            "quote": "a terrible measure",
+            "sources": SOURCES,
+        },
+    )
+    store.execute(
+        "recordObservation",
+        {
+            "id": "lm-2023-ukr",
+            "indicator": "landmine-casualties",
+            "scope": "UKR",
+            "period": "2023",
+            "value": 580,
+            "unit": "casualties",
+            "note": "mines and explosive remnants of war",
+            "sources": SOURCES,
+        },
+    )
+    store.execute(
+        "recordWeapon",
+        {"id": "atacms", "name": "Army Tactical Missile System", "category": "cruise-missile"},
+    )
+    for kind, record, texts in (
+        ("STATEMENT", "hi-terrible", {"quote": "une mesure « terrible »"}),
+        (
+            "OBSERVATION",
+            "lm-2023-ukr",
+            {"unit": "victimes", "note": "mines et restes explosifs de guerre"},
+        ),
+        ("WEAPON", "atacms", {"name": "Système de missiles tactiques de l’armée de terre"}),
+    ):
+        answer = api.translate(
+            {
+                "id": f"fr-{record}",
+                "kind": kind,
+                "record": record,
+                "lang": "fr",
+                **texts,
+                "sources": EDITORS,
+            }
+        )
+        assert answer["__typename"] == "TranslateRecordSuccess", answer
+    body = gql(
+        api.client,
+        """{
+          decision(id: "ukr-1999-02-24-sign-ottawa") {
+            statements { quote original: quote(lang: "en") french: quote(lang: "fr") }
+          }
+          observations(indicator: "landmine-casualties") {
+            unit(lang: "fr") note(lang: "fr") label(lang: "fr") translations { lang unit }
+          }
+          weapon(id: "atacms") { name(lang: "fr") english: name }
+        }""",
+    )
+    assert "errors" not in body, body
+    assert body["data"]["decision"]["statements"] == [
+        {
+            "quote": "a terrible measure",
+            "original": "a terrible measure",
+            "french": "une mesure « terrible »",
+        }
+    ]
+    assert body["data"]["observations"] == [
+        {
+            "unit": "victimes",
+            "note": "mines et restes explosifs de guerre",
+            "label": None,
+            "translations": [{"lang": "fr", "unit": "victimes"}],
+        }
+    ]
+    assert body["data"]["weapon"] == {
+        "name": "Système de missiles tactiques de l’armée de terre",
+        "english": "Army Tactical Missile System",
+    }

@@ -187,4 +187,5 @@ class TranslateRecordInput:
     label: str | None = strawberry.field(default=None, description="An observation's label.")
     quote: str | None = strawberry.field(default=None, description="A statement's quote.")
     note: str | None = strawberry.field(default=None, description="An observation's note.")
+    unit: str | None = strawberry.field(default=None, description="An observation's unit.")
     sources: list[SourceInput] | None = None

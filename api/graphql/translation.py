@@ -30,6 +30,7 @@ class Translation:
         description="A statement's quote in this language: a translation, not the words said."
     )
     note: str | None = strawberry.field(description="An observation's note, in this language.")
+    unit: str | None = strawberry.field(description="An observation's unit, in this language.")
     sources: list[Source] = strawberry.field(description="Who translated it, and from where.")
     stale: bool = strawberry.field(
         description="True when the original was corrected after some field here was translated."
@@ -55,6 +56,7 @@ class Translation:
             label=fields.get("label"),
             quote=fields.get("quote"),
             note=fields.get("note"),
+            unit=fields.get("unit"),
             sources=sources_of(doc["sources"]),
             stale=bool(doc["stale"]),
             stale_fields=list(doc["stale"]),

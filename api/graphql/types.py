@@ -351,7 +351,7 @@ class Observation:
     scope: str
     period: str
     value: float
-    unit: str | None
+    original_unit: strawberry.Private[str | None]
     sources: list[Source]
     conflict: bool
     basis: ObservationBasisEnum
@@ -367,7 +367,7 @@ class Observation:
             scope=doc["scope"],
             period=doc["period"],
             value=float(doc["value"]),
-            unit=doc.get("unit"),
+            original_unit=doc.get("unit"),
             sources=sources_of(doc.get("sources")),
             conflict=doc["conflict"],
             basis=ObservationBasis(doc.get("basis", "RECORDED")),
@@ -380,6 +380,13 @@ class Observation:
     def note(self, info: Info[Context, None], lang: str | None = None) -> str | None:
         return _in_lang(  # type: ignore[no-any-return]
             info, RecordKind.OBSERVATION, str(self.id), self.as_of, "note", self.original_note,
+            lang,
+        )  # fmt: skip
+
+    @strawberry.field(description="The unit, in `lang` when translated (en, fr, uk).")
+    def unit(self, info: Info[Context, None], lang: str | None = None) -> str | None:
+        return _in_lang(  # type: ignore[no-any-return]
+            info, RecordKind.OBSERVATION, str(self.id), self.as_of, "unit", self.original_unit,
             lang,
         )  # fmt: skip
 
