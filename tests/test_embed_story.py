@@ -245,3 +245,53 @@ def test_a_reported_decision_an_exception_an_archive_and_an_estimate_say_so(
     assert "archived copy" in exception
     figures = html[html.index('<section class="figures"') :]
     assert "<strong>estimate</strong>" in figures and "including improvised mines" in figures
+
+
+def test_recorded_translations_are_shown_in_the_readers_language_and_marked_when_stale(
+    store: Store,
+) -> None:
+    client = seeded(store)
+    translations = [
+        line(
+            "translateRecord",
+            id="fr-apl",
+            kind="DECISION",
+            record=APL,
+            lang="fr",
+            headline="Biden autorise des mines antipersonnel pour l’Ukraine",
+            scope="mines antipersonnel non persistantes",
+            sources=SOURCE,
+        ),
+        line(
+            "translateRecord",
+            id="fr-ottawa",
+            kind="TREATY",
+            record="ottawa-convention",
+            lang="fr",
+            shortName="Convention d’Ottawa",
+            sources=SOURCE,
+        ),
+    ]
+    import_lines(store, translations)
+    fr = article(client.get("/embed/timeline?country=UKR&lang=fr").text, APL)
+    assert "<bdi>Biden autorise des mines antipersonnel pour l’Ukraine</bdi>" in fr
+    assert "<dd><bdi>mines antipersonnel non persistantes</bdi></dd>" in fr
+    assert '<p class="summary"><bdi lang="en">US Defense Secretary' in fr  # not translated
+    assert "En conflit avec un traité\u202f: <bdi>Convention d’Ottawa</bdi>" in fr
+    assert "Traduit avant" not in fr
+    uk = article(client.get("/embed/timeline?country=UKR&lang=uk").text, APL)
+    assert '<bdi lang="en">Biden authorizes antipersonnel mines for Ukraine</bdi>' in uk
+    import_lines(
+        store,
+        [
+            line(
+                "correctDecision",
+                id=APL,
+                changes={"scope": "non-persistent antipersonnel landmines, for use on its soil"},
+                reason="wording",
+                sources=SOURCE,
+            )
+        ],
+    )
+    fr = article(client.get("/embed/timeline?country=UKR&lang=fr").text, APL)
+    assert "Traduit avant une correction de l’original\u202f: portée" in fr

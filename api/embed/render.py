@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from api.catalogs import LANGS, translations
 from api.embed.graphic import graphic
+from api.embed.story import field_label
 from api.embed.timeline import TimelinePage
 from api.htmlsafe import without_bidi
 
@@ -76,6 +77,7 @@ def render_page(page: TimelinePage, *, self_url: str, cite_url: str, oembed_url:
             page=page,
             view=page.view,
             graphic=graphic(page.shown, page.view.lang),
+            stale_fields=lambda names: ", ".join(field_label(n, page.view.lang) for n in names),
             css=Markup(CSS),
             js=Markup(JS),
             self_url=self_url,

@@ -102,7 +102,7 @@ class Story:
     announced_by: list[tuple[str, str | None]] = field(default_factory=list)
     certainty: str | None = None
     dates: list[tuple[str, str, str]] = field(default_factory=list)
-    flags: list[tuple[str, str]] = field(default_factory=list)
+    flags: list[tuple[tuple[str, str], str]] = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
     corrections: list[Correction] = field(default_factory=list)
     retraction: Correction | None = None
@@ -172,7 +172,7 @@ def load_stories(
     store: Store,
     view: View,
     docs: dict[str, dict[str, Any]],
-    treaty_names: dict[str, str],
+    treaty_names: dict[str, tuple[str, str]],
 ) -> dict[str, Story]:
     """The story of each decision in `docs`, in a fixed number of queries."""
     # Imported here: the reasons module names countries and categories with api.embed.labels,
@@ -211,9 +211,14 @@ def load_stories(
     return stories
 
 
-def _treaty_name(treaty: str, names: dict[str, str], docs: dict[str, dict[str, Any]]) -> str:
+def _treaty_name(
+    treaty: str, names: dict[str, tuple[str, str]], docs: dict[str, dict[str, Any]]
+) -> tuple[str, str]:
+    """A flagged treaty's short name, and the language it is in."""
+    if treaty in names:
+        return names[treaty]
     doc = docs.get(treaty, {})
-    return names.get(treaty) or str(doc.get("shortName") or doc.get("name") or treaty)
+    return str(doc.get("shortName") or doc.get("name") or treaty), "en"
 
 
 def _certainty(doc: dict[str, Any], lang: str) -> str | None:
@@ -237,6 +242,11 @@ def _number(value: object, lang: str) -> str:
         return format_decimal(Decimal(str(value)), locale=LOCALES.get(lang, "en_GB"))
     except (InvalidOperation, ValueError):
         return str(value)
+
+
+def field_label(name: str, lang: str) -> str:
+    """A decision field's name in words ('scope', 'portée')."""
+    return tr(lang, FIELDS.get(name, name))
 
 
 def load_figures(store: Store, view: View) -> list[Figure]:

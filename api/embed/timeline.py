@@ -23,6 +23,7 @@ class Link:
     id: str
     headline: str
     href: str
+    lang: str = "en"
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Entry:
     """The language each of headline, summary and scope is shown in (the view's, or en)."""
     stale: list[str] = field(default_factory=list)
     """Translated fields whose original was corrected after they were translated."""
+    treaty_lang: str = "en"
 
 
 @dataclass
@@ -99,12 +101,17 @@ def view_title(store: Store, view: View) -> str:
     return title[:1].upper() + title[1:]  # a category name may open the title
 
 
-def _names(store: Store, kind: str, ids: set[str], as_of: int | None, lang: str) -> dict[str, str]:
+def _names(
+    store: Store, kind: str, ids: set[str], as_of: int | None, lang: str
+) -> dict[str, tuple[str, str]]:
+    """Short names of treaties or weapons by id, each with the language it is in."""
     if not ids:
         return {}
     found = store.read.records(kind, ids=sorted(ids), as_of=as_of)
     texts = translated.translations(store, kind, ids, lang, as_of)
-    return {r["id"]: translated.name(texts, r) for r in found}
+    return {
+        r["id"]: (translated.name(texts, r), translated.name_lang(texts, r, lang)) for r in found
+    }
 
 
 def _first_date(doc: dict[str, Any]) -> str | None:
@@ -139,8 +146,8 @@ def _links(
                     query["from"] = start.rstrip("?~%")
                 query |= {k: v for k, v in view_extras(view).items()}
                 href = f"?{urlencode(query)}#{other}"
-            headline, _ = translated.text(texts, other, "headline", doc["headline"], view.lang)
-            links.setdefault(source, []).append(Link(other, str(headline), href))
+            headline, lang = translated.text(texts, other, "headline", doc["headline"], view.lang)
+            links.setdefault(source, []).append(Link(other, str(headline), href, lang))
     return links
 
 
@@ -203,6 +210,7 @@ def load_page(
     for e in raw:
         date = FuzzyDate(e["date"]["edtf"])
         doc = docs.get(e["decisionId"], {})
+        treaty = treaty_names.get(e["treaty"], (e["treaty"], "en"))
         shown = {
             name: translated.text(texts, e["decisionId"], name, original, view.lang)
             for name, original in (
@@ -212,7 +220,7 @@ def load_page(
             )
         }
         weapons = [
-            weapon_names.get(w["system"], w["system"])
+            weapon_names.get(w["system"], (w["system"], view.lang))[0]
             if w.get("system")
             else category_label(w["category"], view.lang)
             for w in e["weapons"]
@@ -225,7 +233,8 @@ def load_page(
                 action_label=action_label(e["action"], view.lang),
                 actor=country_name(e["actor"], view.lang),
                 recipient=country_name(e["recipient"], view.lang) if e["recipient"] else None,
-                treaty=treaty_names.get(e["treaty"], e["treaty"]) if e["treaty"] else None,
+                treaty=treaty[0] if e["treaty"] else None,
+                treaty_lang=treaty[1],
                 scope=shown["scope"][0],
                 weapons=weapons,
                 categories=[w["category"] for w in e["weapons"] if w.get("category")],

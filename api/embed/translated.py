@@ -40,3 +40,15 @@ def name(texts: Texts, record: dict[str, Any]) -> str:
     fields = texts.get(record["id"], {}).get("fields", {})
     short = fields.get("shortName") or record.get("shortName")
     return str(short or record.get("designation") or fields.get("name") or record["name"])
+
+
+def name_lang(texts: Texts, record: dict[str, Any], lang: str) -> str:
+    """The language of what `name` shows (a designation reads the same in every language)."""
+    fields = texts.get(record["id"], {}).get("fields", {})
+    if fields.get("shortName"):
+        return lang
+    if record.get("shortName"):
+        return ORIGINAL_LANG
+    if record.get("designation") or fields.get("name"):
+        return lang
+    return ORIGINAL_LANG
