@@ -59,3 +59,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel update -i $(MESSAGES) -d api/locale -D messages \
 		--no-fuzzy-matching --ignore-obsolete -w 100
 	sed -i '/EMAIL@ADDRESS/d' api/locale/*/LC_MESSAGES/messages.po  # no placeholder address
+
+# The pictures in docs/embeds.md: the seed story's embed in Chromium, whole pages.
+screenshots: $(STAMP) browser
+	$(BIN)/python -m tests.screenshots docs/img
