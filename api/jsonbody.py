@@ -33,6 +33,9 @@ def _constant(text: str) -> float:
     raise BadJson(f"{text} is not a JSON number")
 
 
+_DECODER = json.JSONDecoder(parse_int=_int, parse_float=_float, parse_constant=_constant)
+
+
 def load(data: str | bytes, where: str = "body") -> Any:
     """`data` decoded, or BadJson naming `where`: bad UTF-8, bad JSON, too deep, too long."""
     if isinstance(data, bytes):
@@ -41,14 +44,15 @@ def load(data: str | bytes, where: str = "body") -> Any:
         except UnicodeDecodeError as exc:
             raise BadJson(f"{where}: not valid UTF-8 at byte {exc.start}") from None
     try:
-        value = json.loads(data, parse_int=_int, parse_float=_float, parse_constant=_constant)
+        value = _DECODER.decode(data)
     except BadJson as exc:
         raise BadJson(f"{where}: {exc}") from None
     except RecursionError:
         raise BadJson(f"{where}: nested more than {MAX_DEPTH} levels deep") from None
     except ValueError as exc:  # JSONDecodeError says line and column
         raise BadJson(f"{where}: not valid JSON ({exc})") from None
-    check_depth(value, where)
+    if data.count("[") + data.count("{") > MAX_DEPTH:  # else it cannot nest that deep
+        check_depth(value, where)
     return value
 
 
