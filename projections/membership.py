@@ -19,6 +19,7 @@ from projections.spans import (
     Flag,
     Span,
     act_date,
+    bound_periods,
     bound_states,
     day_of,
     effect_date,
@@ -312,13 +313,15 @@ class MembershipProjection(Projection):
     def _refresh_membership(
         self, conn: Connection, p: int, treaty: str, country: str, doc: dict[str, Any]
     ) -> bool:
-        """Rewrite the spans of one state towards one treaty; True when they changed."""
+        """Rewrite the spans of one state towards one treaty; True when the periods it was
+        bound changed (a signature alone moves no compliance flag)."""
         actions = self._treaty_actions(conn, p, country, treaty)
         eif = day_of(doc["entryIntoForceOn"]) if doc.get("entryIntoForceOn") else None
         wanted = set(membership_spans(actions, eif))
         state = {"b_treaty": treaty, "b_country": country}
         spans: dict[tuple[str, str], list[Span]] = conn.info[_HELD].spans
-        if wanted == set(spans.get((treaty, country), [])):
+        before = spans.get((treaty, country), [])
+        if wanted == set(before):
             return False
         spans[(treaty, country)] = sorted(wanted)
         conn.execute(_CLOSE_SPANS, {**state, "p": p})
@@ -342,7 +345,7 @@ class MembershipProjection(Projection):
                     for s in sorted(wanted)
                 ],
             )
-        return True
+        return bound_periods(list(wanted)) != bound_periods(before)
 
     @staticmethod
     def _refresh_flags(

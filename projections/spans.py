@@ -85,6 +85,15 @@ def _steps(
     return sorted(steps)
 
 
+def bound_periods(spans: list[Span]) -> set[tuple[object, ...]]:
+    """What compliance flags read of a state's spans: its bound periods, signatures aside."""
+    return {
+        (s.starts_on, s.status, s.since, s.ends_on, s.withdrawal_on)
+        for s in spans
+        if s.status in BOUND
+    }
+
+
 def membership_spans(
     actions: list[tuple[int, dict[str, Any]]], entry_into_force: dt.date | None
 ) -> list[Span]:
@@ -103,9 +112,8 @@ def membership_spans(
     for day, _, _, kind, leaves in _steps(actions, entry_into_force or dt.date.min):
         bound = now.status in BOUND
         if kind == "sign":
-            if now.signed_on is None:
-                move(day, signed_on=day, status=now.status or "SIGNATORY")
-            elif now.status == "WITHDRAWN":
+            # A signature counts only before a state is bound, or again after it withdrew.
+            if not now.status or now.status == "WITHDRAWN":
                 move(day, signed_on=day, status="SIGNATORY", since=None, withdrawal_on=None)
         elif kind == "join" and not bound:
             move(day, status="PARTY", since=day, withdrawal_on=None)

@@ -178,3 +178,22 @@ def test_a_rebuild_from_the_log_gives_the_same_membership_rows(store: Store) -> 
     before = store.projector.digests()
     store.projector.rebuild()
     assert store.projector.digests() == before
+
+
+def test_a_signature_counts_before_a_state_is_bound_and_again_after_it_withdrew() -> None:
+    sign = {"action": "SIGN", "decidedOn": "1997-12-03"}
+    ratify = {"action": "RATIFY", "decidedOn": "1998-06-29", "effectiveOn": "1999-03-01"}
+    late_sign = {"action": "SIGN", "decidedOn": "2001-01-01"}
+    leave = {"action": "NOTIFY_WITHDRAWAL", "decidedOn": "2025-06-27", "effectiveOn": "2025-12-27"}
+    again = {"action": "SIGN", "decidedOn": "2030-01-01"}
+    acts = [(1, sign), (2, ratify), (3, late_sign), (4, leave), (5, again)]
+    signed, bound = D(1997, 12, 3), D(1999, 3, 1)
+    assert membership_spans(acts, bound) == [
+        Span(signed, "SIGNATORY", None, bound, signed),
+        Span(bound, "PARTY", bound, D(2025, 6, 27), signed),
+        Span(
+            D(2025, 6, 27), "WITHDRAWAL_NOTIFIED", bound, D(2025, 12, 27), signed, D(2025, 12, 27)
+        ),
+        Span(D(2025, 12, 27), "WITHDRAWN", None, D(2030, 1, 1), signed, D(2025, 12, 27)),
+        Span(D(2030, 1, 1), "SIGNATORY", None, None, D(2030, 1, 1)),
+    ]
