@@ -1,4 +1,5 @@
 """Helpers for the embed tests: a seeded app and plain GET requests through httpx."""
+# ruff: noqa: RUF001 -- French and Ukrainian text use their own letters and apostrophes
 
 from __future__ import annotations
 
@@ -59,6 +60,11 @@ LE_MONDE = {
     "quote": "Three days earlier, Biden authorized Kyiv to strike Russia in depth with American "
     "long-range missiles, known as ATACMS.",
 }
+# One headline translated, the others left in English: the page must mark which is which.
+TRANSLATED_HEADLINES = {
+    "fr": "Biden autorise des mines antipersonnel pour l’Ukraine",
+    "uk": "Байден дозволив протипіхотні міни для України",
+}
 LONG_WORD = "Antipersonnel" * 12  # one unbreakable word longer than a phone's screen
 # The seed story plus a correction and a very long word, for the browser and the screenshots.
 BROWSER_EXTRA = [
@@ -73,6 +79,22 @@ BROWSER_EXTRA = [
             },
         }
     ),
+    *[
+        json.dumps(
+            {
+                "op": "translateRecord",
+                "input": {
+                    "id": f"{lang}-apl-headline",
+                    "kind": "DECISION",
+                    "record": "usa-2024-11-20-apl-ukraine",
+                    "lang": lang,
+                    "headline": headline,
+                    "sources": [{"publisher": "Policy Timeline editors"}],
+                },
+            }
+        )
+        for lang, headline in TRANSLATED_HEADLINES.items()
+    ],
     json.dumps(
         {
             "op": "recordDecision",

@@ -14,7 +14,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, parent_page, running_server
-from tests.embed_support import BROWSER_EXTRA, LONG_WORD, UKR_IDS
+from tests.embed_support import BROWSER_EXTRA, LONG_WORD, TRANSLATED_HEADLINES, UKR_IDS
 
 pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "embeds.md"
@@ -212,10 +212,19 @@ def test_every_theme_and_language_tells_the_whole_story_accessibly(
     assert quote.is_visible() and "terrible" in quote.inner_text()
     corrections = page.locator(f"#{ATACMS} .corrections")
     assert corrections.is_visible() and corrections.locator("a[href*='asOf=']").count() == 2
-    # Recorded text not in the page's language says which language it is in.
-    headline_lang = page.locator(f"#h-{APL} bdi").evaluate("e => e.closest('[lang]').lang")
-    quote_lang = quote.evaluate("e => e.closest('[lang]').lang")
-    assert headline_lang == quote_lang == "en"
+
+    # Recorded text says which language it is in: a translation is in the page's language,
+    # what is still in English is marked so.
+    def language(selector: str) -> str:
+        return str(page.locator(selector).first.evaluate("e => e.closest('[lang]').lang"))
+
+    headline = page.locator(f"#h-{APL} bdi").inner_text()
+    assert headline == TRANSLATED_HEADLINES.get(
+        lang, "Biden authorizes antipersonnel mines for Ukraine"
+    )
+    assert language(f"#h-{APL} bdi") == lang
+    assert language(f"#h-{ATACMS} bdi") == language(f"#{APL} .summary bdi") == "en"
+    assert language(f"#{APL} blockquote") == "en"
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
