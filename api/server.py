@@ -26,6 +26,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from api import jsonbody
+from api.cors import PublicReadCORS
 from api.embed import embed_routes
 from api.graphql.build import build_schema
 from api.graphql.context import Context
@@ -102,6 +103,11 @@ class PolicyGraphQL(GraphQL[Context, None]):
                 if scope.get(REQUEST_ERROR_KEY) and media == GRAPHQL_RESPONSE:
                     response.status_code = 400
         await response(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming a persisted query has no `query` parameter, yet asks for an answer.
+        named = request.query_params.get("extensions") or request.query_params.get("id")
+        return not named and super().should_render_graphql_ide(request)
 
     def encode_json(self, data: object) -> str:
         return html_safe_json(super().encode_json(data))  # no markup from the record, ever
@@ -266,6 +272,7 @@ def create_app(
     app.state.response_cache = cache
     app.add_middleware(BodySizeLimit, path="/graphql")
     app.add_middleware(OutageMiddleware)
+    app.add_middleware(PublicReadCORS)
     app.add_middleware(PublicOrigin, public=public_url)
     app.add_middleware(metrics.middleware)
     return app

@@ -169,3 +169,12 @@ def test_an_unregistered_subscription_gets_an_error_message_not_a_silent_complet
         "payload": {"data": {"__typename": "Query"}},
     }
     assert registered[-1]["type"] == "complete"
+
+
+def test_a_get_by_hash_alone_is_answered_not_taken_for_a_browser_asking_for_graphiql(
+    store: Store,
+) -> None:
+    with serving(create_app(store, production=True)) as client:
+        client.post("/graphql", json={"query": QUERY, "extensions": _hashed(QUERY)})
+        by_get = _get(client, QUERY, {}, accept="*/*")
+    assert by_get.status_code == 200 and by_get.json() == {"data": {"__typename": "Query"}}
