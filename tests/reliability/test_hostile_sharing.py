@@ -53,6 +53,7 @@ def _open(base: str, source: str = "127.0.0.1") -> Iterator[ClientConnection]:
         sock=sock,
         subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
         open_timeout=WAIT,
+        max_queue=None,  # the flood never reads its entries: let them queue, so it can close
     ) as ws:
         ws.send(json.dumps({"type": "connection_init"}))
         assert json.loads(ws.recv(timeout=WAIT)) == {"type": "connection_ack"}
