@@ -295,3 +295,40 @@ def test_recorded_translations_are_shown_in_the_readers_language_and_marked_when
     )
     fr = article(client.get("/embed/timeline?country=UKR&lang=fr").text, APL)
     assert "Traduit avant une correction de l’original\u202f: portée" in fr
+
+
+def test_translated_figures_and_quotes_read_in_the_readers_language(store: Store) -> None:
+    client = seeded(store)
+    editors = [{"publisher": "Policy Timeline editors"}]
+    report = import_lines(
+        store,
+        [
+            line(
+                "translateRecord",
+                id="uk-lm-ukr",
+                kind="OBSERVATION",
+                record="lm2024-casualties-ukr-2023",
+                lang="uk",
+                unit="осіб",
+                sources=editors,
+            ),
+            line(
+                "translateRecord",
+                id="uk-hi-quote",
+                kind="STATEMENT",
+                record="hi-de-faramond-2024-11-21-civilian-victims",
+                lang="uk",
+                quote="Головними жертвами цієї зброї стануть цивільні українці",
+                sources=editors,
+            ),
+        ],
+    )
+    assert not report.errors
+    html = client.get("/embed/timeline?country=UKR&lang=uk").text
+    figures = html[html.index('<section class="figures"') :]
+    assert '<bdi lang="en">Landmine casualties</bdi>, 2023: 580 <bdi>осіб</bdi>' in figures
+    apl = article(html, APL)
+    assert "<p>Ukrainian civilians will be the primary victims" in apl  # the words said
+    assert "Переклад: <bdi>Головними жертвами цієї зброї стануть цивільні українці</bdi>" in apl
+    fr = client.get("/embed/timeline?country=UKR&lang=fr").text
+    assert '<bdi lang="en">Landmine casualties</bdi>' in fr and "Traduction" not in fr

@@ -1,15 +1,13 @@
-"""The rest of each entry's story: officials, certainty, flags, reactions, corrections, figures."""
+"""The rest of each entry's story: officials, certainty, flags, reactions, corrections."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from babel.numbers import format_decimal
-
 from api.catalogs import N_, tr
-from api.display import LOCALES, display_day, display_edtf
+from api.display import display_day, display_edtf
+from api.embed import translated
 from api.embed.params import View
 from projections.service import Store
 
@@ -44,7 +42,6 @@ FIELDS = {
     "reportedOn": N_("report date"),
     "certainty": N_("certainty"),
 }
-MAX_FIGURES = 50  # a page shows the latest figures of its country, not a whole data set
 
 
 @dataclass
@@ -64,6 +61,7 @@ class Reaction:
 
     said: str
     quote: str | None
+    translation: str | None
     date: str | None
     sources: list[Source]
 
@@ -78,20 +76,6 @@ class Correction:
     sources: list[Source]
     before: str
     after: str
-
-
-@dataclass
-class Figure:
-    """One observation of the country's figures."""
-
-    label: str
-    period: str
-    value: str
-    unit: str | None
-    estimate: bool
-    conflict: bool
-    note: str | None
-    sources: list[Source]
 
 
 @dataclass
@@ -187,6 +171,8 @@ def load_stories(
     statements: dict[str, list[dict[str, Any]]] = {}
     for doc in store.read.records("statement", refs=ids, as_of=view.as_of):
         statements.setdefault(doc["about"], []).append(doc)
+    said = {str(d["id"]) for docs in statements.values() for d in docs}
+    quotes = translated.translations(store, "statement", said, lang, view.as_of)
     flagged = sorted({f["treaty"] for fs in flags.values() for f in fs})
     treaties = store.read.records("treaty", ids=flagged, as_of=view.as_of) if flagged else []
     treaty_docs = {t["id"]: t for t in treaties}
@@ -201,7 +187,7 @@ def load_stories(
             )
             for f in flags.get(decision, [])
         ]
-        story.reactions = [_reaction(s, lang) for s in statements.get(decision, [])]
+        story.reactions = [_reaction(s, lang, quotes) for s in statements.get(decision, [])]
         for row in history.get(decision, []):
             if row["eventType"] == "Corrected":
                 story.corrections.append(_change(view, decision, row))
@@ -226,45 +212,19 @@ def _certainty(doc: dict[str, Any], lang: str) -> str | None:
     return tr(lang, message) if message else None
 
 
-def _reaction(doc: dict[str, Any], lang: str) -> Reaction:
+def _reaction(doc: dict[str, Any], lang: str, quotes: translated.Texts) -> Reaction:
     message = STANCES.get(str(doc.get("stance")), STANCES["NEUTRAL"])
     made = doc.get("madeOn")
     return Reaction(
         said=tr(lang, message).format(speaker=doc["by"]["name"]),
         quote=doc.get("quote"),
+        # The words said stay verbatim; a recorded translation is shown beside them.
+        translation=quotes.get(str(doc["id"]), {}).get("fields", {}).get("quote"),
         date=display_edtf(made, lang) if made else None,
         sources=sources(doc.get("sources") or [], lang),
     )
 
 
-def _number(value: object, lang: str) -> str:
-    try:
-        return format_decimal(Decimal(str(value)), locale=LOCALES.get(lang, "en_GB"))
-    except (InvalidOperation, ValueError):
-        return str(value)
-
-
 def field_label(name: str, lang: str) -> str:
     """A decision field's name in words ('scope', 'portée')."""
     return tr(lang, FIELDS.get(name, name))
-
-
-def load_figures(store: Store, view: View) -> list[Figure]:
-    """The country's figures (observations), newest period first, conflicts and estimates marked."""
-    if view.kind != "country":
-        return []
-    rows = store.read.observations_in(view.key, as_of=view.as_of, limit=MAX_FIGURES)
-    rows.sort(key=lambda r: (str(r["period"]), str(r["indicator"])), reverse=True)
-    return [
-        Figure(
-            label=str(r.get("label") or r["indicator"]).replace("-", " ").capitalize(),
-            period=display_edtf(str(r["period"]), view.lang),
-            value=_number(r["value"], view.lang),
-            unit=r.get("unit"),
-            estimate=r.get("basis") == "ESTIMATE",
-            conflict=bool(r.get("conflict")),
-            note=r.get("note"),
-            sources=sources(r.get("sources") or [], view.lang),
-        )
-        for r in rows
-    ]

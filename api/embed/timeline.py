@@ -9,9 +9,10 @@ from urllib.parse import urlencode
 from api.catalogs import tr
 from api.display import display_edtf
 from api.embed import translated
+from api.embed.figures import Figure, load_figures
 from api.embed.labels import action_label, category_label, country_name, role_label
 from api.embed.params import View
-from api.embed.story import Figure, Source, Story, load_figures, load_stories, sources
+from api.embed.story import Source, Story, load_stories, sources
 from domain.dates import FuzzyDate
 from projections.service import Store
 
