@@ -20,6 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from api.graphql.prepare import limit_rule, prepare_extension
 from api.graphql.schema import Mutation, Query, Subscription
+from api.graphql.translation import plain_timeline_resolvers
 from api.limits import UnstorableArguments
 
 log = logging.getLogger("policy_timeline")
@@ -123,13 +124,15 @@ def build_schema(
     ]
     if production:
         extensions.append(DisableIntrospection)
-    return PolicySchema(
+    schema = PolicySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=production),
     )
+    plain_timeline_resolvers(schema._schema)
+    return schema
 
 
 def schema_sdl() -> str:
