@@ -98,3 +98,21 @@ def test_an_unserved_language_in_timelinejs_is_a_400_naming_lang(store: Store) -
     response = seeded(store).get("/timelinejs.json?country=UKR&lang=de")
     assert response.status_code == 400
     assert "lang" in response.json()["error"]
+
+
+def test_timelinejs_marks_a_translation_older_than_the_corrected_original(store: Store) -> None:
+    client = seeded(store)
+    translate(store, "fr-atacms", "DECISION", ATACMS, "fr", scope="frappes en Russie")
+    assert "Traduit avant" not in events(client, "country=UKR&lang=fr")[ATACMS]["text"]["text"]
+    store.execute(
+        "correctDecision",
+        {
+            "id": ATACMS,
+            "changes": {"scope": "strikes in depth inside Russia"},
+            "reason": "the article's words",
+            "sources": EDITORS,
+        },
+    )
+    text = events(client, "country=UKR&lang=fr")[ATACMS]["text"]["text"]
+    assert "frappes en Russie" in text
+    assert "<em>Traduit avant une correction de l’original\u202f: portée</em>" in text

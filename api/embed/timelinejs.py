@@ -8,6 +8,7 @@ from markupsafe import Markup, escape
 
 from api.catalogs import tr
 from api.embed.labels import category_label
+from api.embed.story import field_label
 from api.embed.timeline import Entry, TimelinePage
 from domain.dates import Precision
 
@@ -35,6 +36,10 @@ def _text(entry: Entry, lang: str) -> str:
     if entry.scope:
         scope = tr(lang, "Scope: {scope}").format(scope=entry.scope)
         html.append(Markup("<p>{}</p>").format(scope))
+    if entry.stale:
+        fields = ", ".join(field_label(name, lang) for name in entry.stale)
+        note = tr(lang, "Translated before a correction of the original: %(fields)s")
+        html.append(Markup("<p><em>{}</em></p>").format(note % {"fields": fields}))
     links = [
         Markup('<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>').format(
             s.url, s.publisher
