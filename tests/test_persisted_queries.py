@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +11,14 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from api.importing import import_lines
 from api.limits import load_persisted, query_hash
 from api.persisted import AutomaticStore
 from api.server import create_app
 from projections.service import Store
+from tests.conftest import seed_lines
 from tests.graphql_support import serving
+from tests.node_support import node_prefix
 
 QUERY = "query Typename($skip: Boolean = false) { __typename @skip(if: $skip) }"
 PAGE = (
@@ -178,3 +182,48 @@ def test_a_get_by_hash_alone_is_answered_not_taken_for_a_browser_asking_for_grap
         client.post("/graphql", json={"query": QUERY, "extensions": _hashed(QUERY)})
         by_get = _get(client, QUERY, {}, accept="*/*")
     assert by_get.status_code == 200 and by_get.json() == {"data": {"__typename": "Query"}}
+
+
+def _apollo(base: str) -> dict[str, Any]:
+    """What Apollo Client's persisted query link did against the server: requests, results."""
+    done = subprocess.run(
+        ["node", "apollo.mjs", f"{base}/graphql"],
+        cwd=node_prefix(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def test_apollo_clients_persisted_query_link_registers_then_reads_by_get(store: Store) -> None:
+    import_lines(store, seed_lines())
+    with serving(create_app(store)) as client:
+        seen = _apollo(str(client.base_url))
+    # A first client: GET by hash, told PersistedQueryNotFound (400: it prefers
+    # application/graphql-response+json), retries by POST with the text; a second client
+    # (a new page view) gets its answer from the GET by hash alone.
+    assert seen["requests"] == [
+        {"method": "GET", "status": 400, "sentQuery": False},
+        {"method": "POST", "status": 200, "sentQuery": True},
+        {"method": "GET", "status": 200, "sentQuery": False},
+    ]
+    ids = ["ukr-1999-02-24-sign-ottawa", "ukr-2005-12-27-ratify-ottawa"]
+    for result in seen["results"]:
+        assert result["error"] is None
+        edges = result["data"]["countryTimeline"]["edges"]
+        assert [e["node"]["decisionId"] for e in edges] == ids
+
+
+def test_apollo_client_against_persisted_only_gets_the_error_for_an_unregistered_query(
+    store: Store, tmp_path: Path
+) -> None:
+    with serving(create_app(store, persisted=_registry(tmp_path, QUERY))) as client:
+        seen = _apollo(str(client.base_url))
+    assert [(r["method"], r["status"]) for r in seen["requests"]] == [
+        ("GET", 400),
+        ("POST", 400),
+    ] * 2
+    assert [r["error"] for r in seen["results"]] == ["PersistedQueryNotFound"] * 2
