@@ -6,7 +6,7 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import (
     DocumentNode,
@@ -33,8 +33,14 @@ MAX_NUMBER_CHARS = 40
 PREPARE_THREADS = 2
 """Threads checking new documents; requests beyond them wait their turn, off the event loop."""
 
+T = TypeVar("T")
 STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
 _executor = ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="graphql-prepare")
+
+
+async def off_loop(function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)` in one of the PREPARE_THREADS document threads, awaited."""
+    return await asyncio.get_running_loop().run_in_executor(_executor, function, *args)
 
 
 class _Measure:
@@ -176,9 +182,7 @@ def prepare_extension(
             key = (context.query, tuple(sorted(context.parse_options.items())), all_rules)
             prepared = cache.get(key)
             if prepared is None:
-                loop = asyncio.get_running_loop()
-                prepared = await loop.run_in_executor(
-                    _executor,
+                prepared = await off_loop(
                     _prepare,
                     context.schema._schema,
                     context.query or "",

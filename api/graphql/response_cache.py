@@ -44,6 +44,7 @@ from sqlalchemy import Engine, literal_column, select, union_all
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.graphql.prepare import off_loop
 from projections import tables
 
 log = logging.getLogger("policy_timeline")
@@ -313,7 +314,8 @@ class CachedGraphQL:
             )
             await send({"type": "http.response.body", "body": entry.body})
             return
-        if not self._cacheable(method, body, query_string):
+        # Classifying parses the query text: off the event loop, like the view's own parse.
+        if not await off_loop(self._cacheable, method, body, query_string):
             self.cache.bypasses += 1
             await self.view(scope, receive, send)
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import concurrent.futures
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -236,3 +237,43 @@ def test_every_response_says_nosniff(served: str, tmp_path: Path) -> None:
     assert responses["graphiql"].status_code == 200
     missing = [name for name, r in responses.items() if r.headers.get(NOSNIFF[0]) != NOSNIFF[1]]
     assert missing == []
+
+
+def test_new_documents_are_parsed_only_in_the_document_threads(
+    sqlite_served: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A spy around the real parser: where each parse of a query text runs.
+    from api.graphql import prepare, response_cache
+
+    threads: list[str] = []
+
+    def spying(parse: Any) -> Any:
+        def parse_and_note(*args: Any, **kwargs: Any) -> Any:
+            threads.append(threading.current_thread().name)
+            return parse(*args, **kwargs)
+
+        return parse_and_note
+
+    monkeypatch.setattr(prepare, "parse", spying(prepare.parse))
+    monkeypatch.setattr(response_cache, "parse", spying(response_cache.parse))
+    long = '{ decision(id: "' + "x" * 60_000 + '") { id } }'  # 60 KB for the lexer
+    with httpx.Client(base_url=sqlite_served, timeout=LIVENESS) as http:
+        answer = http.post("/graphql", json={"query": long}).json()
+    url = sqlite_served.replace("http://", "ws://") + "/graphql"
+    with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=LIVENESS) as ws:  # type: ignore[list-item]
+        ws.send(json.dumps({"type": "connection_init"}))
+        ws.recv(timeout=LIVENESS)
+        ws.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": long.replace("{ id }", "{ id headline }")},
+                }
+            )
+        )
+        over_ws = json.loads(ws.recv(timeout=LIVENESS))
+    assert answer == {"data": {"decision": None}}
+    assert over_ws["payload"] == {"data": {"decision": None}}
+    assert len(threads) == 3  # classified for the response cache, then prepared; then the WS
+    assert all(name.startswith("graphql-prepare") for name in threads), threads
