@@ -10,6 +10,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from api.embed import timelinejs
 from api.importing import import_lines
 from api.public_url import parse_public_url
 from api.server import create_app
@@ -114,3 +115,16 @@ def test_a_websocket_naming_another_host_is_refused(store: Store) -> None:
 def test_a_public_url_other_than_scheme_host_and_port_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="public URL"):
         parse_public_url(text)
+
+
+def test_the_next_link_of_a_cut_timelinejs_document_uses_the_public_url(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_lines(store, seed_lines())
+    monkeypatch.setattr(timelinejs, "MAX_EVENTS", 1)  # cut after the first page
+    app = create_app(store, public_url=parse_public_url(PUBLIC))
+    with running(app) as base, httpx.Client(base_url=base) as client:
+        doc = client.get(
+            "/timelinejs.json?country=UKR&first=1", headers={"Host": "timeline.example.org"}
+        ).json()
+    assert doc["next"].startswith(f"{PUBLIC}/timelinejs.json?country=UKR&first=1&after=")
