@@ -194,3 +194,35 @@ def test_a_reason_in_a_language_not_served_is_refused_naming_lang(
 
 def dt_of(day: str) -> dt.date:
     return dt.date.fromisoformat(day)
+
+
+@pytest.mark.anyio
+async def test_a_reason_names_the_treaty_as_its_recorded_translation_does(
+    loaded: tuple[Store, int],
+) -> None:
+    store, _ = loaded
+    before = store.head()
+    translation = line(
+        "translateRecord",
+        id="fr-ottawa",
+        kind="TREATY",
+        record=OTTAWA,
+        lang="fr",
+        shortName="Convention d’Ottawa",
+        sources=SOURCE,
+    )
+    assert import_lines(store, [translation]).errors == []
+    query = """{
+        now: complianceFlags(country: "CAN") { fr: reason(lang: "fr") uk: reason(lang: "uk") }
+        then: complianceFlags(country: "CAN", asOf: BEFORE) { fr: reason(lang: "fr") } }"""
+    transport = httpx.ASGITransport(app=create_app(store))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        body = await client.post("/graphql", json={"query": query.replace("BEFORE", str(before))})
+    data = body.json()["data"]
+    assert {f["fr"] for f in data["now"]} == {
+        "Canada est partie au traité «\u00a0Convention d’Ottawa\u00a0» depuis le 1er mars 1999"
+        "\u202f; ce traité lui interdit " + verb + " des mines antipersonnel"
+        for verb in ("d’employer", "d’acquérir", "de transférer")
+    }
+    assert all("«Mine Ban Treaty»" in f["uk"] for f in data["now"])  # not translated: original
+    assert all("Mine Ban Treaty" in f["fr"] for f in data["then"])

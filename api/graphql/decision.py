@@ -161,4 +161,4 @@ class Decision:
     @strawberry.field
     def compliance_flags(self, info: Info[Context, None]) -> list[ComplianceFlag]:
         flags = info.context.store.read.compliance_flags(decision=str(self.id), as_of=self.as_of)
-        return flags_of(info, flags)
+        return flags_of(info, flags, self.as_of)

@@ -11,6 +11,8 @@ from strawberry.types import Info
 from api.graphql.context import Context
 from api.graphql.errors import coded
 from api.graphql.reasons import LANGS, flag_reason
+from api.graphql.translation import translations_of
+from domain.values import ORIGINAL_LANG, RecordKind
 
 
 @strawberry.enum
@@ -29,16 +31,26 @@ class ComplianceFlag:
     act: ProhibitedAct
     row: strawberry.Private[dict[str, Any]]
     treaty_doc: strawberry.Private[dict[str, Any]]
+    as_of: strawberry.Private[int | None]
 
     @strawberry.field(description="Why the decision is flagged, in plain words (en, fr, uk).")
-    def reason(self, lang: str | None = None) -> str:
-        lang = lang or "en"
+    async def reason(self, info: Info[Context, None], lang: str | None = None) -> str:
+        lang = lang or ORIGINAL_LANG
         if lang not in LANGS:
             raise coded(f"lang: {lang[:16]!r} is not one of {', '.join(LANGS)}", "BAD_USER_INPUT")
-        return flag_reason(self.row, self.treaty_doc, lang)
+        treaty = self.treaty_doc
+        if lang != ORIGINAL_LANG:
+            # The treaty's names in the reader's language, when a translation gives them.
+            docs = await translations_of(info, RecordKind.TREATY, str(self.treaty), self.as_of)
+            for doc in docs:
+                if doc["lang"] == lang:
+                    treaty = {**treaty, **doc["fields"]}
+        return flag_reason(self.row, treaty, lang)
 
 
-def flags_of(info: Info[Context, None], rows: list[dict[str, Any]]) -> list[ComplianceFlag]:
+def flags_of(
+    info: Info[Context, None], rows: list[dict[str, Any]], as_of: int | None
+) -> list[ComplianceFlag]:
     """Flags of these rows, each with its treaty's record (read once per treaty)."""
     ids = sorted({r["treaty"] for r in rows})
     docs = {d["id"]: d for d in info.context.store.read.records("treaty", ids=ids)} if ids else {}
@@ -51,6 +63,7 @@ def flags_of(info: Info[Context, None], rows: list[dict[str, Any]]) -> list[Comp
             act=ProhibitedAct(r["act"]),
             row=r,
             treaty_doc=docs.get(r["treaty"], {}),
+            as_of=as_of,
         )
         for r in rows
     ]

@@ -220,7 +220,7 @@ class Query:
         if country is not None:
             _checked(check_country, "country", country)
         flags = info.context.store.read.compliance_flags(country=country, as_of=as_of)
-        return flags_of(info, flags)
+        return flags_of(info, flags, as_of)
 
     @strawberry.field
     def observations(
