@@ -314,8 +314,7 @@ class CachedGraphQL:
             )
             await send({"type": "http.response.body", "body": entry.body})
             return
-        # Classifying parses the query text: off the event loop, like the view's own parse.
-        if not await off_loop(self._cacheable, method, body, query_string):
+        if not await self._cacheable(method, body, query_string):
             self.cache.bypasses += 1
             await self.view(scope, receive, send)
             return
@@ -359,7 +358,7 @@ class CachedGraphQL:
             size += sum(len(k) + len(v) for k, v in headers)
             self.cache.put(key, CachedResponse(200, headers, payload, size))
 
-    def _cacheable(self, method: str, body: bytes, query_string: bytes) -> bool:
+    async def _cacheable(self, method: str, body: bytes, query_string: bytes) -> bool:
         try:
             if method == "GET":
                 data = self.parse_query_params(QueryParams(query_string))
@@ -372,7 +371,10 @@ class CachedGraphQL:
         query, name = data.get("query"), data.get("operationName")
         if not isinstance(query, str) or not (name is None or isinstance(name, str)):
             return False
-        return cacheable_document(query, name)
+        # Classifying parses the query text: off the event loop, like the view's own parse.
+        # The request's JSON is read here, on the loop: reading may register a persisted
+        # query, and that store belongs to the loop's thread.
+        return await off_loop(cacheable_document, query, name)
 
 
 async def _read_body(receive: Receive) -> bytes:
