@@ -303,3 +303,29 @@ def test_statements_observations_and_weapons_read_their_translated_fields(
         "name": "Système de missiles tactiques de l’armée de terre",
         "english": "Army Tactical Missile System",
     }
+
+
+def test_a_replay_in_one_batch_rebuilds_the_same_translations_as_writes_one_by_one(
+    store: Store,
+) -> None:
+    store.execute("recordTreaty", TREATY)
+    store.execute("recordDecision", DECISION)
+    store.execute("translateRecord", FRENCH)
+    store.execute(
+        "translateRecord", {**FRENCH, "id": "uk-sign", "lang": "uk", "headline": "Підписання"}
+    )
+    store.execute(
+        "correctDecision",
+        {"id": DECISION["id"], "changes": {"headline": "Ukraine signs"}, "reason": "r",
+         "sources": SOURCES},
+    )  # fmt: skip
+    store.execute("translateRecord", {**FRENCH, "id": "fr-sign-2", "headline": "L’Ukraine signe"})
+    live = store.projector.digests()
+    store.projector.rebuild()  # every event in one batch: the correction sees the translations
+    assert store.projector.digests() == live
+    docs = {
+        d["lang"]: d for d in store.read.translations("decision", [DECISION["id"]])[DECISION["id"]]
+    }
+    assert (docs["fr"]["stale"], docs["uk"]["stale"]) == ([], ["headline"])
+    assert docs["fr"]["fields"]["headline"] == "L’Ukraine signe"
+    assert [s["publisher"] for s in docs["fr"]["sources"]] == ["Policy Timeline editors"]
