@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from api.catalogs import LANGS, LOCALE_DIR, po_path
@@ -32,7 +32,7 @@ def _extracted() -> set[tuple[str | None, str]]:
     """Every message the templates and the code use, extracted as `make messages` does."""
     method_map = [("templates/**.html", "jinja2"), ("**.py", "python")]
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-    keywords = {"_": None, "gettext": None, "N_": None, "tr": (2,), "trp": ((2, "c"), 3)}
+    keywords = {**DEFAULT_KEYWORDS, "tr": (2,), "trp": ((2, "c"), 3)}
     found = extract_from_dir(str(ROOT / "api"), method_map, options, keywords)
     return {(context, message) for _, _, message, _, context in found}
 
@@ -51,20 +51,29 @@ def test_every_message_is_translated_and_none_is_fuzzy(lang: str) -> None:
     for message in _catalog(lang):
         if not message.id:
             continue
-        assert message.string, f"{lang}: {message.id!r} has no translation"
         assert not message.fuzzy, f"{lang}: {message.id!r} is fuzzy"
-        placeholders = sorted(PLACEHOLDER.findall(message.id))
-        assert sorted(PLACEHOLDER.findall(message.string)) == placeholders, message.id
+        if isinstance(message.id, str):
+            assert message.string, f"{lang}: {message.id!r} has no translation"
+            placeholders = sorted(PLACEHOLDER.findall(message.id))
+            assert sorted(PLACEHOLDER.findall(message.string)) == placeholders, message.id
+            continue
+        # A plural: every form the language has, each naming nothing the English does not.
+        forms = [f for f in message.string if f]
+        assert len(forms) == _catalog(lang).num_plurals, f"{lang}: {message.id!r}"
+        allowed = set(PLACEHOLDER.findall(message.id[1]))
+        assert all(set(PLACEHOLDER.findall(f)) <= allowed for f in forms), message.id
 
 
 def test_french_has_a_narrow_no_break_space_before_double_punctuation() -> None:
     for message in _catalog("fr"):
         if not message.id:
             continue  # the header
-        text = PLACEHOLDER.sub("x", message.string or "")
-        for found in re.finditer(r"[:;?!]", text):
-            before = text[found.start() - 1] if found.start() else ""
-            assert before == NNBSP, f"fr: {message.string!r}"
+        strings = [message.string] if isinstance(message.string, str) else message.string
+        for string in strings:
+            text = PLACEHOLDER.sub("x", string or "")
+            for found in re.finditer(r"[:;?!]", text):
+                before = text[found.start() - 1] if found.start() else ""
+                assert before == NNBSP, f"fr: {string!r}"
 
 
 def test_the_package_ships_the_catalogs() -> None:

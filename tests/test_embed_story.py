@@ -332,3 +332,28 @@ def test_translated_figures_and_quotes_read_in_the_readers_language(store: Store
     assert "Переклад: <bdi>Головними жертвами цієї зброї стануть цивільні українці</bdi>" in apl
     fr = client.get("/embed/timeline?country=UKR&lang=fr").text
     assert '<bdi lang="en">Landmine casualties</bdi>' in fr and "Traduction" not in fr
+
+
+def test_a_decision_with_many_reactions_shows_ten_and_counts_the_rest(store: Store) -> None:
+    client = seeded(store)
+    report = import_lines(
+        store,
+        [
+            line(
+                "recordStatement",
+                id=f"voice-{i}",
+                by={"name": f"Voice {i}", "kind": "ORGANIZATION"},
+                about=APL,
+                stance="CONCERNED",
+                quote=f"quote {i}",
+                sources=SOURCE,
+            )
+            for i in range(12)
+        ],
+    )
+    assert not report.errors
+    apl = article(client.get("/embed/timeline?country=UKR").text, APL)
+    assert apl.count("<figure>") == 10
+    assert "4 more reactions are in the record." in apl
+    uk = article(client.get("/embed/timeline?country=UKR&lang=uk").text, APL)
+    assert "Ще 4 реакції є в записі." in uk

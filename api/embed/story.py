@@ -27,6 +27,7 @@ DATE_ROLES = {
     "effectiveOn": N_("In effect"),
     "reportedOn": N_("Reported"),
 }
+MAX_REACTIONS = 10  # per entry: the page stays readable however many statements are recorded
 FIELDS = {
     "headline": N_("headline"),
     "summary": N_("summary"),
@@ -88,6 +89,7 @@ class Story:
     dates: list[tuple[str, str, str]] = field(default_factory=list)
     flags: list[tuple[tuple[str, str], str]] = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
+    more_reactions: int = 0
     corrections: list[Correction] = field(default_factory=list)
     retraction: Correction | None = None
 
@@ -171,7 +173,7 @@ def load_stories(
     statements: dict[str, list[dict[str, Any]]] = {}
     for doc in store.read.records("statement", refs=ids, as_of=view.as_of):
         statements.setdefault(doc["about"], []).append(doc)
-    said = {str(d["id"]) for docs in statements.values() for d in docs}
+    said = {str(d["id"]) for docs in statements.values() for d in docs[:MAX_REACTIONS]}
     quotes = translated.translations(store, "statement", said, lang, view.as_of)
     flagged = sorted({f["treaty"] for fs in flags.values() for f in fs})
     treaties = store.read.records("treaty", ids=flagged, as_of=view.as_of) if flagged else []
@@ -187,7 +189,9 @@ def load_stories(
             )
             for f in flags.get(decision, [])
         ]
-        story.reactions = [_reaction(s, lang, quotes) for s in statements.get(decision, [])]
+        reactions = statements.get(decision, [])
+        story.reactions = [_reaction(s, lang, quotes) for s in reactions[:MAX_REACTIONS]]
+        story.more_reactions = max(0, len(reactions) - MAX_REACTIONS)
         for row in history.get(decision, []):
             if row["eventType"] == "Corrected":
                 story.corrections.append(_change(view, decision, row))
