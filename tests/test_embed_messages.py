@@ -28,7 +28,7 @@ def _catalog(lang: str):  # type: ignore[no-untyped-def]
         return read_po(file, locale=lang)
 
 
-def _extracted() -> set[tuple[str | None, str]]:
+def _extracted() -> set[tuple[str | None, str | tuple[str, ...]]]:
     """Every message the templates and the code use, extracted as `make messages` does."""
     method_map = [("templates/**.html", "jinja2"), ("**.py", "python")]
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
