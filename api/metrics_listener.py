@@ -53,6 +53,18 @@ class _Quiet(WSGIRequestHandler):
         """Scrapes are not logged: one every few seconds would drown the server's log."""
 
 
+def _nosniff(app: Any) -> Any:
+    """The WSGI app with `X-Content-Type-Options: nosniff` on each answer, as on the public port."""
+
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+        def starting(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            return start_response(status, [*headers, ("X-Content-Type-Options", "nosniff")], *exc)
+
+        return app(environ, starting)
+
+    return wrapped
+
+
 class MetricsListener:
     """A small threaded HTTP server answering the registry's metrics at `address`."""
 
@@ -60,7 +72,7 @@ class MetricsListener:
         host, port = address
         server_class = _Server6 if ":" in host else _Server
         self.server = make_server(
-            host, port, make_wsgi_app(registry), server_class, handler_class=_Quiet
+            host, port, _nosniff(make_wsgi_app(registry)), server_class, handler_class=_Quiet
         )
         self.thread = threading.Thread(
             target=self.server.serve_forever, name="metrics", daemon=True

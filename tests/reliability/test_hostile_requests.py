@@ -14,6 +14,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from api.bench.http import free_port
 from api.importing import import_file
 from api.jsonbody import MAX_DEPTH
 from api.server import create_app
@@ -21,6 +22,7 @@ from projections.queries import MAX_POSITION
 from projections.service import Store
 from tests.conftest import SEED
 from tests.graphql_support import running
+from tests.test_metrics_address import with_lifespan
 
 pytestmark = pytest.mark.reliability
 
@@ -233,8 +235,12 @@ def test_every_response_says_nosniff(served: str, tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'dev.sqlite3'}")
     with running(create_app(store)) as dev:  # GraphiQL is served outside production only
         responses["graphiql"] = httpx.get(f"{dev}/graphql", headers={"accept": "text/html"})
+    address = ("127.0.0.1", free_port())  # production serves metrics on a private address
+    with with_lifespan(create_app(store, production=True, metrics_addr=address)):
+        responses["private metrics"] = httpx.get(f"http://{address[0]}:{address[1]}/metrics")
     store.close()
     assert responses["graphiql"].status_code == 200
+    assert responses["private metrics"].status_code == 200
     missing = [name for name, r in responses.items() if r.headers.get(NOSNIFF[0]) != NOSNIFF[1]]
     assert missing == []
 
