@@ -256,3 +256,12 @@ async def test_every_bundled_example_in_the_docs_gives_the_documented_answer(
             assert {"data": await ask(store, query)} == json.loads(answer), f"{page.name}:\n{query}"
             seen += 1
     assert seen >= 2
+
+
+def test_a_rebuild_of_the_bundled_record_gives_the_same_standing_and_flags(
+    loaded: tuple[Store, int],
+) -> None:
+    store, _ = loaded
+    before = store.projector.digests()
+    store.projector.rebuild()
+    assert store.projector.digests() == before
