@@ -17,6 +17,8 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+from strawberry.types.execution import PreExecutionError
 
 from api.graphql.prepare import limit_rule, prepare_extension
 from api.graphql.schema import Mutation, Query, Subscription
@@ -98,6 +100,17 @@ class PolicySchema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         super().process_errors([e for e in errors if is_internal(e)], execution_context)
+
+    async def _prepare_operation_async(
+        self, context: ExecutionContext, extensions_runner: Any
+    ) -> PreExecutionError | None:
+        # The document threads parse inside an extension, whose syntax error Strawberry's
+        # WebSocket handler would log as a crash (a bare `complete`); answer it like HTTP.
+        try:
+            return await super()._prepare_operation_async(context, extensions_runner)
+        except GraphQLError as error:
+            context.pre_execution_errors = [error]
+            return PreExecutionError(data=None, errors=[error])
 
 
 ExtensionFactory = type[SchemaExtension] | Callable[[], SchemaExtension]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import concurrent.futures
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from api.bench.http import free_port
@@ -283,3 +285,21 @@ def test_new_documents_are_parsed_only_in_the_document_threads(
     assert over_ws["payload"] == {"data": {"decision": None}}
     assert len(threads) == 3  # classified for the response cache, then prepared; then the WS
     assert all(name.startswith("graphql-prepare") for name in threads), threads
+
+
+def test_a_syntax_error_over_websocket_closes_it_naming_the_error_and_logs_no_crash(
+    sqlite_served: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = sqlite_served.replace("http://", "ws://") + "/graphql"
+    with (
+        caplog.at_level(logging.ERROR),
+        connect(url, subprotocols=["graphql-transport-ws"], open_timeout=LIVENESS) as ws,  # type: ignore[list-item]
+    ):
+        ws.send(json.dumps({"type": "connection_init"}))
+        ws.recv(timeout=LIVENESS)
+        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "{ integrity {"}}))
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=LIVENESS)
+    assert ws.close_code == 4400
+    assert ws.close_reason == "Syntax Error: Expected Name, found <EOF>."
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
