@@ -64,7 +64,7 @@ PUBLISHERS = {
     "maginternational.org": "MAG",
     "tass.com": "TASS",
     "ukrinform.net": "Ukrinform",
-    "commons.lib.jmu.edu": "The Journal of Conventional Weapons Destruction",
+    "commons.lib.jmu.edu": "Journal of Mine Action",
 }
 KINDS = {
     # consent_kind -> (action, the words of a headline, what the summary says of the mapping)
@@ -307,5 +307,6 @@ def build() -> str:
 
 
 if __name__ == "__main__":
-    OUTPUT.write_text(build(), encoding="utf-8")
-    sys.stdout.write(f"{OUTPUT.name}: {len(build().splitlines())} operations\n")
+    text = build()
+    OUTPUT.write_text(text, encoding="utf-8")
+    sys.stdout.write(f"{OUTPUT.name}: {len(text.splitlines())} operations\n")
