@@ -35,6 +35,13 @@ BUNDLED = (SEED, DATA / "membership.jsonl")
 def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     db: DbOption = None,
+    trusted_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-key",
+            help="verifier key whose signed checkpoint may vouch for an export's new events",
+        ),
+    ] = None,
 ) -> None:
     """Load a JSON Lines file of operations; nothing is stored if any line is invalid."""
     store = Store(db)
@@ -52,7 +59,7 @@ def import_(
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        report = import_file(store, file, on_batch=advance)
+        report = import_file(store, file, trusted_key or (), on_batch=advance)
     store.close()
     for line in report.errors:
         typer.echo(line, err=True)

@@ -12,7 +12,7 @@ import random
 import sqlite3
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -320,7 +320,9 @@ def _replan(store: Store, chunk: list[_Planned], report: ImportReport) -> list[_
     return kept
 
 
-def import_file(store: Store, path: Path, **kwargs: Any) -> ImportReport:
+def import_file(
+    store: Store, path: Path, trusted_keys: Sequence[str] = (), **kwargs: Any
+) -> ImportReport:
     """Import a file of operations, or restore an export; bytes that are not UTF-8 are refused
     line by line (they reach the JSON reader as surrogates, which it names)."""
     with path.open(encoding="utf-8", errors="surrogateescape") as handle:
@@ -329,6 +331,6 @@ def import_file(store: Store, path: Path, **kwargs: Any) -> ImportReport:
             from api.audit_import import import_export_lines
 
             handle.seek(0)
-            return import_export_lines(store, handle)
+            return import_export_lines(store, handle, trusted_keys)
         handle.seek(0)
         return import_lines(store, handle, **kwargs)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -12,10 +11,13 @@ import rfc8785
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import Engine, select
 
+from domain import jsontext
 from domain.application import PolicyRecord
 from projections.audit import nodes
+from projections.audit.checkpoint import stored_checkpoints
 from projections.ledger import (
     GENESIS,
+    SCHEMA_VERSION,
     Envelope,
     chain_hash,
     event_id,
@@ -24,7 +26,7 @@ from projections.ledger import (
     log,
     payload_of,
 )
-from projections.store import Chained, ChainedRecorder
+from projections.store import Chained
 
 FORMAT = "policy-timeline-export"
 VERSION = 1
@@ -97,12 +99,15 @@ def write_export(
         ).first()
         size, head = (int(last[0]), str(last[1])) if last else (0, None)
         top = nodes.tree_root(conn, size)
+    kept = [cp for cp in stored_checkpoints(engine) if cp.tree_size <= size]
     header = {
         "format": FORMAT,
         "version": VERSION,
         "treeSize": size,
         "headHash": head,
         "rootHash": top.hex(),
+        # The newest signed checkpoint it covers: what lets `import --trusted-key` accept it.
+        "checkpoint": kept[-1].note if kept else None,
     }
     out.write(rfc8785.dumps(header) + b"\n")
     count = 0
@@ -115,8 +120,8 @@ def write_export(
 def is_export(first_line: str) -> bool:
     """Whether a file's first line is the header of an export."""
     try:
-        header = json.loads(first_line)
-    except json.JSONDecodeError:
+        header = jsontext.loads(first_line)
+    except jsontext.JsonTextError:
         return False
     return isinstance(header, dict) and header.get("format") == FORMAT
 
@@ -127,6 +132,9 @@ class ExportCheck:
 
     entries: list[Chained] = field(default_factory=list)
     leaves: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    """The file line of each entry."""
+    header: dict[str, Any] = field(default_factory=dict)
     head_hash: str | None = None
     bad_line: int | None = None
     bad_position: int | None = None
@@ -151,6 +159,7 @@ def read_export(lines: Iterable[str]) -> ExportCheck:
             header = _header(text, check)
             if header is None:
                 return check
+            check.header = header
             continue
         if not text.strip():
             continue
@@ -160,6 +169,7 @@ def read_export(lines: Iterable[str]) -> ExportCheck:
             check.bad_position = check.bad_position or expected_position
             return check
         previous = check.entries[-1].chain
+        check.lines.append(number)
         expected_position += 1
     if header is None:
         check.bad_line, check.problem = 1, "the file is empty; expected an export header"
@@ -181,7 +191,11 @@ def _header(text: str, check: ExportCheck) -> dict[str, Any] | None:
         check.bad_line = 1
         check.problem = f'not an export: the first line must have "format": "{FORMAT}"'
         return None
-    header: dict[str, Any] = json.loads(text)
+    try:
+        header = jsontext.loads(text)
+    except jsontext.JsonTextError as exc:
+        check.bad_line, check.problem = 1, str(exc)
+        return None
     if header.get("version") != VERSION:
         check.bad_line = 1
         check.problem = f"export version {header.get('version')} is not {VERSION}"
@@ -191,11 +205,15 @@ def _header(text: str, check: ExportCheck) -> dict[str, Any] | None:
 
 def _line(text: str, position: int, previous: str, check: ExportCheck) -> str | None:
     try:
-        entry = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return f"not valid JSON ({exc.msg} at column {exc.colno})"
+        entry = jsontext.loads(text)
+    except jsontext.JsonTextError as exc:
+        return str(exc)
     if not isinstance(entry, dict) or set(entry) != set(FIELDS):
         return f"expected an object with exactly the fields {', '.join(FIELDS)}"
+    if entry["schemaVersion"] != SCHEMA_VERSION or type(entry["schemaVersion"]) is not int:
+        return f"position {position}: schemaVersion must be {SCHEMA_VERSION}"
+    if not all(isinstance(entry[k], str) for k in ("streamId", "topic", "state", "recordedAt")):
+        return f"position {position}: streamId, topic, state and recordedAt must be strings"
     if entry["position"] != position:
         check.bad_position = position
         return f"expected position {position}, found {entry['position']}"
@@ -235,29 +253,3 @@ def _line(text: str, position: int, previous: str, check: ExportCheck) -> str | 
     )
     check.leaves.append(leaf)
     return None
-
-
-@dataclass
-class ImportResult:
-    """How many exported events were appended and how many the store already had."""
-
-    imported: int = 0
-    unchanged: int = 0
-    error: str | None = None
-
-
-def import_export(app: PolicyRecord, engine: Engine, check: ExportCheck) -> ImportResult:
-    """Rebuild the exported log in a store that is empty or holds a prefix of the same log."""
-    recorder = app.recorder
-    assert isinstance(recorder, ChainedRecorder)
-    have = 0
-    for have, stored in enumerate(stored_log(app, engine), start=1):
-        if have > len(check.entries) or stored["chainHash"] != check.entries[have - 1].chain:
-            return ImportResult(
-                error=f"the store is not empty and its log differs from the export at position "
-                f"{have}; import an export only into an empty store"
-            )
-    todo = check.entries[have:]
-    for start in range(0, len(todo), BATCH):
-        recorder.append_chained(todo[start : start + BATCH])
-    return ImportResult(imported=len(todo), unchanged=have)
