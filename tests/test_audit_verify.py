@@ -99,12 +99,16 @@ def test_an_export_imported_into_an_empty_store_has_the_same_log_and_head_hash(
     store: Store, tmp_path: Path
 ) -> None:
     head = seeded(store)
+    # The operator signs the head: the export carries the note, the restore trusts its key.
+    kept = create_checkpoint(store.engine, load_key(tmp_path / "k.pem", create=True), "log")
     export = tmp_path / "log.jsonl"
     assert run("export", str(export), "--db", store.url).returncode == 0
-    assert json.loads(export.read_text().splitlines()[0])["format"] == "policy-timeline-export"
+    header = json.loads(export.read_text().splitlines()[0])
+    assert header["format"] == "policy-timeline-export" and header["checkpoint"] == kept.note
     copy = Store(f"sqlite:///{tmp_path / 'copy.sqlite3'}")
     try:
-        assert import_file(copy, export).summary() == f"imported {head}, unchanged 0, rejected 0"
+        restored = import_file(copy, export, [kept.verifier_key])
+        assert restored.summary() == f"imported {head}, unchanged 0, rejected 0"
         assert copy.integrity().head_hash == store.integrity().head_hash
         assert copy.read.audit_log(first=1000) == store.read.audit_log(first=1000)
         assert copy.projector.digests() == store.projector.digests()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from api.audit_import import import_export_lines
+from projections.audit.checkpoint import public_vkey, sign_note
+from projections.audit.merkle import root
 from projections.audit.verify import verify_export, verify_store
 from projections.rebuild import rebuild
 from projections.service import Store
@@ -17,6 +22,17 @@ def fixture_lines() -> list[str]:
     return FIXTURE.read_text(encoding="utf-8").splitlines()
 
 
+def signed_fixture() -> tuple[list[str], str]:
+    """The fixture with a checkpoint of its own log signed by a fresh key, and that key:
+    a restore takes an export's events only under a checkpoint signed by a trusted key."""
+    key = Ed25519PrivateKey.generate()
+    lines = fixture_lines()
+    header = json.loads(lines[0])
+    leaves = [bytes.fromhex(json.loads(x)["leafHash"]) for x in lines[1:] if x.strip()]
+    header["checkpoint"] = sign_note(key, "policy-timeline", len(leaves), root(leaves))
+    return [json.dumps(header), *lines[1:]], public_vkey(key, "policy-timeline")
+
+
 def test_the_old_export_verifies_offline() -> None:
     report = verify_export(fixture_lines())
     assert report.ok, report.lines()
@@ -26,7 +42,7 @@ def test_the_old_export_verifies_offline() -> None:
 def test_the_old_log_imports_verifies_and_replays_with_the_new_fields_defaulted(
     store: Store,
 ) -> None:
-    report = import_export_lines(store, fixture_lines())
+    report = import_export_lines(store, *_signed_args())
     assert not report.errors, report.errors
     assert report.imported == 19
     assert verify_store(store).ok
@@ -51,3 +67,8 @@ def test_the_old_log_imports_verifies_and_replays_with_the_new_fields_defaulted(
     assert [c["introducedBy"] for c in categories] == ["test-glide-bomb"]
     observations = store.read.observations("landmine-casualties")
     assert len(observations) == 3 and all("basis" not in o for o in observations)
+
+
+def _signed_args() -> tuple[list[str], list[str]]:
+    lines, vkey = signed_fixture()
+    return lines, [vkey]

@@ -195,22 +195,31 @@ def _positions(store: Store) -> Check:
 
 
 def _projections(store: Store) -> Check:
-    """Replay the log into a scratch SQLite store and compare every projection digest."""
+    """Decode every event, replay the whole log into a scratch SQLite store, and compare
+    every projection digest: a store that `serve` or `replay` could not apply fails here."""
     upto = store.projector.position()
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Store(f"sqlite:///{Path(tmp) / 'replay.sqlite3'}")
         try:
             batch: list[Chained] = []
             for entry in stored_log(store.app, store.engine):
-                if entry["position"] > upto:
-                    break
-                batch.append(chained_of(entry))
+                chained = chained_of(entry)
+                try:
+                    store.app.mapper.to_domain_event(chained.stored)
+                except Exception as exc:  # whatever breaks decoding is reported
+                    return _unservable(entry["position"], "does not decode", exc)
+                batch.append(chained)
                 if len(batch) == BATCH:
                     scratch.recorder.append_chained(batch)
                     batch = []
             scratch.recorder.append_chained(batch)
-            scratch.projector.catch_up(until=upto)
+            failed = _replay(scratch, upto)
+            if failed is not None:
+                return failed
             fresh = scratch.projector.digests()
+            failed = _replay(scratch, None)
+            if failed is not None:
+                return failed
         finally:
             scratch.close()
     ours = store.projector.digests()
@@ -228,6 +237,33 @@ def _projections(store: Store) -> Check:
         )
     return Check(
         "projections", True, f"({len(fresh)} tables match a fresh replay up to position {upto})"
+    )
+
+
+def _replay(scratch: Store, until: int | None) -> Check | None:
+    """Project the scratch store up to `until` (or its head); a failure names its event."""
+    try:
+        scratch.projector.catch_up(until=until)
+        return None
+    except Exception:  # find the event: one at a time from the last commit
+        pass
+    while True:
+        position = scratch.projector.position() + 1
+        try:
+            scratch.projector.catch_up(until=position)
+        except Exception as exc:
+            return _unservable(position, "does not replay", exc)
+        if scratch.projector.position() < position:  # nothing left to apply
+            return None
+
+
+def _unservable(position: int, what: str, exc: Exception) -> Check:
+    detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+    return Check(
+        "projections",
+        False,
+        f"at position {position}: the event {what} ({detail}); serve and replay would fail",
+        position,
     )
 
 
