@@ -94,6 +94,7 @@ def test_throughput_and_latency_over_http_have_their_shape_and_no_errors(tmp_pat
     before = set(_children())
     result = bench.http_throughput(url, seconds=1, warmup=0.3, rounds=1)
     assert result["same_rows"] is True and result["countries"] == 200
+    assert {"hit", "miss", "bypass"} <= set(result["cache"])  # scraped from --metrics-addr
     for side in ("ours", "bare"):
         figures = result[side]
         assert figures["errors"] == 0 and figures["requests"] > 0

@@ -83,9 +83,10 @@ RESPONSE_CACHE_ENV = "POLICY_TIMELINE_RESPONSE_CACHE_ENTRIES"
 
 
 class Served(str):
-    """The base URL of a running server; `pid` is its process."""
+    """The base URL of a running server; `pid` is its process, `metrics` its /metrics URL."""
 
     pid: int
+    metrics: str
 
 
 def free_port() -> int:
@@ -194,10 +195,12 @@ def serve(db_url: str, *, response_cache: bool = True) -> Iterator[Served]:
 
     `serve` brings the projections up to date before it listens; no seed data is loaded.
     `response_cache=False` turns the GraphQL response cache off (on by default, as deployed)."""
-    port = free_port()
+    port, metrics = free_port(), f"127.0.0.1:{free_port()}"
     args = ["api.cli", "serve", "--db", db_url, "--port", str(port), "--production"]
+    args += ["--metrics-addr", metrics]  # production serves /metrics only apart
     extra = {} if response_cache else {RESPONSE_CACHE_ENV: "0"}
     with _running(args, port, "ours" if response_cache else "uncached", extra) as base:
+        base.metrics = f"http://{metrics}/metrics"
         yield base
 
 
@@ -544,12 +547,12 @@ def _figures(runs: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
     }
 
 
-def _cache_counts(base: str) -> dict[str, float]:
-    """The response cache's hit, miss and bypass counters from the server's /metrics."""
-    parts = urlsplit(base)
+def _cache_counts(metrics: str) -> dict[str, float]:
+    """The response cache's hit, miss and bypass counters from the server's /metrics URL."""
+    parts = urlsplit(metrics)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=5.0)
     try:
-        conn.request("GET", "/metrics")
+        conn.request("GET", parts.path)
         text = conn.getresponse().read().decode()
     finally:
         conn.close()
@@ -613,7 +616,7 @@ def http_throughput(
                         f"{t}: {len(run['errors'])} errors, first: {run['errors'][0]}"
                     )
                 runs[t].append(run)
-        cache = _cache_counts(bases["ours"])
+        cache = _cache_counts(bases["ours"].metrics)
     ids = {t: {c: p["ids"] for c, p in pages[t].items()} for t in names}
     for t in names:
         differ = sorted(c for c in ids[t] if ids[t][c] != ids["bare"].get(c))
