@@ -234,3 +234,23 @@ def test_verify_fails_a_store_holding_an_event_that_cannot_be_served(
     assert done.returncode == 1, done.stdout
     assert "projections: FAILED at position 3: the event does not" in done.stdout, done.stdout
     assert "serve and replay would fail" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (b'{"position": 1, "state": "\xff"}', "not valid UTF-8"),
+        (b"[" * 1000 + b"]" * 1000, "nested deeper than"),
+        (b'{"position": ' + b"9" * 5000 + b"}", "a number of 5000 characters"),
+        (b'{"position": 1, "position": 2}', "duplicate key 'position'"),
+    ],
+)
+def test_hostile_json_in_an_export_is_named_by_line(
+    bad: bytes, message: str, exported: Path, tmp_path: Path, trusted: Ed25519PrivateKey
+) -> None:
+    lines = exported.read_bytes().splitlines()
+    lines[3] = bad
+    hostile = tmp_path / "hostile.jsonl"
+    hostile.write_bytes(b"\n".join(lines) + b"\n")
+    answer = refused(empty(tmp_path), hostile, "--trusted-key", vkey(trusted))
+    assert answer.startswith("line 4:") and message in answer, answer

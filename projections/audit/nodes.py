@@ -176,6 +176,8 @@ def create(engine: Engine) -> None:
     with engine.begin() as conn:
         if conn.execute(select(nodes.c.node).limit(1)).first() is not None:
             return
+        if conn.execute(select(log.c.position).where(log.c.position == 2)).first() is None:
+            return  # fewer than two events: no subtree to fill yet
         if engine.dialect.name == "postgresql":  # writers wait until the tree covers the log
             conn.exec_driver_sql("LOCK TABLE policy_log IN EXCLUSIVE MODE")
         backfill(conn)
