@@ -67,7 +67,25 @@ TRANSLATED_HEADLINES = {
 }
 LONG_WORD = "Antipersonnel" * 12  # one unbreakable word longer than a phone's screen
 # The seed story plus a correction and a very long word, for the browser and the screenshots.
+LONG_TIMELINE = "DEU"  # forty entries: far more than a screen holds
 BROWSER_EXTRA = [
+    *[
+        json.dumps(
+            {
+                "op": "recordDecision",
+                "input": {
+                    "id": f"deu-{i:02d}",
+                    "actor": LONG_TIMELINE,
+                    "action": "DELIVER",
+                    "decidedOn": f"{2000 + i // 4}-{i % 4 * 3 + 1:02d}-01",
+                    "headline": f"Entry {i} of a long timeline",
+                    "summary": "A summary long enough to take a few lines on a phone. " * 3,
+                    "sources": [{"publisher": "Test Gazette"}],
+                },
+            }
+        )
+        for i in range(40)
+    ],
     json.dumps(
         {
             "op": "correctDecision",

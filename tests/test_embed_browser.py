@@ -14,7 +14,13 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, parent_page, running_server
-from tests.embed_support import BROWSER_EXTRA, LONG_WORD, TRANSLATED_HEADLINES, UKR_IDS
+from tests.embed_support import (
+    BROWSER_EXTRA,
+    LONG_TIMELINE,
+    LONG_WORD,
+    TRANSLATED_HEADLINES,
+    UKR_IDS,
+)
 
 pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "embeds.md"
@@ -266,4 +272,16 @@ def test_print_shows_every_entry(browser: Browser, base_url: str) -> None:
     )
     assert shown == [True] * len(UKR_IDS)
     assert page.locator(".hint").is_hidden()
+    context.close()
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_a_full_page_capture_of_a_long_timeline_paints_every_entry(
+    browser: Browser, base_url: str, width: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 640})
+    page = context.new_page()
+    page.goto(f"{base_url}/embed/timeline?country={LONG_TIMELINE}")
+    assert page.locator("ol.timeline article").count() == 40
+    assert _unpainted_entries(browser, page) == []
     context.close()

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from api.catalogs import tr
 from api.display import display_edtf
 from api.embed.timeline import Entry
+from api.htmlsafe import without_bidi
 
 # Horizontal positions are percentages of the width, so the marks spread over any width while
 # the text keeps its size: the same markup is readable at 360 px and at 1280 px.
@@ -103,7 +104,7 @@ def graphic(entries: Sequence[Entry], lang: str) -> Markup:
             ).format(
                 id=entry.id,
                 date=entry.date_text,
-                headline=entry.headline,
+                headline=without_bidi(entry.headline),  # an SVG title cannot hold a <bdi>
                 span=span,
                 cx=round((left + right) / 2, 2),
                 y=y,

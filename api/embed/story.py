@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from api.catalogs import N_, tr
 from api.display import display_day, display_edtf
 from api.embed import translated
@@ -60,7 +62,7 @@ class Source:
 class Reaction:
     """A statement about a decision: who, which way, in their words."""
 
-    said: str
+    said: Markup
     quote: str | None
     translation: str | None
     date: str | None
@@ -219,8 +221,10 @@ def _certainty(doc: dict[str, Any], lang: str) -> str | None:
 def _reaction(doc: dict[str, Any], lang: str, quotes: translated.Texts) -> Reaction:
     message = STANCES.get(str(doc.get("stance")), STANCES["NEUTRAL"])
     made = doc.get("madeOn")
+    # The speaker's name is record text: isolated, as everywhere on the page.
+    speaker = Markup("<bdi>{}</bdi>").format(doc["by"]["name"])
     return Reaction(
-        said=tr(lang, message).format(speaker=doc["by"]["name"]),
+        said=escape(tr(lang, message)).format(speaker=speaker),
         quote=doc.get("quote"),
         # The words said stay verbatim; a recorded translation is shown beside them.
         translation=quotes.get(str(doc["id"]), {}).get("fields", {}).get("quote"),
