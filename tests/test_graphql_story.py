@@ -67,6 +67,8 @@ query ($id: ID!, $asOf: Int) {
     sources { publisher url quote }
     reverses { id }
     reversedBy { id }
+    departsFrom { id }
+    departedFromBy { id }
     statements { by { name kind } stance quote }
     history { position eventType reason }
   }
@@ -75,12 +77,14 @@ query ($id: ID!, $asOf: Int) {
 
 
 @pytest.mark.anyio
-async def test_the_apl_decision_reverses_the_2022_policy_and_draws_a_condemnation(
+async def test_the_apl_decision_departs_from_the_2022_policy_and_draws_a_condemnation(
     store: Store,
 ) -> None:
     import_lines(store, seed_lines())
     apl = (await ask(store, DECISION, id="usa-2024-11-20-apl-ukraine"))["data"]["decision"]
-    assert apl["reverses"] == [{"id": "usa-2022-06-21-apl-policy"}]
+    # An exception to the policy, not its rescission: no cited source says it was rescinded.
+    assert apl["departsFrom"] == [{"id": "usa-2022-06-21-apl-policy"}]
+    assert apl["reverses"] == []
     assert apl["weapons"] == [{"system": None, "category": "antipersonnel-landmine"}]
     assert {"name": "Lloyd Austin", "office": "Secretary of Defense", "announced": True} in apl[
         "officials"
@@ -90,7 +94,8 @@ async def test_the_apl_decision_reverses_the_2022_policy_and_draws_a_condemnatio
         (s["by"]["name"], s["stance"]) for s in apl["statements"]
     }
     policy = (await ask(store, DECISION, id="usa-2022-06-21-apl-policy"))["data"]["decision"]
-    assert policy["reversedBy"] == [{"id": "usa-2024-11-20-apl-ukraine"}]
+    assert policy["departedFromBy"] == [{"id": "usa-2024-11-20-apl-ukraine"}]
+    assert policy["reversedBy"] == []
 
 
 @pytest.mark.anyio

@@ -92,7 +92,8 @@ def test_the_same_id_with_different_content_is_rejected_with_a_hint_to_correct(
     store: Store,
 ) -> None:
     import_lines(store, seed_lines())
-    changed = seed_lines()[7].replace("non-persistent antipersonnel landmines", "mines")
+    changed = seed_lines()[7].replace("antipersonnel landmines to Ukraine", "mines to Ukraine")
+    assert changed != seed_lines()[7]
     report = import_lines(store, [changed])
     assert report.errors == [
         "line 1: decision 'usa-2024-11-20-apl-ukraine' is already recorded with different "

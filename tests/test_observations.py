@@ -28,11 +28,44 @@ def observation(ident: str, value: float, scope: str = "WORLD", sources: Any = S
 def test_statements_are_attached_to_the_decision_they_are_about(store: Store) -> None:
     import_lines(store, seed_lines())
     statements = store.read.records("statement", refs=[APL])
-    assert [(s["by"]["name"], s["stance"]) for s in statements] == [
-        ("Handicap International", "CONDEMNS"),
-        ("Elliot de Faramond", "CONCERNED"),
+    # Each line of the article: who said it, and only their own words as the quote.
+    assert [(s["by"]["name"], s["stance"], s["quote"]) for s in statements] == [
+        (
+            "Lloyd Austin",
+            "SUPPORTS",
+            "They don't lead with their mechanized forces anymore. They lead with dismounted "
+            "forces who are able to close in and do things to kind of pave the way for "
+            "mechanized forces.",
+        ),
+        ("Lloyd Austin", "SUPPORTS", "need for things that can help slow down that effort"),
+        ("Handicap International", "CONDEMNS", "terrible"),
+        ("Handicap International", "CONDEMNS", "catastrophic"),
+        (
+            "Elliot de Faramond",
+            "CONCERNED",
+            "Ukrainian civilians will be the primary victims of these weapons, with very "
+            "long-term consequences",
+        ),
+        (
+            "Elliot de Faramond",
+            "CONDEMNS",
+            "What's more, the mines kill without distinguishing between civilians and military "
+            "personnel, which contravenes international humanitarian law.",
+        ),
+        ("Elliot de Faramond", "CONDEMNS", "flagrant violation"),
+        ("Elliot de Faramond", "CONCERNED", "dangerous precedent"),
+        ("Elliot de Faramond", "CONCERNED", "proven its effectiveness"),
     ]
     assert store.read.records("statement", refs=["usa-2024-11-17-atacms-strikes-russia"]) == []
+
+
+def test_every_seed_quote_is_the_speakers_own_words_inside_the_cited_sentence(
+    store: Store,
+) -> None:
+    import_lines(store, seed_lines())
+    for statement in store.read.records("statement", refs=[APL]):
+        cited = [source["quote"] for source in statement["sources"]]
+        assert any(f'"{statement["quote"]}' in text for text in cited), statement["id"]
 
 
 def test_a_statement_recorded_later_is_absent_as_of_an_earlier_position(store: Store) -> None:
@@ -51,8 +84,8 @@ def test_a_statement_recorded_later_is_absent_as_of_an_earlier_position(store: S
             )
         ],
     )
-    assert len(store.read.records("statement", refs=[APL])) == 3
-    assert len(store.read.records("statement", refs=[APL], as_of=before)) == 2
+    assert len(store.read.records("statement", refs=[APL])) == 10
+    assert len(store.read.records("statement", refs=[APL], as_of=before)) == 9
 
 
 def test_two_sources_with_different_values_are_both_kept_and_marked_as_a_conflict(

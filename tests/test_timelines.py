@@ -21,13 +21,18 @@ def test_the_ukraine_timeline_lists_the_seed_decisions_in_date_order(store: Stor
     ]
 
 
-def test_the_apl_decision_reverses_the_2022_policy(store: Store) -> None:
+def test_the_apl_decision_departs_from_the_2022_policy_without_reversing_it(
+    store: Store,
+) -> None:
     import_lines(store, seed_lines())
-    assert store.read.related(["usa-2024-11-20-apl-ukraine"], "reverses", False) == {
+    assert store.read.related(["usa-2024-11-20-apl-ukraine"], "departsFrom", False) == {
         "usa-2024-11-20-apl-ukraine": ["usa-2022-06-21-apl-policy"]
     }
-    assert store.read.related(["usa-2022-06-21-apl-policy"], "reverses", True) == {
+    assert store.read.related(["usa-2022-06-21-apl-policy"], "departsFrom", True) == {
         "usa-2022-06-21-apl-policy": ["usa-2024-11-20-apl-ukraine"]
+    }
+    assert store.read.related(["usa-2022-06-21-apl-policy"], "reverses", True) == {
+        "usa-2022-06-21-apl-policy": []
     }
 
 
