@@ -115,7 +115,7 @@ def test_the_french_and_ukrainian_pages_read_naturally(store: Store) -> None:
     client = seeded(store)
     fr = client.get("/embed/timeline?country=UKR&lang=fr").text
     assert f"<h1><bdi>Ukraine{NNBSP}: chronologie des décisions</bdi></h1>" in fr
-    assert f"Rôle{NNBSP}: destinataire" in fr and f"Revient sur{NNBSP}: <a" in fr
+    assert f"Rôle{NNBSP}: destinataire" in fr and f"Fait exception à{NNBSP}: <a" in fr
     uk = client.get("/embed/timeline?country=UKR&lang=uk").text
     assert "<h1><bdi>Україна: хронологія рішень</bdi></h1>" in uk
     assert "Роль: отримувач" in uk and "Сфера дії" in uk and "(ухвалив)" not in uk

@@ -65,7 +65,8 @@ def test_the_countrys_figures_mark_conflicting_sources(store: Store) -> None:
     client = seeded(store)
     html = client.get("/embed/timeline?country=UKR").text
     figures = html[html.index('<section class="figures"') :]
-    assert "<bdi>Landmine casualties</bdi>, 2023: 580 <bdi>casualties</bdi>" in figures
+    label = "Casualties of mines and explosive remnants of war"
+    assert f"<bdi>{label}</bdi>, 2023: 580 <bdi>casualties</bdi>" in figures
     assert "25,000" not in figures  # a world figure, not Ukraine's
     assert "other sources give a different figure" not in figures
     other = {"publisher": "Other Monitor", "url": "https://other.example/report"}
@@ -113,8 +114,8 @@ def test_a_correction_says_why_what_changed_and_links_the_record_before_and_afte
     before = re.search(r'<a href="\?([^"]+)">Before the correction</a>', corrections)
     after = re.search(r'<a href="\?([^"]+)">After the correction</a>', corrections)
     assert before is not None and after is not None
-    assert before.group(1) == f"country=UKR&amp;asOf=14#{ATACMS}"
-    assert after.group(1) == f"country=UKR&amp;asOf=15#{ATACMS}"
+    assert before.group(1) == f"country=UKR&amp;asOf=22#{ATACMS}"
+    assert after.group(1) == f"country=UKR&amp;asOf=23#{ATACMS}"
     old = client.get("/embed/timeline?" + before.group(1).replace("&amp;", "&").split("#")[0])
     new = client.get("/embed/timeline?" + after.group(1).replace("&amp;", "&").split("#")[0])
     assert "strikes inside Russia" in article(old.text, ATACMS)
