@@ -262,7 +262,15 @@ def test_recorded_translations_are_shown_in_the_readers_language_and_marked_when
             record=APL,
             lang="fr",
             headline="Biden autorise des mines antipersonnel pour l’Ukraine",
-            scope="mines antipersonnel non persistantes",
+            sources=SOURCE,
+        ),
+        line(
+            "translateRecord",
+            id="fr-atacms",
+            kind="DECISION",
+            record=ATACMS,
+            lang="fr",
+            scope="frappes à l’intérieur de la Russie",
             sources=SOURCE,
         ),
         line(
@@ -276,9 +284,10 @@ def test_recorded_translations_are_shown_in_the_readers_language_and_marked_when
         ),
     ]
     import_lines(store, translations)
-    fr = article(client.get("/embed/timeline?country=UKR&lang=fr").text, APL)
+    page = client.get("/embed/timeline?country=UKR&lang=fr").text
+    fr = article(page, APL)
     assert "<bdi>Biden autorise des mines antipersonnel pour l’Ukraine</bdi>" in fr
-    assert "<dd><bdi>mines antipersonnel non persistantes</bdi></dd>" in fr
+    assert "<dd><bdi>frappes à l’intérieur de la Russie</bdi></dd>" in article(page, ATACMS)
     assert '<p class="summary"><bdi lang="en">US Defense Secretary' in fr  # not translated
     assert "En conflit avec un traité\u202f: <bdi>Convention d’Ottawa</bdi>" in fr
     assert "Traduit avant" not in fr
@@ -290,14 +299,14 @@ def test_recorded_translations_are_shown_in_the_readers_language_and_marked_when
             line(
                 "correctDecision",
                 id=APL,
-                changes={"scope": "non-persistent antipersonnel landmines, for use on its soil"},
+                changes={"headline": "Biden authorizes antipersonnel landmines for Ukraine"},
                 reason="wording",
                 sources=SOURCE,
             )
         ],
     )
     fr = article(client.get("/embed/timeline?country=UKR&lang=fr").text, APL)
-    assert "Traduit avant une correction de l’original\u202f: portée" in fr
+    assert "Traduit avant une correction de l’original\u202f: titre" in fr
 
 
 def test_translated_figures_and_quotes_read_in_the_readers_language(store: Store) -> None:
@@ -329,12 +338,13 @@ def test_translated_figures_and_quotes_read_in_the_readers_language(store: Store
     assert not report.errors
     html = client.get("/embed/timeline?country=UKR&lang=uk").text
     figures = html[html.index('<section class="figures"') :]
-    assert '<bdi lang="en">Landmine casualties</bdi>, 2023: 580 <bdi>осіб</bdi>' in figures
+    label = '<bdi lang="en">Casualties of mines and explosive remnants of war</bdi>'
+    assert f"{label}, 2023: 580 <bdi>осіб</bdi>" in figures
     apl = article(html, APL)
     assert "<p><bdi>Ukrainian civilians will be the primary victims" in apl  # the words said
     assert "Переклад: <bdi>Головними жертвами цієї зброї стануть цивільні українці</bdi>" in apl
     fr = client.get("/embed/timeline?country=UKR&lang=fr").text
-    assert '<bdi lang="en">Landmine casualties</bdi>' in fr and "Traduction" not in fr
+    assert label in fr and "Traduction" not in fr
 
 
 def test_a_decision_with_many_reactions_shows_ten_and_counts_the_rest(store: Store) -> None:
@@ -357,6 +367,7 @@ def test_a_decision_with_many_reactions_shows_ten_and_counts_the_rest(store: Sto
     assert not report.errors
     apl = article(client.get("/embed/timeline?country=UKR").text, APL)
     assert apl.count("<figure>") == 10
-    assert "4 more reactions are in the record." in apl
+    # The seed story records nine reactions to this decision: 21 in all.
+    assert "11 more reactions are in the record." in apl
     uk = article(client.get("/embed/timeline?country=UKR&lang=uk").text, APL)
-    assert "Ще 4 реакції є в записі." in uk
+    assert "Ще 11 реакцій є в записі." in uk

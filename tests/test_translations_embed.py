@@ -39,13 +39,15 @@ def test_timelinejs_in_french_gives_translated_text_and_every_date_in_french(
         APL,
         "fr",
         headline="Biden autorise des mines antipersonnel pour l’Ukraine",
-        scope="mines antipersonnel non persistantes",
+    )
+    translate(
+        store, "fr-atacms", "DECISION", ATACMS, "fr", scope="frappes à l’intérieur de la Russie"
     )
     french = events(client, "country=UKR&lang=fr")
     assert french[APL]["text"]["headline"] == (
         "Biden autorise des mines antipersonnel pour l’Ukraine"
     )
-    assert "mines antipersonnel non persistantes" in french[APL]["text"]["text"]
+    assert "frappes à l’intérieur de la Russie" in french[ATACMS]["text"]["text"]
     # Not translated: the English original, never an empty field.
     assert (
         french[ATACMS]["text"]["headline"] == "Biden lets Ukraine strike inside Russia with ATACMS"
