@@ -88,6 +88,16 @@ BROWSER_EXTRA = [
     ],
     json.dumps(
         {
+            "op": "retractDecision",
+            "input": {
+                "id": "deu-05",
+                "reason": "recorded twice",
+                "sources": [{"publisher": "Test Gazette"}],
+            },
+        }
+    ),
+    json.dumps(
+        {
             "op": "correctDecision",
             "input": {
                 "id": "usa-2024-11-17-atacms-strikes-russia",

@@ -276,7 +276,7 @@ def test_print_shows_every_entry(browser: Browser, base_url: str) -> None:
 
 
 @pytest.mark.parametrize("width", [360, 1280])
-def test_a_full_page_capture_of_a_long_timeline_paints_every_entry(
+def test_a_long_timeline_is_captured_whole_and_announces_its_retracted_entry(
     browser: Browser, base_url: str, width: int
 ) -> None:
     context = browser.new_context(viewport={"width": width, "height": 640})
@@ -284,4 +284,11 @@ def test_a_full_page_capture_of_a_long_timeline_paints_every_entry(
     page.goto(f"{base_url}/embed/timeline?country={LONG_TIMELINE}")
     assert page.locator("ol.timeline article").count() == 40
     assert _unpainted_entries(browser, page) == []
+    # A retracted entry keeps its place as a notice, found from its old permalink.
+    page.goto(f"{base_url}/embed/timeline?country={LONG_TIMELINE}#deu-05")
+    notice = page.locator("#deu-05")
+    assert notice.is_visible() and "recorded twice" in notice.inner_text()
+    assert page.locator("svg a").count() == 39
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
     context.close()
