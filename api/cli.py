@@ -27,8 +27,10 @@ DbOption = Annotated[
 ]
 DATA = Path(__file__).resolve().parent.parent / "data"
 SEED = DATA / "seed.jsonl"
-BUNDLED = (SEED, DATA / "membership.jsonl")
-"""What `serve --seed` loads into an empty store: the story, then both treaties' membership."""
+SEED_TRANSLATIONS = DATA / "seed.translations.jsonl"
+BUNDLED = (SEED, DATA / "membership.jsonl", SEED_TRANSLATIONS)
+"""What `serve --seed` loads into an empty store: the story, both treaties' membership, then
+the story's French and Ukrainian translations."""
 
 
 @app.command("import")
