@@ -12,6 +12,7 @@ import uvicorn
 
 from api.bench.embed import CHROMIUM_ARGS, one_page
 from api.bench.http import free_port
+from api.cli import BUNDLED
 from api.importing import import_file, import_lines
 from api.server import create_app
 from projections.service import Store
@@ -22,11 +23,14 @@ __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "parent_page", "running_server"]
 
 
 @contextmanager
-def running_server(directory: Path, extra: Sequence[str] = ()) -> Iterator[str]:
+def running_server(
+    directory: Path, extra: Sequence[str] = (), *, bundled: bool = False
+) -> Iterator[str]:
     """Serve a seeded SQLite store (plus `extra` import lines) with uvicorn in a thread;
-    yields its base URL."""
+    yields its base URL. `bundled`: everything `serve --seed` loads (membership, translations)."""
     store = Store(f"sqlite:///{directory / 'browser.sqlite3'}")
-    import_file(store, SEED)
+    for path in BUNDLED if bundled else (SEED,):
+        import_file(store, path)
     if extra:
         import_lines(store, list(extra))
     port = free_port()

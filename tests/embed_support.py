@@ -1,5 +1,4 @@
 """Helpers for the embed tests: a seeded app and plain GET requests through httpx."""
-# ruff: noqa: RUF001 -- French and Ukrainian text use their own letters and apostrophes
 
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from api.cli import SEED_TRANSLATIONS
 from api.importing import import_lines
 from api.server import create_app
 from projections.service import Store
@@ -60,13 +60,20 @@ LE_MONDE = {
     "quote": "Three days earlier, Biden authorized Kyiv to strike Russia in depth with American "
     "long-range missiles, known as ATACMS.",
 }
-# One headline translated, the others left in English: the page must mark which is which.
-TRANSLATED_HEADLINES = {
-    "fr": "Biden autorise des mines antipersonnel pour l’Ukraine",
-    "uk": "Байден дозволив протипіхотні міни для України",
-}
+
+
+def seed_translation(record: str, lang: str, field: str) -> str:
+    """A field of a seed record as data/seed.translations.jsonl translates it."""
+    for text in SEED_TRANSLATIONS.read_text(encoding="utf-8").splitlines():
+        data = json.loads(text)["input"]
+        if (data["record"], data["lang"]) == (record, lang) and field in data:
+            return str(data[field])
+    raise LookupError(f"no {lang} {field} for {record}")
+
+
 LONG_WORD = "Antipersonnel" * 12  # one unbreakable word longer than a phone's screen
-# The seed story plus a correction and a very long word, for the browser and the screenshots.
+# Beside what `serve --seed` loads: a correction, a long timeline with a retraction, and a very
+# long word, for the browser tests and the screenshots.
 LONG_TIMELINE = "DEU"  # forty entries: far more than a screen holds
 BROWSER_EXTRA = [
     *[
@@ -107,22 +114,6 @@ BROWSER_EXTRA = [
             },
         }
     ),
-    *[
-        json.dumps(
-            {
-                "op": "translateRecord",
-                "input": {
-                    "id": f"{lang}-apl-headline",
-                    "kind": "DECISION",
-                    "record": "usa-2024-11-20-apl-ukraine",
-                    "lang": lang,
-                    "headline": headline,
-                    "sources": [{"publisher": "Policy Timeline editors"}],
-                },
-            }
-        )
-        for lang, headline in TRANSLATED_HEADLINES.items()
-    ],
     json.dumps(
         {
             "op": "recordDecision",

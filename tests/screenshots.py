@@ -29,7 +29,7 @@ def take(folder: Path) -> list[Path]:
     written = []
     with (
         tempfile.TemporaryDirectory() as data,
-        running_server(Path(data), BROWSER_EXTRA) as base,
+        running_server(Path(data), BROWSER_EXTRA, bundled=True) as base,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
