@@ -323,9 +323,8 @@ def test_a_replay_in_one_batch_rebuilds_the_same_translations_as_writes_one_by_o
     live = store.projector.digests()
     store.projector.rebuild()  # every event in one batch: the correction sees the translations
     assert store.projector.digests() == live
-    docs = {
-        d["lang"]: d for d in store.read.translations("decision", [DECISION["id"]])[DECISION["id"]]
-    }
+    ident = str(DECISION["id"])
+    docs = {d["lang"]: d for d in store.read.translations("decision", [ident])[ident]}
     assert (docs["fr"]["stale"], docs["uk"]["stale"]) == ([], ["headline"])
     assert docs["fr"]["fields"]["headline"] == "L’Ukraine signe"
     assert [s["publisher"] for s in docs["fr"]["sources"]] == ["Policy Timeline editors"]
