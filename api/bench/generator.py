@@ -44,6 +44,7 @@ _MIX = [
     ("retractDecision", 1),
     ("recordStatement", 12),
     ("recordObservation", 7),
+    ("translateRecord", 2),
 ]
 _MIX_OPS = [op for op, _ in _MIX]
 _MIX_CUM = list(itertools.accumulate(w for _, w in _MIX))
@@ -78,6 +79,7 @@ class Generator:
         )
         self.weapons = [(weapon_id(i), _CATEGORIES[i % len(_CATEGORIES)]) for i in range(300)]
         self.decisions = 0
+        self.translations = 0
         self.next_retraction = RETRACTABLE - 1
         # Each (state, treaty) pair walks one lifecycle, a step per treaty action: treaty
         # actions stay bounded by states x treaties, whatever N is (memory stays flat too).
@@ -116,6 +118,8 @@ class Generator:
             return self._correction()
         if op == "recordStatement":
             return self._statement()
+        if op == "translateRecord":
+            return self._translation()
         return self._observation()
 
     def _country(self) -> str:
@@ -256,6 +260,20 @@ class Generator:
             changes=changes,
             reason=f"Correction {n}",
             sources=self._sources(),
+        )
+
+    def _translation(self) -> dict[str, Any]:
+        k = self._correctable()
+        lang = self.rng.choice(("fr", "uk"))
+        self.translations += 1
+        return _op(
+            "translateRecord",
+            id=f"translation-{self.translations:07d}",
+            kind="DECISION",
+            record=decision_id(k),
+            lang=lang,
+            headline=f"Décision {k}" if lang == "fr" else f"Рішення {k}",
+            sources=[{"publisher": "Newsroom translation desk"}],
         )
 
     def _statement(self) -> dict[str, Any]:
