@@ -47,7 +47,7 @@ def test_a_compliance_flag_is_shown_with_its_plain_words_reason(store: Store) ->
     ) in flag.group(1)
     assert 'class="flag"' not in article(html, ATACMS)
     fr = article(Client(store).get("/embed/timeline?country=UKR&lang=fr").text, APL)
-    assert "Ukraine est partie au traité" in fr  # the reason in the reader's language
+    assert "Ukraine\u202f: partie au traité" in fr  # the reason in the reader's language
 
 
 def test_reactions_show_the_speaker_the_stance_and_the_verbatim_quote(store: Store) -> None:

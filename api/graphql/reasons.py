@@ -12,8 +12,10 @@ from api.embed.labels import category_label, country_name
 REASON = {
     "en": "{country} has been a party to the {treaty} since {since}{status}; "
     "the treaty forbids it to {act} {category}",
-    "fr": "{country} est partie au traité «\u00a0{treaty}\u00a0» depuis le {since}{status}\u202f; "
-    "ce traité lui interdit {act} des {category}",
+    # "Ukraine : partie au…" reads right for every state, where "Ukraine est…" lacks the
+    # article French puts before most country names (l'Ukraine, la Pologne, le Canada).
+    "fr": "{country}\u202f: partie au traité «\u00a0{treaty}\u00a0» depuis le {since}{status}"
+    "\u202f; ce traité lui interdit {act} des {category}",
     "uk": "{country} є стороною договору «{treaty}» з {since}{status}; "
     "договір забороняє цій державі {act} {category}",
 }
