@@ -35,7 +35,7 @@ def loads(text: str, max_depth: int = MAX_DEPTH) -> Any:
     except json.JSONDecodeError as exc:
         raise JsonTextError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
     except RecursionError:  # not reached after check_depth; kept so no input can crash
-        raise JsonTextError(f"nested deeper than {max_depth} levels") from None
+        raise JsonTextError(f"nested more than {max_depth} levels deep") from None
     if "\\u" in text or "\\U" in text:
         _no_lone_surrogates(value)
     return value
@@ -51,7 +51,7 @@ def check_depth(text: str, max_depth: int = MAX_DEPTH) -> None:
         if token in "[{":
             depth += 1
             if depth > max_depth:
-                raise JsonTextError(f"nested deeper than {max_depth} levels")
+                raise JsonTextError(f"nested more than {max_depth} levels deep")
         elif token in "]}":
             depth -= 1
 
@@ -69,9 +69,7 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _number_text(text: str) -> None:
     if len(text) > MAX_NUMBER_CHARS:
-        raise JsonTextError(
-            f"a number of {len(text)} characters (at most {MAX_NUMBER_CHARS}): {text[:20]}..."
-        )
+        raise JsonTextError(f"a number of {len(text)} characters; the limit is {MAX_NUMBER_CHARS}")
 
 
 def _int(text: str) -> int:

@@ -240,7 +240,7 @@ def test_verify_fails_a_store_holding_an_event_that_cannot_be_served(
     ("bad", "message"),
     [
         (b'{"position": 1, "state": "\xff"}', "not valid UTF-8"),
-        (b"[" * 1000 + b"]" * 1000, "nested deeper than"),
+        (b"[" * 1000 + b"]" * 1000, "nested more than"),
         (b'{"position": ' + b"9" * 5000 + b"}", "a number of 5000 characters"),
         (b'{"position": 1, "position": 2}', "duplicate key 'position'"),
     ],

@@ -41,10 +41,10 @@ def decision_line(**changes: object) -> bytes:
 
 HOSTILE: dict[str, tuple[bytes, str]] = {
     "invalid UTF-8": (b'{"op": "recordWeapon", "input": {"id": "\xff\xfe"}}', "not valid UTF-8"),
-    "deep nesting": (b"[" * 1000 + b"]" * 1000, "nested deeper than"),
+    "deep nesting": (b"[" * 1000 + b"]" * 1000, "nested more than"),
     "deep nesting in an object": (
         b'{"op": "recordDecision", "input": ' + b'{"a":' * 1000 + b"1" + b"}" * 1001,
-        "nested deeper than",
+        "nested more than",
     ),
     "huge integer": (
         b'{"op": "recordObservation", "input": {"value": ' + b"9" * 5000 + b"}}",

@@ -148,6 +148,10 @@ DEEP_JSON = "[" * 1000 + "]" * 1000
             ("POST", "/graphql", '{"query": "{ integrity { ok } }", "variables": {"v": %s}}'),
             "body: a number of 5000 characters; the limit is 40",
         ),
+        (
+            ("POST", "/graphql", b'{"query": "{ integrity { ok } }", "query": "{ __typename }"}'),
+            "body: duplicate key 'query' in an object",
+        ),
     ],
     ids=[
         "asOf-superscript",
@@ -164,6 +168,7 @@ DEEP_JSON = "[" * 1000 + "]" * 1000
         "deep-get-variables",
         "invalid-utf8",
         "number-of-5000-digits",
+        "duplicate-key",
     ],
 )
 def test_bad_input_gets_400_naming_the_field_never_a_500(
