@@ -171,9 +171,9 @@ async def test_reason_says_who_is_bound_and_what_is_forbidden_in_each_language(
         "en": "Poland has been a party to the Mine Ban Treaty since 1 June 2013 (it notified "
         "its withdrawal on 20 August 2025, to take effect on 20 February 2026); the treaty "
         "forbids it to transfer antipersonnel landmines",
-        "fr": "Pologne\u202f: partie au traité «\u00a0Mine Ban Treaty\u00a0» depuis le 1er juin 2013 "
-        "(retrait notifié le 20 août 2025, effectif le 20 février 2026)\u202f; ce traité lui "
-        "interdit de transférer des mines antipersonnel",
+        "fr": "Pologne\u202f: partie au traité «\u00a0Mine Ban Treaty\u00a0» depuis le "
+        "1er juin 2013 (retrait notifié le 20 août 2025, effectif le 20 février 2026)\u202f; "
+        "ce traité lui interdit de transférer des mines antipersonnel",
         "uk": "Польща є стороною договору «Mine Ban Treaty» з 1 червня 2013\u202fр. (про вихід "
         "повідомлено 20 серпня 2025\u202fр., він набуває чинності 20 лютого 2026\u202fр.); договір "
         "забороняє цій державі передавати протипіхотні міни",
