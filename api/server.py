@@ -39,12 +39,12 @@ from api.graphql.over_http import (
     is_request_error,
     negotiate,
 )
+from api.graphql.positions import PositionWatch
 from api.graphql.response_cache import (
     ERRORS_KEY,
     CacheCollector,
     CachedGraphQL,
     ResponseCache,
-    read_state,
 )
 from api.htmlsafe import html_safe_json
 from api.keys import KeyRing
@@ -220,7 +220,8 @@ def create_app(
 
     cache = ResponseCache.from_env() if response_cache is None else response_cache
     metrics.registry.register(CacheCollector(cache))
-    cached = CachedGraphQL(graphql, cache, read_state(store.read_engine))
+    watch = PositionWatch.for_store(store)
+    cached = CachedGraphQL(graphql, cache, watch)
 
     workers: list[tuple[ProjectionWorker, threading.Event]] = []
 
@@ -237,6 +238,7 @@ def create_app(
         yield
         for _worker, stop in workers:
             stop.set()
+        watch.close()
         if metrics_addr is not None:
             app.state.metrics_listener.stop()
 
@@ -270,6 +272,7 @@ def create_app(
     app.state.store = store
     app.state.live = live  # subscribers are visible to health checks and tests
     app.state.response_cache = cache
+    app.state.position_watch = watch
     app.add_middleware(BodySizeLimit, path="/graphql")
     app.add_middleware(OutageMiddleware)
     app.add_middleware(PublicReadCORS)

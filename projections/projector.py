@@ -101,6 +101,8 @@ class Projector:
         self.engine = engine
         tables.metadata.create_all(engine)
         self._handlers = {p.name: p.handlers() for p in projections}
+        self.generation = 0
+        """Moved after every commit that changed read-model rows (what this process projected)."""
 
     def position(self, name: str | None = None, engine: Engine | None = None) -> int:
         """The last applied position of a projection (the slowest one when no name).
@@ -199,7 +201,9 @@ class Projector:
                         for projection in projections:
                             self._advance(conn, projection.name, start, items[-1].position)
                         self._notify(conn, items[-1].position)
-                    return len(items)
+                if items:
+                    self.generation += 1  # committed: held read-model states are out of date
+                return len(items)
             except (exc.OperationalError, _LostRace):
                 # Another process projected the same positions first (or held the
                 # write lock): roll back and read the new tracking positions.

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, Table, exc, insert, select, text
 from projections import tables
 from projections.audit.export import BATCH, stored_log
 from projections.audit.verify import chained_of
-from projections.projector import REBUILD_BATCH, analyze
+from projections.projector import PROJECTED_CHANNEL, REBUILD_BATCH, analyze
 from projections.service import Store
 from projections.store import Chained
 
@@ -46,6 +46,7 @@ def rebuild(store: Store, until: int | None = None) -> Rebuilt:
             position = scratch.projector.position()
             digests = scratch.projector.digests()
             _swap(scratch.engine, store.engine, _code_versions(store))
+            store.projector.generation += 1  # new rows under maybe the same positions
         finally:
             scratch.close()
     analyze(store.engine)
@@ -121,6 +122,12 @@ def _swap(source: Engine, target: Engine, versions: dict[str, int]) -> None:
             insert(tables.projection_versions),
             [{"projection": n, "version": v} for n, v in versions.items()],
         )
+        if conn.dialect.name == "postgresql":
+            # Delivered at commit: servers holding the read models' state read it again.
+            conn.execute(
+                text("SELECT pg_notify(:channel, :position)"),
+                {"channel": PROJECTED_CHANNEL, "position": "0"},
+            )
 
 
 def _chunks(conn: Connection, table: Table) -> Iterator[list[dict[str, Any]]]:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
+from api.graphql.positions import read_state
 from api.graphql.response_cache import (
     BYTES_ENV,
     ENTRIES_ENV,
     CachedResponse,
     ResponseCache,
-    read_state,
 )
 from api.importing import import_file
 from api.keys import KeyRing
@@ -202,3 +204,71 @@ def test_zero_turns_the_cache_off_and_the_state_holds_today(
     state = read_state(seeded.read_engine)()
     assert state[-1] == dt.date.today()
     assert min(s[2] for s in state[:-1] if s[0] == "p") == seeded.read_position()
+
+
+@contextmanager
+def statements(store: Store) -> Iterator[list[str]]:
+    """Every SQL statement sent to the database queries read, while the block runs."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(store.read_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(store.read_engine, "before_cursor_execute", record)
+
+
+def test_a_hit_reads_nothing_from_the_database_while_the_state_is_held(seeded: Store) -> None:
+    app = create_app(seeded, response_cache=ResponseCache())
+    watch = app.state.position_watch
+    watch.hold = watch.listening_hold = 60.0  # only a write may end the hold here
+    with serving(app) as client:
+        with statements(seeded) as first:
+            miss = post(client, TIMELINE, country="UKR")
+        assert len(first) >= 3  # the state before, the page, the state after
+        with statements(seeded) as later:
+            hits = [post(client, TIMELINE, country="UKR") for _ in range(20)]
+        assert later == [] and app.state.response_cache.hits == 20
+        assert all(h.content == miss.content for h in hits)
+        # A write through this server is seen by the very next request.
+        _key, token = KeyRing(seeded.engine).create("editor")
+        assert post(client, RECORD_DECISION, token, input=NEW).status_code == 200
+        assert NEW["id"] in ids(post(client, TIMELINE, country="UKR"))
+
+
+def test_a_write_by_another_process_ends_the_hold(seeded: Store) -> None:
+    """Another process's write: announced by its notification on PostgreSQL (the hold is
+    made endless, so nothing else could show it), seen once the hold is over on SQLite."""
+    app = create_app(seeded, response_cache=ResponseCache())
+    watch = app.state.position_watch
+    postgres = seeded.dialect == "postgresql"
+    if postgres:
+        watch.hold = watch.listening_hold = 3600.0
+    other = Store(seeded.url)  # its own engine and projector, as another process has
+    try:
+        with serving(app) as client:
+            post(client, TIMELINE, country="UKR")
+            if postgres:
+                deadline = time.monotonic() + 10
+                while not watch.listening:
+                    assert time.monotonic() < deadline, "the LISTEN connection never came up"
+                    time.sleep(0.01)
+            before = post(client, TIMELINE, country="UKR")  # read while listening, then held
+            assert NEW["id"] not in ids(before)
+            assert post(client, TIMELINE, country="UKR").content == before.content
+            hits = app.state.response_cache.hits
+            assert hits >= 1
+            other.execute("recordDecision", NEW)
+            if postgres:
+                deadline = time.monotonic() + 10
+                while NEW["id"] not in ids(post(client, TIMELINE, country="UKR")):
+                    assert time.monotonic() < deadline, "the notification never ended the hold"
+                    time.sleep(0.01)
+            else:
+                time.sleep(watch.hold * 2)
+                assert NEW["id"] in ids(post(client, TIMELINE, country="UKR"))
+    finally:
+        other.close()

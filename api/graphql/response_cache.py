@@ -7,7 +7,9 @@ cached under (method, exact request body or query string, Content-Type, Accept, 
 projection's tracking position and code version, today's date): a later identical request
 that finds the same positions would read the same rows and gets the stored bytes, headers
 included. A write that is projected moves a position, so older entries become unreachable
-and age out of the LRU.
+and age out of the LRU. A hit finds the positions in memory (`api.graphql.positions`: held
+until this process's projector, a PostgreSQL notification or a few milliseconds say they may
+have moved), so it reads no database; a miss reads them before and after its answer.
 
 Only operations that are queries, and whose top-level fields all read the read models, are
 cached; mutations, subscriptions, the audit fields (which read the log and its head), the
@@ -19,7 +21,6 @@ be added to `CACHEABLE_FIELDS`.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import logging
 import os
@@ -40,12 +41,11 @@ from graphql import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, literal_column, select, union_all
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.graphql.positions import PositionWatch
 from api.graphql.prepare import off_loop
-from projections import tables
 
 log = logging.getLogger("policy_timeline")
 
@@ -188,26 +188,6 @@ class CacheCollector(Collector):
         yield size
 
 
-def read_state(engine: Engine) -> Callable[[], tuple[Any, ...]]:
-    """A function returning what the read models answer at: one small query, plus the date.
-
-    Every projection's tracking position (not only the slowest: projections may stand at
-    different positions for a moment) and every projection's code version (a rebuild by a
-    newer release swaps rows in under the same positions), read where queries read."""
-    t, v = tables.tracking, tables.projection_versions
-    statement = union_all(
-        select(literal_column("'p'"), t.c.projection, t.c.position),
-        select(literal_column("'v'"), v.c.projection, v.c.version),
-    )
-
-    def state() -> tuple[Any, ...]:
-        with engine.connect() as conn:
-            rows = conn.execute(statement).all()
-        return (*sorted((str(a), str(b), int(c)) for a, b, c in rows), dt.date.today())
-
-    return state
-
-
 @functools.lru_cache(maxsize=CLASSIFIED_DOCUMENTS)
 def cacheable_document(query: str, operation_name: str | None) -> bool:
     """True when the selected operation is a query reading only `CACHEABLE_FIELDS` at its top."""
@@ -261,14 +241,15 @@ def _top_fields_cacheable(
 class CachedGraphQL:
     """ASGI app in front of the GraphQL view: answers repeated queries from a ResponseCache.
 
-    `view` must record whether an answer had errors under `ERRORS_KEY` in the scope
-    (`api.server.PolicyGraphQL.process_result` does); an answer without that mark is never
-    stored. `parse_json` and `parse_query_params` are the view's own, so a request is read
-    exactly as the view reads it (persisted queries resolved, unstorable text refused)."""
+    `watch` says what the read models answer at. `view` must record whether an answer had
+    errors under `ERRORS_KEY` in the scope (`api.server.PolicyGraphQL.process_result` does);
+    an answer without that mark is never stored. `parse_json` and `parse_query_params` are
+    the view's own, so a request is read exactly as the view reads it (persisted queries
+    resolved, unstorable text refused)."""
 
-    def __init__(self, view: Any, cache: ResponseCache, state: Callable[[], Any]) -> None:
+    def __init__(self, view: Any, cache: ResponseCache, watch: PositionWatch) -> None:
         self.view: ASGIApp = view
-        self.cache, self.state = cache, state
+        self.cache, self.watch = cache, watch
         self.parse_json: Callable[[bytes], Any] = view.parse_json
         self.parse_query_params: Callable[[QueryParams], Any] = view.parse_query_params
 
@@ -294,29 +275,39 @@ class CachedGraphQL:
             self.cache.bypasses += 1
             await self.view(scope, receive, send)
             return
+        request = (method, body, query_string, negotiated)
         try:
-            state = self.state()
+            # Held in memory while nothing says the read models moved: no database read.
+            state = self.watch.held() or await self.watch.current()
         except Exception:  # the database is unreachable: the view answers (503)
             log.debug("response cache: read position unavailable", exc_info=True)
             self.cache.bypasses += 1
             await self.view(scope, receive, send)
             return
-        key = (method, body, query_string, negotiated, state)
-        entry = self.cache.get(key)
-        if entry is not None:
-            self.cache.hits += 1
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": entry.status,
-                    "headers": list(entry.headers),
-                }
-            )
-            await send({"type": "http.response.body", "body": entry.body})
-            return
+        if state is not None:
+            entry = self.cache.get((*request, state))
+            if entry is not None:
+                self.cache.hits += 1
+                await _answer(entry, send)
+                return
         if not await self._cacheable(method, body, query_string):
             self.cache.bypasses += 1
             await self.view(scope, receive, send)
+            return
+        try:
+            # The answer about to be made is stored under the state read now, just before
+            # it, and only if the same state is read again just after it.
+            state = await self.watch.fresh()
+        except Exception:
+            log.debug("response cache: read position unavailable", exc_info=True)
+            self.cache.bypasses += 1
+            await self.view(scope, receive, send)
+            return
+        key = (*request, state)
+        entry = self.cache.get(key)
+        if entry is not None:  # another request stored it meanwhile
+            self.cache.hits += 1
+            await _answer(entry, send)
             return
         self.cache.misses += 1
         start: dict[str, Any] = {}
@@ -331,14 +322,15 @@ class CachedGraphQL:
                 if not message.get("more_body", False):
                     # Stored before the last byte goes out: a client that sends the same
                     # request as soon as it has this answer finds it.
-                    self._store(key, scope, start, b"".join(chunks), len(body) + len(query_string))
+                    payload = b"".join(chunks)
+                    await self._store(key, scope, start, payload, len(body) + len(query_string))
             else:
                 start["uncacheable"] = True
             await send(message)
 
         await self.view(scope, receive, capture)
 
-    def _store(
+    async def _store(
         self, key: Any, scope: Scope, start: dict[str, Any], payload: bytes, request_size: int
     ) -> None:
         """Keep a complete 200 JSON answer without errors, if read entirely at `key`'s state."""
@@ -349,7 +341,7 @@ class CachedGraphQL:
         if not kind.startswith((b"application/json", b"application/graphql-response+json")):
             return  # streamed (multipart, event stream) or not a GraphQL answer
         try:
-            unchanged = self.state() == key[-1]  # every row was read at this position
+            unchanged = await self.watch.fresh() == key[-1]  # every row was read at this state
         except Exception:
             log.debug("response cache: read position unavailable", exc_info=True)
             return
@@ -375,6 +367,12 @@ class CachedGraphQL:
         # The request's JSON is read here, on the loop: reading may register a persisted
         # query, and that store belongs to the loop's thread.
         return await off_loop(cacheable_document, query, name)
+
+
+async def _answer(entry: CachedResponse, send: Send) -> None:
+    start = {"type": "http.response.start", "status": entry.status, "headers": list(entry.headers)}
+    await send(start)
+    await send({"type": "http.response.body", "body": entry.body})
 
 
 async def _read_body(receive: Receive) -> bytes:
