@@ -17,7 +17,8 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/policy-timeline serve --seed
 
-# Both treaties' membership (data/membership.jsonl) from the UNTC tables in data/reference/.
+# Both treaties' membership (data/membership.jsonl) from the UNTC tables in data/reference/, and
+# its French and Ukrainian headlines (data/membership.translations.jsonl).
 data: $(STAMP)
 	$(BIN)/python data/membership/build.py
 

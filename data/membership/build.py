@@ -1,7 +1,10 @@
-"""Turn the UN Treaty Collection status tables in data/reference/ into data/membership.jsonl.
+"""Turn the UN Treaty Collection status tables in data/reference/ into data/membership.jsonl,
+and the French and Ukrainian headlines of its decisions into data/membership.translations.jsonl.
 
-Run `make data` (or `python data/membership/build.py`) after editing a reference file; the
-output is deterministic and a test fails when the committed file is out of date."""
+Run `make data` (or `.venv/bin/python data/membership/build.py`) after editing a reference file;
+the output is deterministic for a given Babel (its CLDR version) and a test fails when a
+committed file is out of date."""
+# ruff: noqa: RUF001 -- French and Ukrainian text uses its own apostrophes
 
 from __future__ import annotations
 
@@ -15,10 +18,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import pycountry
+from babel import Locale
+from babel.core import get_cldr_version
+
 DATA = Path(__file__).resolve().parent.parent
 REFERENCE = DATA / "reference"
 SEED = DATA / "seed.jsonl"
 OUTPUT = DATA / "membership.jsonl"
+TRANSLATIONS = DATA / "membership.translations.jsonl"
 STATUS_DATE = "2026-02-03"
 
 
@@ -32,6 +40,8 @@ class Treaty:
     name: str  # as a headline names it
     chapter: str  # UNTC MTDSG chapter number
     first_wave: str  # article 17(1): the deposits counted before entry into force
+    fr: str  # the treaty in French running text, after "de la" / "à la"
+    uk: str  # the treaty in Ukrainian, genitive (after "підписання", "до", "з")
 
 
 TREATIES = [
@@ -42,6 +52,8 @@ TREATIES = [
         "the Mine Ban Treaty",
         "XXVI-5",
         "deposited on or before 16 September 1998, the day of the 40th instrument",
+        "convention d’Ottawa",
+        "Оттавської конвенції",
     ),
     Treaty(
         "cluster-munition-convention",
@@ -50,6 +62,8 @@ TREATIES = [
         "the Convention on Cluster Munitions",
         "XXVI-6",
         "deposited on or before 16 February 2010, the day of the 30th instrument",
+        "convention sur les armes à sous-munitions",
+        "Конвенції про касетні боєприпаси",
     ),
 ]
 PUBLISHERS = {
@@ -187,8 +201,11 @@ def decision(fields: dict[str, Any]) -> dict[str, Any]:
     return {"op": "recordDecision", "input": fields}
 
 
-def row_ops(treaty: Treaty, row: dict[str, str], seeded: set[tuple[str, str, str]]) -> list[Any]:
-    """The depositary acts of one state, minus those the seed story already records."""
+def row_acts(
+    treaty: Treaty, row: dict[str, str], seeded: set[tuple[str, str, str]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The depositary acts of one state, minus those the seed story already records: each as
+    what the table calls it ("SIGN", its consent kind, "NOTIFY_WITHDRAWAL") and its fields."""
     iso, state = row["iso3"], row["state"]
     url, extra = split_sources(row["source"])
     bracketed = "brackets" in row["note"]
@@ -199,6 +216,7 @@ def row_ops(treaty: Treaty, row: dict[str, str], seeded: set[tuple[str, str, str
             summary += " UNTC brackets it: the state is no longer a party."
         ops.append(
             (
+                "SIGN",
                 "SIGN",
                 row["signed_on"],
                 {
@@ -222,6 +240,7 @@ def row_ops(treaty: Treaty, row: dict[str, str], seeded: set[tuple[str, str, str
         )
         ops.append(
             (
+                kind,
                 action,
                 row["consent_on"],
                 {
@@ -250,6 +269,7 @@ def row_ops(treaty: Treaty, row: dict[str, str], seeded: set[tuple[str, str, str
         ops.append(
             (
                 "NOTIFY_WITHDRAWAL",
+                "NOTIFY_WITHDRAWAL",
                 notified,
                 {
                     "id": f"{iso.lower()}-{notified}-notify-withdrawal-{treaty.slug}",
@@ -265,7 +285,11 @@ def row_ops(treaty: Treaty, row: dict[str, str], seeded: set[tuple[str, str, str
                 },
             )
         )
-    return [decision(fields) for action, day, fields in ops if (iso, action, day) not in seeded]
+    return [(what, fields) for what, action, day, fields in ops if (iso, action, day) not in seeded]
+
+
+def row_ops(treaty: Treaty, row: dict[str, str], seeded: set[tuple[str, str, str]]) -> list[Any]:
+    return [decision(fields) for _, fields in row_acts(treaty, row, seeded)]
 
 
 def seeded_acts() -> dict[str, set[tuple[str, str, str]]]:
@@ -295,6 +319,10 @@ def rows(treaty: Treaty) -> Any:
         yield from csv.DictReader(handle)
 
 
+def lines(ops: list[Any]) -> str:
+    return "".join(json.dumps(op, ensure_ascii=False, sort_keys=True) + "\n" for op in ops)
+
+
 def build() -> str:
     """The whole import file, one operation a line."""
     seeded = seeded_acts()
@@ -303,10 +331,108 @@ def build() -> str:
         for row in rows(treaty):
             ops += row_ops(treaty, row, seeded.get(treaty.id, set()))
     ops += national_acts()
-    return "".join(json.dumps(op, ensure_ascii=False, sort_keys=True) + "\n" for op in ops)
+    return lines(ops)
+
+
+# Headlines in French and Ukrainian, as labels ("State: act of the treaty"): the country name
+# stands alone before the colon, so it needs no article (French) and no case it cannot take
+# (Ukrainian). The acts in the terms the UN's French texts and Ukraine's translation of the
+# Vienna Convention on the Law of Treaties use; the treaties as the seed's translations name them.
+HEADLINES = {
+    "fr": {
+        "SIGN": "signature de la {treaty}",
+        "ratification": "ratification de la {treaty}",
+        "acceptance": "acceptation de la {treaty}",
+        "approval": "approbation de la {treaty}",
+        "accession": "adhésion à la {treaty}",
+        "succession": "succession à la {treaty}",
+        "NOTIFY_WITHDRAWAL": "notification de retrait de la {treaty}",
+    },
+    "uk": {
+        "SIGN": "підписання {treaty}",
+        "ratification": "ратифікація {treaty}",
+        "acceptance": "прийняття {treaty}",
+        "approval": "затвердження {treaty}",
+        "accession": "приєднання до {treaty}",
+        "succession": "правонаступництво щодо {treaty}",
+        "NOTIFY_WITHDRAWAL": "повідомлення про вихід {from_} {treaty}",
+    },
+}
+COLON = {"fr": "\u202f: ", "uk": ": "}  # French sets a narrow no-break space before a colon
+LANGUAGE = {"fr": "French", "uk": "Ukrainian"}
+STATE_NAMES = {
+    # CLDR names a territory; for these two the party to a treaty is another entity.
+    "VAT": {"fr": "Saint-Siège", "uk": "Святий Престол"},  # the Holy See, not Vatican City
+    "PSE": {"fr": "État de Palestine", "uk": "Держава Палестина"},  # not "Palestinian Territories"
+}
+VOWELS = set("аеєиіїоуюяАЕЄИІЇОУЮЯ")
+
+
+def state_name(iso3: str, lang: str) -> tuple[str, bool]:
+    """The state's name in `lang`, and whether it is CLDR's territory name."""
+    if iso3 in STATE_NAMES:
+        return STATE_NAMES[iso3][lang], False
+    country = pycountry.countries.get(alpha_3=iso3)
+    return str(Locale(lang).territories[country.alpha_2]), True
+
+
+def headline(what: str, treaty: Treaty, iso3: str, lang: str) -> tuple[str, bool]:
+    name, from_cldr = state_name(iso3, lang)
+    treaty_name = getattr(treaty, lang)
+    # Ukrainian euphony: "з" before a vowel, "із" between consonants.
+    from_ = "з" if treaty_name[0] in VOWELS else "із"
+    act = HEADLINES[lang][what].format(treaty=treaty_name, from_=from_)
+    return name + COLON[lang] + act, from_cldr
+
+
+def translation_sources(lang: str, from_cldr: bool) -> list[dict[str, Any]]:
+    """Who wrote the text: a template of this script, the state's name from CLDR (or the
+    editors where CLDR names a territory rather than the state party). No fact is added."""
+    how = (
+        f"{LANGUAGE[lang]} headline generated from a template by data/membership/build.py: "
+        "the English headline's act and treaty in a news desk's terms"
+    )
+    if not from_cldr:
+        return [
+            {
+                "publisher": "Policy Timeline editors",
+                "title": how + ", the state's name as the editors give it",
+            }
+        ]
+    cldr = get_cldr_version()
+    return [
+        {"publisher": "Policy Timeline", "title": how + ", the state's name from CLDR"},
+        {
+            "publisher": "Unicode CLDR",
+            "title": f"Territory names, CLDR {cldr}, as Babel ships them",
+            "url": "https://cldr.unicode.org/",
+        },
+    ]
+
+
+def build_translations() -> str:
+    """French and Ukrainian headlines of every act build() writes from the tables (the national
+    acts are translated by the editors in data/seed.translations.jsonl)."""
+    seeded = seeded_acts()
+    ops: list[Any] = []
+    for treaty in TREATIES:
+        for row in rows(treaty):
+            for what, fields in row_acts(treaty, row, seeded.get(treaty.id, set())):
+                for lang in LANGUAGE:
+                    text, from_cldr = headline(what, treaty, row["iso3"], lang)
+                    translation = {
+                        "id": f"{lang}-{fields['id']}",
+                        "kind": "DECISION",
+                        "record": fields["id"],
+                        "lang": lang,
+                        "headline": text,
+                        "sources": translation_sources(lang, from_cldr),
+                    }
+                    ops.append({"op": "translateRecord", "input": translation})
+    return lines(ops)
 
 
 if __name__ == "__main__":
-    text = build()
-    OUTPUT.write_text(text, encoding="utf-8")
-    sys.stdout.write(f"{OUTPUT.name}: {len(text.splitlines())} operations\n")
+    for path, text in ((OUTPUT, build()), (TRANSLATIONS, build_translations())):
+        path.write_text(text, encoding="utf-8")
+        sys.stdout.write(f"{path.name}: {len(text.splitlines())} operations\n")
