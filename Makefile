@@ -44,8 +44,11 @@ test-fast: $(STAMP)
 bench: $(STAMP) browser
 	$(BIN)/policy-timeline bench
 
+# Every check that reads the code without running it; the configuration is in pyproject.toml.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 clean:

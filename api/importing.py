@@ -142,7 +142,7 @@ def _validate(
     """Pass 1: apply every line to a unit of work without saving; spill what it plans."""
     work = store.unit_of_work()
     records = _SpilledRecords(spill.db, record_cache)
-    work.loaded = records  # type: ignore[assignment]  # a mapping that keeps to disk
+    work.loaded = records  # a mapping that keeps to disk
     for chunk in _chunks(read_operations(lines), batch_lines):
         with gc_paused():  # a chunk's short-lived objects, collected after it
             _validate_chunk(work, chunk, report, spill)

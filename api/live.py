@@ -9,7 +9,7 @@ import threading
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from graphql import GraphQLError
@@ -63,6 +63,16 @@ def _too_many(message: str) -> GraphQLError:
     return GraphQLError(f"{message}; retry later or poll", extensions={"code": TOO_MANY})
 
 
+K = TypeVar("K")
+
+
+def _forget(counter: Counter[K], key: K) -> None:
+    """One subscription fewer for `key`; no key outlives its subscriptions."""
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]
+
+
 class Live:
     """Watches the timeline projection and pushes each new or changed entry to subscribers."""
 
@@ -100,10 +110,8 @@ class Live:
         self.per_address[address] += 1
 
     def _release(self, connection: int, address: str) -> None:
-        for counter, key in ((self.per_connection, connection), (self.per_address, address)):
-            counter[key] -= 1
-            if counter[key] <= 0:
-                del counter[key]  # no key outlives its subscriptions
+        _forget(self.per_connection, connection)
+        _forget(self.per_address, address)
 
     async def entries(
         self,

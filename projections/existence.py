@@ -8,6 +8,7 @@ from uuid import UUID
 from sqlalchemy import Engine, bindparam, select
 
 from domain.application import PolicyRecord
+from projections.store import events_table
 
 CHUNK = 500
 """Ids per query, well under every backend's limit of bound parameters."""
@@ -15,7 +16,7 @@ CHUNK = 500
 
 def existing_checker(app: PolicyRecord, engine: Engine) -> Callable[[Collection[UUID]], set[UUID]]:
     """A function returning which of the given aggregate ids have a first event stored."""
-    events = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    events = events_table(app)
     # The unique (originator_id, originator_version) index answers this without a scan.
     query = select(events.c.originator_id).where(
         events.c.originator_id.in_(bindparam("ids", expanding=True))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, Row, func, select
 
 from domain.application import PolicyRecord
 from projections.ledger import GENESIS, chain_hash, envelope_for, leaf_hash, log
+from projections.store import events_table
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class Integrity:
 
 def check_chain(app: PolicyRecord, engine: Engine, batch: int = 5000) -> Integrity:
     """Walk the log in position order; stop at the first position whose hashes disagree."""
-    events = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    events = events_table(app)
     previous, expected_position, head_hash = GENESIS, 1, None
     earlier = GENESIS  # the chain hash before `previous`: to recognise an inserted row
     with engine.connect() as conn:
@@ -72,27 +74,27 @@ def check_chain(app: PolicyRecord, engine: Engine, batch: int = 5000) -> Integri
     return Integrity(True, expected_position - 1, head_hash, expected_position - 1, None)
 
 
-def _inserted_before(row: object, position: int, earlier: str) -> bool:
+def _inserted_before(row: Row[Any], position: int, earlier: str) -> bool:
     """Whether this row's hashes are those it had one position earlier, after `earlier`."""
-    r = row._mapping  # type: ignore[attr-defined]
+    r = row._mapping
     if position < 2 or r["position"] != position or r["state"] is None:
         return False
     try:
-        envelope = envelope_for(position - 1, row, r["recorded_at"], r["schema_version"])  # type: ignore[arg-type]
+        envelope = envelope_for(position - 1, row, r["recorded_at"], r["schema_version"])
     except ValueError:
         return False
     leaf = leaf_hash(envelope)
-    return leaf == r["leaf_hash"] and chain_hash(earlier, leaf) == r["chain_hash"]
+    return bool(leaf == r["leaf_hash"] and chain_hash(earlier, leaf) == r["chain_hash"])
 
 
-def _check_row(row: object, expected_position: int, previous: str) -> str | None:
-    r = row._mapping  # type: ignore[attr-defined]
+def _check_row(row: Row[Any], expected_position: int, previous: str) -> str | None:
+    r = row._mapping
     if r["position"] != expected_position:
         return f"expected position {expected_position}, found {r['position']}"
     if r["state"] is None:
         return "the event row is missing"
     try:
-        envelope = envelope_for(r["position"], row, r["recorded_at"], r["schema_version"])  # type: ignore[arg-type]
+        envelope = envelope_for(r["position"], row, r["recorded_at"], r["schema_version"])
     except ValueError as exc:  # a flipped byte can break the JSON (or its UTF-8)
         return f"the stored event is not valid JSON ({exc})"
     if (r["stream_id"], r["version"], r["event_id"], r["event_type"]) != (
@@ -111,12 +113,10 @@ def _check_row(row: object, expected_position: int, previous: str) -> str | None
     return None
 
 
-def _head(conn: object) -> int:
-    from sqlalchemy import func
-
-    return int(conn.execute(select(func.coalesce(func.max(log.c.position), 0))).scalar_one())  # type: ignore[attr-defined]
+def _head(conn: Connection) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(log.c.position), 0))).scalar_one())
 
 
-def _head_hash(conn: object) -> str | None:
-    row = conn.execute(select(log.c.chain_hash).order_by(log.c.position.desc()).limit(1)).first()  # type: ignore[attr-defined]
+def _head_hash(conn: Connection) -> str | None:
+    row = conn.execute(select(log.c.chain_hash).order_by(log.c.position.desc()).limit(1)).first()
     return None if row is None else str(row[0])

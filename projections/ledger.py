@@ -218,7 +218,8 @@ def _plain(value: Any) -> bool:
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        return -MAX_EXACT <= value <= MAX_EXACT
+        number: int = value
+        return -MAX_EXACT <= number <= MAX_EXACT
     if kind is list:
         return all(map(_plain, value))
     if kind is dict:

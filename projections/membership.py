@@ -366,7 +366,7 @@ class MembershipProjection(Projection):
             batch.write(conn)
         for chunk in _chunks(known):
             for r in conn.execute(_FLAGS, {"ids": chunk}):
-                have[r.decision_id].add(tuple(r[1:]))  # type: ignore[arg-type]
+                have[r.decision_id].add(tuple(r[1:]))
         spans: dict[tuple[str, str], list[Span]] = conn.info[_HELD].spans
 
         def span_on(treaty_id: str, country: str, day: dt.date) -> Span | None:

@@ -18,6 +18,7 @@ from projections import tables
 from projections.batching import gc_paused
 from projections.bulk import placeholder
 from projections.ledger import log
+from projections.store import events_table
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def read_log(app: PolicyRecord, conn: Connection, after: int, limit: int) -> Ite
 
     Read through the driver: SQLAlchemy's per-row result processing cost as much as the
     decoding itself."""
-    events = app.recorder.events_record_cls.__table__.name  # type: ignore[attr-defined]
+    events = events_table(app).name
     sql = _READ_LOG.get((conn.dialect.name, events))
     if sql is None:
         marker = placeholder(conn)

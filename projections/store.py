@@ -7,18 +7,29 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import func, select
+from sqlalchemy import Engine, Table, func, select
 from sqlalchemy.orm import Session
 
 from projections.audit import nodes, status
 from projections.bulk import insert_rows
 from projections.ledger import GENESIS, envelope_for, log, log_row, rfc3339
+
+if TYPE_CHECKING:
+    from domain.application import PolicyRecord
+
+
+def events_table(app: PolicyRecord) -> Table:
+    """The library's table of stored events, which the log's rows point into."""
+    recorder = app.recorder
+    assert isinstance(recorder, SQLAlchemyApplicationRecorder)
+    table: Table = recorder.events_record_cls.__table__
+    return table
 
 
 @dataclass(frozen=True)
@@ -54,10 +65,11 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
 
     def create_table(self) -> None:
         super().create_table()
-        assert self.datastore.engine is not None
-        log.create(self.datastore.engine, checkfirst=True)
-        nodes.create(self.datastore.engine)
-        status.create(self.datastore.engine)
+        engine = self.datastore.engine
+        assert isinstance(engine, Engine)
+        log.create(engine, checkfirst=True)
+        nodes.create(engine)
+        status.create(engine)
 
     def _insert_stored_events(
         self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
@@ -85,9 +86,9 @@ class ProjectionWorker:
             listener.join(timeout=5)
             self.state.active = False
 
-    def _listen(self, subscription: object) -> None:
+    def _listen(self, subscription: Iterable[object]) -> None:
         try:
-            for _ in subscription:  # type: ignore[attr-defined]
+            for _ in subscription:
                 self._wake.set()
         except Exception as exc:  # the re-poll keeps projecting; note why wake-ups stopped
             self.state.last_error = f"subscription ended: {exc}"

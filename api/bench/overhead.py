@@ -18,6 +18,7 @@ from api.graphql.context import Context
 from projections.audit.verify import verify_store
 from projections.ledger import GENESIS, envelope_for, log
 from projections.service import Store
+from projections.store import events_table
 
 PAGE = 5000
 COUNTRY_TIMELINE = """
@@ -53,7 +54,7 @@ def verify_speed(store: Store) -> dict[str, Any]:
 
 def _hash_seconds(store: Store) -> float:
     """Seconds to compute every leaf and chain hash, given the canonical bytes in memory."""
-    events = store.app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    events = events_table(store.app)
     columns: tuple[Any, ...] = (log.c.position, log.c.recorded_at, log.c.schema_version)
     columns += (events.c.originator_id, events.c.originator_version, events.c.topic, events.c.state)
     seconds, previous, position = 0.0, bytes.fromhex(GENESIS), 0

@@ -21,6 +21,7 @@ from projections.audit.diff import MAX_CHANGES
 from projections.audit.diff import diff as log_diff
 from projections.audit.status import Status
 from projections.audit.verify import verify_and_record
+from projections.store import events_table
 
 
 @strawberry.type(description="Proof that one event is leaf `leafIndex` of a Merkle tree.")
@@ -92,7 +93,7 @@ def resolve_diff(
 ) -> list[LogChange]:
     """Events after position `from` up to `to` (inclusive), oldest first."""
     store = info.context.store
-    events = store.app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    events = events_table(store.app)
     try:
         changes = log_diff(events, store.engine, from_, to, MAX_CHANGES if first is None else first)
     except InvalidInput as exc:

@@ -26,7 +26,7 @@ from projections.ledger import (
     log,
     payload_of,
 )
-from projections.store import Chained
+from projections.store import Chained, events_table
 
 FORMAT = "policy-timeline-export"
 VERSION = 1
@@ -51,7 +51,7 @@ def stored_log(
     app: PolicyRecord, engine: Engine, batch: int = BATCH, upto: int | None = None
 ) -> Iterator[dict[str, Any]]:
     """Every log entry (up to position `upto`) with its event, as an export line object."""
-    events = app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    events = events_table(app)
     after = 0
     with engine.connect() as conn:
         while True:
@@ -100,7 +100,7 @@ def write_export(
         size, head = (int(last[0]), str(last[1])) if last else (0, None)
         top = nodes.tree_root(conn, size)
     kept = [cp for cp in stored_checkpoints(engine) if cp.tree_size <= size]
-    header = {
+    header: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "treeSize": size,
@@ -192,7 +192,7 @@ def _header(text: str, check: ExportCheck) -> dict[str, Any] | None:
         check.problem = f'not an export: the first line must have "format": "{FORMAT}"'
         return None
     try:
-        header = jsontext.loads(text)
+        header: dict[str, Any] = jsontext.loads(text)
     except jsontext.JsonTextError as exc:
         check.bad_line, check.problem = 1, str(exc)
         return None

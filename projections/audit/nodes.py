@@ -185,8 +185,8 @@ def create(engine: Engine) -> None:
 
 def backfill(conn: Connection) -> None:
     """Compute and store every complete subtree of the log, streaming its leaf hashes."""
-    size, frontier, batch = 0, {}, []
-    after = 0
+    size, after = 0, 0
+    frontier: dict[Key, bytes] = {}
     while True:
         batch = [
             bytes.fromhex(h)

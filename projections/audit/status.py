@@ -100,7 +100,9 @@ def started(engine: Engine, by: str) -> int:
     """Record that a verification started; returns its id."""
     with engine.begin() as conn:
         result = conn.execute(verifications.insert().values(started_at=now(), by=by))
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
 
 def finished(

@@ -25,7 +25,7 @@ from projections.audit.verifier import (
 from projections.audit.verifier import open_note as _open_note
 from projections.ledger import log
 from projections.service import Store
-from projections.store import Chained
+from projections.store import Chained, events_table
 
 _EXPECTED = re.compile(r"expected (\w+), (?:stored|found) (\w+)")
 
@@ -158,7 +158,7 @@ def _tree(store: Store) -> Check:
 
 def _positions(store: Store) -> Check:
     """Positions run 1..N with no gap, and every stored event has its chain row."""
-    events = store.app.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+    events = events_table(store.app)
     with store.engine.connect() as conn:
         count, top = conn.execute(
             select(func.count(), func.coalesce(func.max(log.c.position), 0))
