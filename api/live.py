@@ -9,11 +9,12 @@ import threading
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import psycopg
 from graphql import GraphQLError
 
+from projections.documents import TimelineChange, TimelineEntry
 from projections.projector import PROJECTED_CHANNEL
 from projections.service import Store
 
@@ -82,7 +83,7 @@ class Live:
         self.store = store
         self.caps = caps or Caps.from_env(max_subscriptions)
         self.max_subscriptions = self.caps.process
-        self.subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self.subscribers: set[asyncio.Queue[TimelineChange]] = set()
         self.per_connection: Counter[int] = Counter()
         self.per_address: Counter[str] = Counter()
         self._task: asyncio.Task[None] | None = None
@@ -121,13 +122,13 @@ class Live:
         category: str | None = None,
         connection: int = 0,
         address: str = "",
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncIterator[TimelineEntry]:
         """Entries matching the filters (all entries when none is given), as they appear;
         `connection` and `address` say whose share of the caps the subscription takes."""
         wanted = {("country", country), ("system", system), ("category", category)}
         wanted = {w for w in wanted if w[1] is not None}
         self._admit(connection, address)
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        queue: asyncio.Queue[TimelineChange] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self.subscribers.add(queue)
         try:
             self._ensure_polling()

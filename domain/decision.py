@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +20,7 @@ SORT_ROLES = (*DATE_ROLES, "reportedOn")
 when no date of the decision itself is known (the decision was taken on or before it)."""
 
 
-def sort_date(fields: dict[str, Any]) -> FuzzyDate:
+def sort_date(fields: Mapping[str, Any]) -> FuzzyDate:
     """The date a timeline sorts by: the first known of decided, announced, effective, reported."""
     for role in SORT_ROLES:
         if fields.get(role):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import BindParameter, Connection, Table, bindparam, or_, select, update
@@ -14,9 +14,11 @@ from domain.decision import Decision, recorded_fields
 from domain.values import TREATY_ACTIONS, Action
 from projections import tables
 from projections.bulk import insert_rows
+from projections.documents import DecisionFields, DecisionVersion, TreatyDoc
 from projections.projector import Applied, Handler, Projection
 from projections.spans import (
     Flag,
+    LiveVersion,
     Span,
     act_date,
     bound_periods,
@@ -84,10 +86,10 @@ _ALL_SPANS = select(
 class _Batch:
     """What the handlers of one batch share, read once when the batch begins."""
 
-    treaties: list[tuple[str, int, dict[str, Any]]]
+    treaties: list[tuple[str, int, TreatyDoc]]
     spans: dict[tuple[str, str], list[Span]]
     """Current membership spans per (treaty, state), kept up to date as they are rewritten."""
-    docs: dict[str, tuple[int, dict[str, Any], str]]
+    docs: dict[str, LiveVersion]
     """New transfers and uses of the batch: decision id -> (position, document, status)."""
     pending: dict[Table, list[dict[str, Any]]] = field(default_factory=dict)
     """Rows to insert, per table: written in bulk before those tables are next read."""
@@ -139,13 +141,19 @@ _FLAGS = select(_C.c.decision_id, *(_C.c[name] for name in _FLAG_COLUMNS)).where
 _CLOSE_FLAGS = (
     update(_C).where(_C.c.decision_id.in_(_IDS), _C.c.valid_to.is_(None)).values(valid_to=_P)
 )
-Live = dict[str, tuple[int, dict[str, Any], str]]
+Live = dict[str, LiveVersion]
 """decision id -> (first position, document, status) of its version live at a position."""
 
 
 def _flag_key(flag: Flag) -> tuple[str, ...]:
     """A total order of flags (a withdrawal date may be None)."""
     return tuple(str(v) for v in flag)
+
+
+def _version(text: str) -> DecisionVersion:
+    """A decision version as the timelines projection stored it."""
+    version: DecisionVersion = orjson.loads(text)
+    return version
 
 
 def _chunks(ids: list[str]) -> list[list[str]]:
@@ -183,7 +191,7 @@ class MembershipProjection(Projection):
             for item in items
             if isinstance(item.event, Decision.Recorded) and item.event.action.value in _FLAGGED_SET
         }
-        docs = {}
+        docs: dict[str, LiveVersion] = {}
         for chunk in _chunks(sorted(positions)):
             for r in conn.execute(_RECORDED_DOCS, {"ids": chunk}):
                 if int(r.valid_from) == positions[r.decision_id]:
@@ -203,17 +211,18 @@ class MembershipProjection(Projection):
         if recorded:
             # A first version: its fields are in the event, and no earlier version exists.
             slug = e.slug
-            versions = [
-                recorded_fields(e.action, e.decided_on, e.announced_on, e.effective_on, e.details)
-            ]
+            fields = recorded_fields(
+                e.action, e.decided_on, e.announced_on, e.effective_on, e.details
+            )
+            versions = [cast(DecisionFields, fields)]
         else:
             rows = conn.execute(_VERSIONS, {"stream": str(e.originator_id), "p": p}).all()
-            versions = [orjson.loads(r.doc)["fields"] for r in rows]
+            versions = [_version(r.doc)["fields"] for r in rows]
             slug = str(rows[0].decision_id)
         pairs = {
-            (f["treaty"], f["actor"])
+            (treaty, f["actor"])
             for f in versions
-            if f["action"] in TREATY_ACTION_NAMES and f.get("treaty")
+            if f["action"] in TREATY_ACTION_NAMES and (treaty := f.get("treaty"))
         }
         flagged = any(f["action"] in _FLAGGED_SET for f in versions)
         if not pairs and not flagged:
@@ -223,7 +232,7 @@ class MembershipProjection(Projection):
         changed = [
             (treaty, country)
             for treaty, country in sorted(pairs)
-            if self._refresh_membership(conn, p, treaty, country, treaties.get(treaty, {}))
+            if self._refresh_membership(conn, p, treaty, country, treaties.get(treaty))
         ]
         live = self._affected(conn, p, changed, treaties)
         if flagged:
@@ -232,7 +241,7 @@ class MembershipProjection(Projection):
             else:
                 row = conn.execute(_DECISION_AT, {"id": slug, "p": p}).one_or_none()
                 # No live version: nothing to flag, so any flags it carries are closed.
-                live[slug] = (0, orjson.loads(row.doc), row.status) if row else (0, {}, "RETRACTED")
+                live[slug] = (0, _version(row.doc), row.status) if row else (0, None, "RETRACTED")
             self._index_flaggable(conn, p, slug, live[slug], closing=not recorded)
         self._refresh_flags(conn, p, live, treaties, new=slug if recorded else None)
 
@@ -241,7 +250,7 @@ class MembershipProjection(Projection):
         conn: Connection,
         p: int,
         slug: str,
-        version: tuple[int, dict[str, Any], str],
+        version: LiveVersion,
         closing: bool,
     ) -> None:
         """Keep `pt_flaggable` in step with the live version of one transfer or use."""
@@ -250,7 +259,7 @@ class MembershipProjection(Projection):
             batch.write(conn)
             conn.execute(_CLOSE_FLAGGABLE, {"id": slug, "p": p})
         _, doc, status = version
-        if status == "RETRACTED" or not doc:
+        if status == "RETRACTED" or doc is None:
             return
         countries = sorted({country for country, _ in bound_states(doc["fields"])})
         categories = sorted({w["category"] for w in doc["weapons"]})
@@ -274,7 +283,7 @@ class MembershipProjection(Projection):
         conn: Connection,
         p: int,
         changed: list[tuple[str, str]],
-        treaties: dict[str, dict[str, Any]],
+        treaties: dict[str, TreatyDoc],
     ) -> Live:
         """Live transfers and uses whose flags a change of these memberships may move.
 
@@ -284,20 +293,21 @@ class MembershipProjection(Projection):
         if changed:
             conn.info[_HELD].write(conn)
         for treaty, country in changed:
-            prohibits = sorted(treaties.get(treaty, {}).get("prohibits", []))
+            found = treaties.get(treaty)
+            prohibits = sorted(found.get("prohibits", [])) if found else []
             if prohibits:
                 params = {"b_country": country, "categories": prohibits, "p": p}
                 ids.update(r.decision_id for r in conn.execute(_FLAGGABLE, params))
         live: Live = {}
         for chunk in _chunks(sorted(ids)):
             for r in conn.execute(_DECISIONS_AT, {"ids": chunk, "p": p}):
-                live[r.decision_id] = (0, orjson.loads(r.doc), r.status)
+                live[r.decision_id] = (0, _version(r.doc), r.status)
         return live
 
     @staticmethod
     def _treaty_actions(
         conn: Connection, position: int, country: str, treaty: str
-    ) -> list[tuple[int, dict[str, Any]]]:
+    ) -> list[tuple[int, DecisionFields]]:
         """(first position, fields) of live actions of `country` towards `treaty`, in order."""
         rows = conn.execute(_LIVE_TREATY_ACTIONS, {"b_country": country, "p": position})
         # Documents are written by one serializer: skip decoding those of other treaties.
@@ -305,18 +315,19 @@ class MembershipProjection(Projection):
         found = []
         for r in rows:
             if needle in r.doc:
-                fields = orjson.loads(r.doc)["fields"]
+                fields = _version(r.doc)["fields"]
                 if fields["actor"] == country and fields.get("treaty") == treaty:
                     found.append((int(r.first_position), r.decision_id, fields))
         return [(pos, fields) for pos, _, fields in sorted(found, key=lambda x: x[:2])]
 
     def _refresh_membership(
-        self, conn: Connection, p: int, treaty: str, country: str, doc: dict[str, Any]
+        self, conn: Connection, p: int, treaty: str, country: str, doc: TreatyDoc | None
     ) -> bool:
         """Rewrite the spans of one state towards one treaty; True when the periods it was
         bound changed (a signature alone moves no compliance flag)."""
         actions = self._treaty_actions(conn, p, country, treaty)
-        eif = day_of(doc["entryIntoForceOn"]) if doc.get("entryIntoForceOn") else None
+        eif_text = doc.get("entryIntoForceOn") if doc else None
+        eif = day_of(eif_text) if eif_text else None
         wanted = set(membership_spans(actions, eif))
         state = {"b_treaty": treaty, "b_country": country}
         spans: dict[tuple[str, str], list[Span]] = conn.info[_HELD].spans
@@ -352,7 +363,7 @@ class MembershipProjection(Projection):
         conn: Connection,
         p: int,
         live: Live,
-        treaties: dict[str, dict[str, Any]],
+        treaties: dict[str, TreatyDoc],
         new: str | None = None,
     ) -> None:
         """Rewrite the flags of these decisions (as of `p`) where they changed.

@@ -7,13 +7,31 @@ import binascii
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, cast, overload
 
 from sqlalchemy import ColumnElement, Engine, Table, and_, func, literal, or_, select, tuple_
 
 from domain.dates import FuzzyDate, InvalidDate
 from domain.errors import FieldError, InvalidInput
 from projections import tables
+from projections.documents import (
+    CategoryDoc,
+    DecisionDoc,
+    DecisionVersion,
+    FlagDoc,
+    HistoryDetails,
+    HistoryStep,
+    IndicatorDoc,
+    ObservationDoc,
+    RecordDoc,
+    StandingDoc,
+    StatementDoc,
+    TimelineChange,
+    TimelineEntry,
+    TranslationDoc,
+    TreatyDoc,
+    WeaponDoc,
+)
 from projections.spans import BOUND
 
 MAX_PAGE = 100
@@ -54,7 +72,7 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
 class Page:
     """One page of a timeline."""
 
-    entries: list[dict[str, Any]]
+    entries: list[TimelineEntry]
     cursors: list[str]
     has_next: bool
     has_previous: bool
@@ -141,11 +159,11 @@ class ReadModel:
             has_previous=len(rows) > first if before is not None else has_previous,
         )
 
-    def decision(self, decision_id: str, as_of: int | None = None) -> dict[str, Any] | None:
+    def decision(self, decision_id: str, as_of: int | None = None) -> DecisionDoc | None:
         """The decision as the record stated it (after `as_of`), or None."""
         return self.decisions([decision_id], as_of).get(decision_id)
 
-    def decisions(self, ids: list[str], as_of: int | None = None) -> dict[str, dict[str, Any]]:
+    def decisions(self, ids: list[str], as_of: int | None = None) -> dict[str, DecisionDoc]:
         """Several decisions in one query, by id."""
         d = tables.decisions
         with self.engine.connect() as conn:
@@ -154,18 +172,21 @@ class ReadModel:
                     d.c.decision_id.in_(ids), current_at(d, as_of)
                 )
             ).all()
-        found = {}
+        found: dict[str, DecisionDoc] = {}
         for row in rows:
-            doc = json.loads(row.doc)
-            found[row.decision_id] = {
-                "id": row.decision_id,
-                **doc["fields"],
-                "weapons": doc["weapons"],
-                "status": row.status,
-                "position": int(row.valid_from),
-                "recordedAt": row.recorded_at,
-                **doc["meta"],
-            }
+            version: DecisionVersion = json.loads(row.doc)
+            found[row.decision_id] = cast(
+                DecisionDoc,
+                {
+                    "id": row.decision_id,
+                    **version["fields"],
+                    "weapons": version["weapons"],
+                    "status": row.status,
+                    "position": int(row.valid_from),
+                    "recordedAt": row.recorded_at,
+                    **version["meta"],
+                },
+            )
         return found
 
     def related(
@@ -185,19 +206,19 @@ class ReadModel:
             result[key].append(value)
         return result
 
-    def history(self, ids: list[str], as_of: int | None = None) -> dict[str, list[dict[str, Any]]]:
+    def history(self, ids: list[str], as_of: int | None = None) -> dict[str, list[HistoryStep]]:
         h = tables.history
         conditions: list[ColumnElement[bool]] = [h.c.decision_id.in_(ids)]
         if as_of is not None:
             conditions.append(h.c.position <= as_of)
         with self.engine.connect() as conn:
             rows = conn.execute(select(h).where(*conditions).order_by(h.c.position)).all()
-        result: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        result: dict[str, list[HistoryStep]] = {i: [] for i in ids}
         for row in rows:
             # Corrections and retractions keep their changes and sources; a recording none.
-            doc = json.loads(row.doc) if row.doc else {}
+            doc: HistoryDetails = json.loads(row.doc) if row.doc else {}
             changes = doc.get("changes")
-            entry = {
+            entry: HistoryStep = {
                 "position": int(row.position),
                 "eventType": row.event_type,
                 "recordedAt": row.recorded_at,
@@ -213,7 +234,7 @@ class ReadModel:
 
     def translations(
         self, kind: str, ids: list[str], as_of: int | None = None
-    ) -> dict[str, list[dict[str, Any]]]:
+    ) -> dict[str, list[TranslationDoc]]:
         """For each record of `kind` (decision, treaty, ...), its translations by language."""
         t = tables.translations
         query = (
@@ -223,11 +244,50 @@ class ReadModel:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        result: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        result: dict[str, list[TranslationDoc]] = {i: [] for i in ids}
         for row in rows:
             result[row.record_id].append(json.loads(row.doc))
         return result
 
+    @overload
+    def records(
+        self, kind: Literal["treaty"], *, ids: list[str] | None = ..., as_of: int | None = ...
+    ) -> list[TreatyDoc]: ...
+    @overload
+    def records(
+        self, kind: Literal["weapon"], *, ids: list[str] | None = ..., as_of: int | None = ...
+    ) -> list[WeaponDoc]: ...
+    @overload
+    def records(
+        self,
+        kind: Literal["statement"],
+        *,
+        ids: list[str] | None = ...,
+        refs: list[str] | None = ...,
+        as_of: int | None = ...,
+    ) -> list[StatementDoc]: ...
+    @overload
+    def records(
+        self,
+        kind: Literal["observation"],
+        *,
+        ids: list[str] | None = ...,
+        refs: list[str] | None = ...,
+        as_of: int | None = ...,
+    ) -> list[ObservationDoc]: ...
+    @overload
+    def records(
+        self, kind: Literal["category"], *, ids: list[str] | None = ..., as_of: int | None = ...
+    ) -> list[CategoryDoc]: ...
+    @overload
+    def records(
+        self,
+        kind: str,
+        *,
+        ids: list[str] | None = ...,
+        refs: list[str] | None = ...,
+        as_of: int | None = ...,
+    ) -> list[RecordDoc]: ...
     def records(
         self,
         kind: str,
@@ -235,7 +295,7 @@ class ReadModel:
         ids: list[str] | None = None,
         refs: list[str] | None = None,
         as_of: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Any]:
         """Treaties, weapons, statements or observations, by id or by what they refer to."""
         r = tables.records
         conditions = [r.c.kind == kind]
@@ -265,7 +325,7 @@ class ReadModel:
         with self.engine.connect() as conn:
             return conn.execute(query.limit(1)).first() is not None
 
-    def indicators(self) -> list[dict[str, Any]]:
+    def indicators(self) -> list[IndicatorDoc]:
         """Each indicator with the label and unit of its latest observation.
 
         When the latest observation gives no label, the latest one that does names it; with
@@ -284,10 +344,10 @@ class ReadModel:
             .where(observed)
             .order_by(r.c.ref)
         )
-        found = []
+        found: list[IndicatorDoc] = []
         with self.engine.connect() as conn:
             for ref, doc in conn.execute(query).all():
-                latest_doc = json.loads(doc)
+                latest_doc: ObservationDoc = json.loads(doc)
                 label = latest_doc.get("label") or self._latest_label(conn, ref)
                 found.append({"id": ref, "label": label or ref, "unit": latest_doc.get("unit")})
         return found
@@ -308,10 +368,10 @@ class ReadModel:
 
     def observations(
         self, indicator: str, *, scope: str | None = None, as_of: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[ObservationDoc]:
         """Observations of an indicator; `conflict` marks values other sources contradict."""
         docs = self.records("observation", refs=[indicator], as_of=as_of)
-        values: dict[tuple[str, str], set[str]] = {}
+        values: dict[tuple[str, str], set[str | float]] = {}
         for doc in docs:
             values.setdefault((doc["scope"], doc["period"]), set()).add(doc["value"])
         return [
@@ -320,8 +380,8 @@ class ReadModel:
             if scope is None or doc["scope"] == scope
         ]
 
-    def observations_by_id(self, ids: list[str]) -> list[dict[str, Any]]:
-        found = []
+    def observations_by_id(self, ids: list[str]) -> list[ObservationDoc]:
+        found: list[ObservationDoc] = []
         for doc in self.records("observation", ids=ids):
             same = self.observations(doc["indicator"], scope=doc["scope"])
             found += [o for o in same if o["id"] == doc["id"]]
@@ -337,7 +397,7 @@ class ReadModel:
             ).all()
         return [dict(row._mapping) for row in rows]
 
-    def changes_after(self, position: int, limit: int = 500) -> list[dict[str, Any]]:
+    def changes_after(self, position: int, limit: int = 500) -> list[TimelineChange]:
         """Timeline row versions written after `position`: what subscribers are told.
 
         About `limit` rows, never cutting a position in two: the caller resumes after the
@@ -370,7 +430,7 @@ class ReadModel:
 
     def parties(
         self, treaty: str, *, as_of: int | None = None, valid_at: dt.date | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[StandingDoc]:
         """States bound by a treaty on the calendar date `valid_at` (today when None)."""
         return [
             r
@@ -380,7 +440,7 @@ class ReadModel:
 
     def signatories(
         self, treaty: str, *, as_of: int | None = None, valid_at: dt.date | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[StandingDoc]:
         """States that signed a treaty and are not yet bound by it on `valid_at`."""
         return self.standings(treaty, as_of=as_of, valid_at=valid_at, status="SIGNATORY")
 
@@ -392,7 +452,7 @@ class ReadModel:
         valid_at: dt.date | None = None,
         country: str | None = None,
         status: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[StandingDoc]:
         """Every recorded standing towards a treaty on `valid_at` (one state's with `country`)."""
         m = tables.membership
         day = valid_at or dt.date.today()
@@ -416,8 +476,8 @@ class ReadModel:
                 "country": r.country,
                 "status": r.status,
                 "since": r.since,
-                "signed_on": r.signed_on,
-                "withdrawal_on": r.withdrawal_on,
+                "signedOn": r.signed_on,
+                "withdrawalOn": r.withdrawal_on,
             }
             for r in rows
         ]
@@ -429,7 +489,7 @@ class ReadModel:
         *,
         as_of: int | None = None,
         valid_at: dt.date | None = None,
-    ) -> dict[str, Any]:
+    ) -> StandingDoc:
         """One state's standing on `valid_at`: NON_PARTY when nothing recorded binds or signs."""
         rows = self.standings(treaty, as_of=as_of, valid_at=valid_at, country=country)
         if rows:
@@ -438,13 +498,13 @@ class ReadModel:
             "country": country,
             "status": "NON_PARTY",
             "since": None,
-            "signed_on": None,
-            "withdrawal_on": None,
+            "signedOn": None,
+            "withdrawalOn": None,
         }
 
     def compliance_flags(
         self, *, country: str | None = None, decision: str | None = None, as_of: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[FlagDoc]:
         """Transfers and uses a treaty forbids to the state it binds, with that state's standing."""
         c = tables.compliance_flags
         conditions = [current_at(c, as_of)]
@@ -463,7 +523,7 @@ class ReadModel:
             rows = conn.execute(query).all()
         return [_flag(r) for r in rows]
 
-    def flags_of(self, ids: list[str], as_of: int | None = None) -> dict[str, list[dict[str, Any]]]:
+    def flags_of(self, ids: list[str], as_of: int | None = None) -> dict[str, list[FlagDoc]]:
         """The compliance flags of several decisions in one query, by decision id."""
         c = tables.compliance_flags
         query = (
@@ -473,14 +533,14 @@ class ReadModel:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        found: dict[str, list[dict[str, Any]]] = {}
+        found: dict[str, list[FlagDoc]] = {}
         for row in rows:
             found.setdefault(row.decision_id, []).append(_flag(row))
         return found
 
     def observations_in(
         self, scope: str, *, as_of: int | None = None, limit: int = 200
-    ) -> list[dict[str, Any]]:
+    ) -> list[ObservationDoc]:
         """The latest `limit` observations of one scope (a country or WORLD), conflicts marked."""
         r = tables.records
         # Records have no scope column: documents are compact JSON (projections.timelines.dumps),
@@ -491,7 +551,10 @@ class ReadModel:
         query = select(r.c.doc, r.c.position).where(*conditions).order_by(r.c.position.desc())
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(limit)).all()
-        docs = [{**json.loads(row.doc), "position": int(row.position)} for row in rows]
+        docs = [
+            cast(ObservationDoc, {**json.loads(row.doc), "position": int(row.position)})
+            for row in rows
+        ]
         docs = [d for d in reversed(docs) if d.get("scope") == scope]
         values: dict[tuple[str, str], set[str]] = {}
         for doc in docs:
@@ -499,17 +562,17 @@ class ReadModel:
         return [{**d, "conflict": len(values[(d["indicator"], d["period"])]) > 1} for d in docs]
 
 
-def _flag(r: Any) -> dict[str, Any]:
+def _flag(r: Any) -> FlagDoc:
     """A compliance flag row as the API reads it."""
     return {
-        "decision_id": r.decision_id,
+        "decisionId": r.decision_id,
         "country": r.country,
         "treaty": r.treaty_id,
-        "weapon_category": r.weapon_category,
+        "weaponCategory": r.weapon_category,
         "act": r.act,
-        "decided_on": r.decided_on,
+        "decidedOn": r.decided_on,
         "status": r.status,
         "since": r.since,
-        "status_on": r.status_on,
-        "withdrawal_on": r.withdrawal_on,
+        "statusOn": r.status_on,
+        "withdrawalOn": r.withdrawal_on,
     }

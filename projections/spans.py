@@ -10,6 +10,7 @@ from typing import Any
 from domain.dates import FuzzyDate
 from domain.decision import sort_date
 from domain.values import Action
+from projections.documents import DecisionFields, DecisionVersion, TreatyDoc
 
 JOINS = ("RATIFY", "ACCEDE")
 BOUND = frozenset({"PARTY", "WITHDRAWAL_NOTIFIED", "OBLIGATIONS_SUSPENDED"})
@@ -17,6 +18,8 @@ BOUND = frozenset({"PARTY", "WITHDRAWAL_NOTIFIED", "OBLIGATIONS_SUSPENDED"})
 Flag = tuple[str, str, str, dt.date, str, str, dt.date, dt.date, dt.date | None]
 """(country, treaty id, weapon category, decided on, act, status, party since, status since,
 withdrawal effective on) of one compliance flag."""
+LiveVersion = tuple[int, DecisionVersion | None, str]
+"""(first position, stored version or None when there is none, status) of a decision."""
 
 
 @dataclass(frozen=True, order=True)
@@ -38,21 +41,21 @@ def day_of(edtf: str) -> dt.date:
     return FuzzyDate(edtf).earliest
 
 
-def effect_date(fields: dict[str, Any]) -> dt.date:
+def effect_date(fields: DecisionFields) -> dt.date:
     """When an action takes effect: effectiveOn, else decidedOn, announcedOn, reportedOn."""
     for role in ("effectiveOn", "decidedOn", "announcedOn", "reportedOn"):
-        if fields.get(role):
-            return day_of(fields[role])
+        if day := fields.get(role):
+            return day_of(str(day))
     raise ValueError("a decision has at least one date")
 
 
-def act_date(fields: dict[str, Any]) -> dt.date:
+def act_date(fields: DecisionFields) -> dt.date:
     """When an action was taken: decidedOn, else announcedOn, else effectiveOn."""
     return sort_date(fields).earliest
 
 
 def _steps(
-    actions: list[tuple[int, dict[str, Any]]], floor: dt.date
+    actions: list[tuple[int, DecisionFields]], floor: dt.date
 ) -> list[tuple[dt.date, int, int, str, dt.date | None]]:
     """(day, position, order, kind, withdrawal day) of each act that may change standing."""
     in_force = sorted(effect_date(f) for _, f in actions if f["action"] == "ENTRY_INTO_FORCE")
@@ -95,7 +98,7 @@ def bound_periods(spans: list[Span]) -> set[tuple[object, ...]]:
 
 
 def membership_spans(
-    actions: list[tuple[int, dict[str, Any]]], entry_into_force: dt.date | None
+    actions: list[tuple[int, DecisionFields]], entry_into_force: dt.date | None
 ) -> list[Span]:
     """The standing of one state towards one treaty, from its (position, fields) depositary acts.
 
@@ -128,7 +131,7 @@ def membership_spans(
     return spans
 
 
-def bound_states(fields: dict[str, Any]) -> list[tuple[str, str]]:
+def bound_states(fields: DecisionFields) -> list[tuple[str, str]]:
     """(state, act) pairs a transfer or use may bind: who uses, who acquires, who supplies."""
     action = Action(fields["action"])
     actor, recipient = fields["actor"], fields.get("recipient")
@@ -146,14 +149,14 @@ def bound_states(fields: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def wanted_flags(
-    version: tuple[int, dict[str, Any], str],
-    treaties: dict[str, dict[str, Any]],
+    version: LiveVersion,
+    treaties: dict[str, TreatyDoc],
     span_on: Callable[[str, str, dt.date], Span | None],
 ) -> set[Flag]:
     """The flags one decision version should carry, given the current standing spans."""
     _, doc, status = version
     wanted: set[Flag] = set()
-    if status == "RETRACTED" or not doc:
+    if status == "RETRACTED" or doc is None:
         return wanted
     f = doc["fields"]
     pairs = bound_states(f)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal, cast
 
 import orjson
 from sqlalchemy import Connection, Table, bindparam, select, update
@@ -17,10 +17,23 @@ from domain.values import DecisionStatus
 from domain.vocabulary import Category
 from projections import tables
 from projections.bulk import insert_rows
+from projections.documents import (
+    CategoryDoc,
+    DateDoc,
+    DecisionFields,
+    DecisionMeta,
+    DecisionVersion,
+    HistoryDetails,
+    TimelineBody,
+    WeaponGiven,
+    WeaponRef,
+)
 from projections.projector import Applied, Handler, Projection
 from projections.translations import Translations
 
-RELATIONS = ("reverses", "departsFrom", "supersedes", "implements")
+RELATIONS: tuple[Literal["reverses", "departsFrom", "supersedes", "implements"], ...] = (
+    *("reverses", "departsFrom", "supersedes", "implements"),
+)
 
 # Built once: a reused statement memoizes its cache key, a fresh one is rebuilt per event.
 _CURRENT = select(tables.decisions.c.decision_id, tables.decisions.c.doc).where(
@@ -43,8 +56,10 @@ _WEAPONS = select(tables.records.c.record_id, tables.records.c.doc).where(
 
 
 _PENDING = "policy_timeline.timelines.pending"
-Rows = dict[Table, list[dict[str, Any]]]
-Open = dict[str, tuple[str, dict[str, Any], list[dict[str, Any]]]]
+Row = dict[str, Any]
+"""A table row to insert: column name -> value."""
+Rows = dict[Table, list[Row]]
+Open = dict[str, tuple[str, DecisionVersion, list[Row]]]
 """stream id -> (decision id, document, its open rows) of versions written but not inserted."""
 
 
@@ -71,7 +86,7 @@ def dumps(doc: Any) -> str:
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def date_doc(edtf: str) -> dict[str, Any]:
+def date_doc(edtf: str) -> DateDoc:
     """A fuzzy date as the API shows it."""
     date = FuzzyDate(edtf)
     return {
@@ -107,7 +122,7 @@ class TimelineProjection(Projection):
         conn.info.pop(_PENDING, None)
 
     @staticmethod
-    def _defer(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    def _defer(conn: Connection, table: Table, rows: list[Row]) -> None:
         # Inserted in bulk at the end of the batch (or before the next read): one statement
         # per table instead of several per event.
         _pending(conn).setdefault(table, []).extend(rows)
@@ -128,7 +143,7 @@ class TimelineProjection(Projection):
     def category_added(self, conn: Connection, item: Applied) -> None:
         """A category a weapon introduced: known from now on to timelines and embeds."""
         event = item.event
-        content = {"id": event.slug, "introducedBy": event.introduced_by}
+        content: CategoryDoc = {"id": event.slug, "introducedBy": event.introduced_by}
         row = {
             "kind": "category",
             "record_id": event.slug,
@@ -143,7 +158,7 @@ class TimelineProjection(Projection):
         content = self.translations.recorded(conn, item)
         if content["kind"] == "DECISION":
             texts = {k: v for k, v in content.items() if k in TRANSLATED_FIELDS}
-            doc = {
+            doc: HistoryDetails = {
                 "changes": None,  # the original's text is untouched
                 "sources": content["sources"],
                 "translation": content["id"],
@@ -177,8 +192,11 @@ class TimelineProjection(Projection):
 
     def decision_recorded(self, conn: Connection, item: Applied) -> None:
         e = item.event
-        fields = recorded_fields(e.action, e.decided_on, e.announced_on, e.effective_on, e.details)
-        meta = {"firstPosition": item.position, "firstRecordedAt": item.recorded_at}
+        fields = cast(
+            DecisionFields,
+            recorded_fields(e.action, e.decided_on, e.announced_on, e.effective_on, e.details),
+        )
+        meta: DecisionMeta = {"firstPosition": item.position, "firstRecordedAt": item.recorded_at}
         self._write_version(conn, e.slug, fields, DecisionStatus.ACTIVE, item, meta)
         self._history(conn, e.slug, item, "Recorded", None, e.key_id)
 
@@ -187,7 +205,7 @@ class TimelineProjection(Projection):
         changes = item.event.changes
         changed = {k for k, v in changes.items() if doc["fields"].get(k) != v}
         self.translations.corrected(conn, item, changed)
-        fields = apply_changes(doc["fields"], changes)
+        fields = cast(DecisionFields, apply_changes(dict(doc["fields"]), changes))
         self._write_version(conn, slug, fields, DecisionStatus.CORRECTED, item, doc["meta"])
         self._history(conn, slug, item, "Corrected", item.event.reason, item.event.key_id)
 
@@ -196,7 +214,7 @@ class TimelineProjection(Projection):
         self._write_version(conn, slug, doc["fields"], DecisionStatus.RETRACTED, item, doc["meta"])
         self._history(conn, slug, item, "Retracted", item.event.reason, item.event.key_id)
 
-    def _close_current(self, conn: Connection, item: Applied) -> tuple[str, dict[str, Any]]:
+    def _close_current(self, conn: Connection, item: Applied) -> tuple[str, DecisionVersion]:
         stream = str(item.event.originator_id)
         written = _held(conn)[1].pop(stream, None)
         if written is not None:
@@ -209,20 +227,21 @@ class TimelineProjection(Projection):
         slug = str(current.decision_id)
         for statement in _CLOSE:
             conn.execute(statement, {"slug": slug, "p": item.position})
-        return slug, orjson.loads(current.doc)
+        version: DecisionVersion = orjson.loads(current.doc)
+        return slug, version
 
     def _write_version(
         self,
         conn: Connection,
         slug: str,
-        fields: dict[str, Any],
+        fields: DecisionFields,
         status: DecisionStatus,
         item: Applied,
-        meta: dict[str, Any],
+        meta: DecisionMeta,
     ) -> None:
         weapons = self._weapon_refs(conn, fields.get("weapons", []))
         date = sort_date(fields)
-        doc = {"fields": fields, "meta": meta, "weapons": weapons}
+        doc: DecisionVersion = {"fields": fields, "meta": meta, "weapons": weapons}
         stream = str(item.event.originator_id)
         version = {
             "decision_id": slug,
@@ -235,7 +254,7 @@ class TimelineProjection(Projection):
             "doc": dumps(doc),
         }
         self._defer(conn, tables.decisions, [version])
-        entry = {
+        entry: TimelineBody = {
             "decisionId": slug,
             "headline": fields["headline"],
             "certainty": fields.get("certainty", "OFFICIAL"),
@@ -253,7 +272,7 @@ class TimelineProjection(Projection):
         keys: list[tuple[str, str, str | None]] = [("country", fields["actor"], "ACTOR")]
         if fields.get("recipient") and fields["recipient"] != fields["actor"]:
             keys.append(("country", fields["recipient"], "RECIPIENT"))
-        weapon_keys = {("system", w["system"]) for w in weapons if w.get("system")}
+        weapon_keys = {("system", system) for w in weapons if (system := w["system"])}
         weapon_keys |= {("category", w["category"]) for w in weapons}
         keys += [(kind, key, None) for kind, key in sorted(weapon_keys)]
         # One serialisation of the entry; each row's document only adds its role at the end.
@@ -291,7 +310,7 @@ class TimelineProjection(Projection):
         # A correction later in the same batch closes these rows before they are inserted.
         _held(conn)[1][stream] = (slug, doc, [version, *entries, *relations])
 
-    def _weapon_refs(self, conn: Connection, weapons: list[dict[str, str]]) -> list[dict[str, Any]]:
+    def _weapon_refs(self, conn: Connection, weapons: list[WeaponGiven]) -> list[WeaponRef]:
         """Weapon references with the category of each named system filled in."""
         categories = self._categories
         systems = [w["system"] for w in weapons if w.get("system")]
@@ -312,7 +331,7 @@ class TimelineProjection(Projection):
         kind: str,
         reason: str | None,
         key_id: str | None,
-        details: dict[str, Any] | None = None,
+        details: HistoryDetails | None = None,
     ) -> None:
         event = item.event
         doc = None

@@ -16,6 +16,7 @@ from domain.decision import Decision
 from domain.records import record_uuid
 from domain.values import TRANSLATABLE, RecordKind
 from projections import tables
+from projections.documents import TranslationDoc
 from projections.projector import Applied
 
 t = tables.translations
@@ -72,7 +73,7 @@ class Translations:
         kind = RecordKind(content["kind"])
         key = {"k": kind.kind, "r": content["record"], "l": content["lang"]}
         previous = conn.execute(_CURRENT, key).scalar()
-        doc: dict[str, Any] = (
+        doc: TranslationDoc = (
             orjson.loads(previous)
             if previous is not None
             else {
@@ -84,6 +85,8 @@ class Translations:
                 "stale": [],
                 "sources": [],
                 "ids": [],
+                "position": item.position,
+                "recordedAt": item.recorded_at,
             }
         )
         if previous is not None:
@@ -108,7 +111,7 @@ class Translations:
             return
         originals = TRANSLATABLE[RecordKind.DECISION]
         for row in conn.execute(_OF_STREAM, {"stream": stream}).all():
-            doc = orjson.loads(row.doc)
+            doc: TranslationDoc = orjson.loads(row.doc)
             newly = {n for n in doc["fields"] if originals[n] in changed} - set(doc["stale"])
             if not newly:
                 continue
@@ -119,7 +122,7 @@ class Translations:
 
     @staticmethod
     def _write(
-        conn: Connection, key: dict[str, str], stream: str, position: int, doc: dict[str, Any]
+        conn: Connection, key: dict[str, str], stream: str, position: int, doc: TranslationDoc
     ) -> None:
         conn.execute(
             insert(t).values(

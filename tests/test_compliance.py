@@ -49,7 +49,7 @@ def cluster_transfer(ident: str = "usa-dpicm", recipient: str = "UKR") -> str:
 
 def flags(store: Store, **kw: Any) -> list[tuple[str, str, str, str]]:
     rows = store.read.compliance_flags(**kw)
-    return [(f["decision_id"], f["country"], f["treaty"], f["weapon_category"]) for f in rows]
+    return [(f["decisionId"], f["country"], f["treaty"], f["weaponCategory"]) for f in rows]
 
 
 def reason(store: Store, flag: dict[str, Any], lang: str = "en") -> str:
@@ -60,11 +60,11 @@ def reason(store: Store, flag: dict[str, Any], lang: str = "en") -> str:
 def test_the_apl_transfer_to_ukraine_is_flagged_with_a_plain_reason(store: Store) -> None:
     import_lines(store, seed_lines())
     [flag] = store.read.compliance_flags(country="UKR")
-    assert {k: flag[k] for k in ("decision_id", "country", "treaty", "weapon_category")} == {
-        "decision_id": APL,
+    assert {k: flag[k] for k in ("decisionId", "country", "treaty", "weaponCategory")} == {
+        "decisionId": APL,
         "country": "UKR",
         "treaty": "ottawa-convention",
-        "weapon_category": "antipersonnel-landmine",
+        "weaponCategory": "antipersonnel-landmine",
     }
     assert (flag["act"], flag["status"], flag["since"]) == ("ACQUIRE", "PARTY", D(2006, 6, 1))
     assert reason(store, flag) == (

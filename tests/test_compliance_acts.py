@@ -126,7 +126,7 @@ def test_each_act_by_each_standing_on_each_date_is_flagged_exactly_when_the_stat
     loaded: tuple[Store, int],
 ) -> None:
     store, _ = loaded
-    flags = {f["decision_id"]: f for f in store.read.compliance_flags()}
+    flags = {f["decisionId"]: f for f in store.read.compliance_flags()}
     assert len(flags) == len(store.read.compliance_flags())  # one flag per decision at most
     for form, country, day, status in CASES:
         flag = flags.get(decision_id(form, country, day))
@@ -138,7 +138,7 @@ def test_each_act_by_each_standing_on_each_date_is_flagged_exactly_when_the_stat
                 status,
             ), (form, day)
             assert flag["treaty"] == OTTAWA
-            assert flag["weapon_category"] == "antipersonnel-landmine"
+            assert flag["weaponCategory"] == "antipersonnel-landmine"
         standing = store.read.standing(OTTAWA, country, valid_at=dt_of(day))
         assert standing["status"] == status, (country, day)
 
@@ -147,8 +147,8 @@ def test_a_withdrawal_recorded_later_removes_flags_from_its_effect_on_and_as_of_
     loaded: tuple[Store, int],
 ) -> None:
     store, before = loaded
-    after = {f["decision_id"] for f in store.read.compliance_flags(country="FIN")}
-    then = {f["decision_id"] for f in store.read.compliance_flags(country="FIN", as_of=before)}
+    after = {f["decisionId"] for f in store.read.compliance_flags(country="FIN")}
+    then = {f["decisionId"] for f in store.read.compliance_flags(country="FIN", as_of=before)}
     gone = {decision_id(form, "FIN", "2026-02-03") for form in FORMS}
     assert then - after == gone
     assert after == {decision_id(form, "FIN", "2024-11-20") for form in FORMS}

@@ -167,7 +167,7 @@ def test_standing_of_the_states_the_story_names_at_the_dates_that_matter(
 
     def standing(treaty: str, country: str, day: str) -> tuple[Any, ...]:
         s = store.read.standing(treaty, country, valid_at=D(day))
-        return (s["status"], s["since"], s["withdrawal_on"])
+        return (s["status"], s["since"], s["withdrawalOn"])
 
     ukraine = [standing(OTTAWA, "UKR", day)[0] for day in DATES]
     assert ukraine == ["SIGNATORY", "SIGNATORY", "PARTY", "PARTY", "PARTY"]

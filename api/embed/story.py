@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,13 @@ from api.catalogs import N_, tr
 from api.display import display_day, display_edtf
 from api.embed import translated
 from api.embed.params import View
+from projections.documents import (
+    DecisionDoc,
+    HistoryStep,
+    SourceDoc,
+    StatementDoc,
+    TreatyDoc,
+)
 from projections.service import Store
 
 STANCES = {
@@ -101,7 +109,7 @@ def _web(url: object) -> str | None:
     return url if safe else None  # type: ignore[return-value]
 
 
-def sources(raw: list[dict[str, Any]], lang: str) -> list[Source]:
+def sources(raw: list[SourceDoc], lang: str) -> list[Source]:
     """Sources with links only to web addresses, each (url, or publisher and title) once."""
     shown: dict[tuple[str | None, ...], Source] = {}
     for s in raw:
@@ -119,7 +127,7 @@ def sources(raw: list[dict[str, Any]], lang: str) -> list[Source]:
     return list(shown.values())
 
 
-def _officials(doc: dict[str, Any]) -> tuple[list[tuple[str, str | None]], ...]:
+def _officials(doc: DecisionDoc) -> tuple[list[tuple[str, str | None]], ...]:
     decided: list[tuple[str, str | None]] = []
     announced: list[tuple[str, str | None]] = []
     for person in doc.get("officials") or []:
@@ -128,7 +136,7 @@ def _officials(doc: dict[str, Any]) -> tuple[list[tuple[str, str | None]], ...]:
     return decided, announced
 
 
-def _dates(doc: dict[str, Any], lang: str) -> list[tuple[str, str, str]]:
+def _dates(doc: Mapping[str, Any], lang: str) -> list[tuple[str, str, str]]:
     roles = [role for role in DATE_ROLES if doc.get(role)]
     if roles == ["decidedOn"]:
         return []  # the entry's own date already says it
@@ -143,7 +151,7 @@ def _pinned(view: View, position: int, decision: str) -> str:
     return f"?{view.query(as_of=position, after=None, before=None)}#{decision}"
 
 
-def _change(view: View, decision: str, row: dict[str, Any]) -> Correction:
+def _change(view: View, decision: str, row: HistoryStep) -> Correction:
     lang = view.lang
     changed = [tr(lang, FIELDS.get(name, name)) for name in row.get("fields") or []]
     return Correction(
@@ -159,7 +167,7 @@ def _change(view: View, decision: str, row: dict[str, Any]) -> Correction:
 def load_stories(
     store: Store,
     view: View,
-    docs: dict[str, dict[str, Any]],
+    docs: dict[str, DecisionDoc],
     treaty_names: dict[str, tuple[str, str]],
 ) -> dict[str, Story]:
     """The story of each decision in `docs`, in a fixed number of queries."""
@@ -172,9 +180,9 @@ def load_stories(
     flags = store.read.flags_of(ids, view.as_of)
     changed = [i for i in ids if docs[i].get("status") != "ACTIVE"]
     history = store.read.history(changed, view.as_of) if changed else {}
-    statements: dict[str, list[dict[str, Any]]] = {}
-    for doc in store.read.records("statement", refs=ids, as_of=view.as_of):
-        statements.setdefault(doc["about"], []).append(doc)
+    statements: dict[str, list[StatementDoc]] = {}
+    for said_doc in store.read.records("statement", refs=ids, as_of=view.as_of):
+        statements.setdefault(said_doc["about"], []).append(said_doc)
     said = {str(d["id"]) for docs in statements.values() for d in docs[:MAX_REACTIONS]}
     quotes = translated.translations(store, "statement", said, lang, view.as_of)
     flagged = sorted({f["treaty"] for fs in flags.values() for f in fs})
@@ -187,7 +195,7 @@ def load_stories(
         story.flags = [
             (
                 _treaty_name(f["treaty"], treaty_names, treaty_docs),
-                flag_reason(f, treaty_docs.get(f["treaty"], {}), lang),
+                flag_reason(f, treaty_docs.get(f["treaty"]), lang),
             )
             for f in flags.get(decision, [])
         ]
@@ -204,21 +212,21 @@ def load_stories(
 
 
 def _treaty_name(
-    treaty: str, names: dict[str, tuple[str, str]], docs: dict[str, dict[str, Any]]
+    treaty: str, names: dict[str, tuple[str, str]], docs: dict[str, TreatyDoc]
 ) -> tuple[str, str]:
     """A flagged treaty's short name, and the language it is in."""
     if treaty in names:
         return names[treaty]
-    doc = docs.get(treaty, {})
-    return str(doc.get("shortName") or doc.get("name") or treaty), "en"
+    doc = docs.get(treaty)
+    return (doc.get("shortName") or doc["name"] if doc else treaty), "en"
 
 
-def _certainty(doc: dict[str, Any], lang: str) -> str | None:
+def _certainty(doc: DecisionDoc, lang: str) -> str | None:
     message = CERTAINTY.get(str(doc.get("certainty") or "OFFICIAL"))
     return tr(lang, message) if message else None
 
 
-def _reaction(doc: dict[str, Any], lang: str, quotes: translated.Texts) -> Reaction:
+def _reaction(doc: StatementDoc, lang: str, quotes: translated.Texts) -> Reaction:
     message = STANCES.get(str(doc.get("stance")), STANCES["NEUTRAL"])
     made = doc.get("madeOn")
     # The speaker's name is record text: isolated, as everywhere on the page.
@@ -227,7 +235,7 @@ def _reaction(doc: dict[str, Any], lang: str, quotes: translated.Texts) -> React
         said=escape(tr(lang, message)).format(speaker=speaker),
         quote=doc.get("quote"),
         # The words said stay verbatim; a recorded translation is shown beside them.
-        translation=quotes.get(str(doc["id"]), {}).get("fields", {}).get("quote"),
+        translation=quotes[doc["id"]]["fields"].get("quote") if doc["id"] in quotes else None,
         date=display_edtf(made, lang) if made else None,
         sources=sources(doc.get("sources") or [], lang),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import cast
 from urllib.parse import urlencode
 
 from api.catalogs import tr
@@ -14,6 +14,7 @@ from api.embed.labels import action_label, category_label, country_name, role_la
 from api.embed.params import View
 from api.embed.story import Source, Story, load_stories, sources
 from domain.dates import FuzzyDate
+from projections.documents import DecisionDoc, TreatyDoc, WeaponDoc
 from projections.service import Store
 
 
@@ -108,14 +109,16 @@ def _names(
     """Short names of treaties or weapons by id, each with the language it is in."""
     if not ids:
         return {}
-    found = store.read.records(kind, ids=sorted(ids), as_of=as_of)
+    found = cast(
+        list[TreatyDoc | WeaponDoc], store.read.records(kind, ids=sorted(ids), as_of=as_of)
+    )
     texts = translated.translations(store, kind, ids, lang, as_of)
     return {
         r["id"]: (translated.name(texts, r), translated.name_lang(texts, r, lang)) for r in found
     }
 
 
-def _first_date(doc: dict[str, Any]) -> str | None:
+def _first_date(doc: DecisionDoc) -> str | None:
     return (
         doc.get("decidedOn")
         or doc.get("announcedOn")
@@ -128,7 +131,7 @@ def _links(
     view: View,
     related: dict[str, list[str]],
     on_page: set[str],
-    docs: dict[str, dict[str, Any]],
+    docs: dict[str, DecisionDoc],
     texts: translated.Texts,
 ) -> dict[str, list[Link]]:
     """Links to related decisions: an anchor on this page, else the actor's timeline there."""
@@ -182,9 +185,9 @@ def load_page(
     raw = page.entries
     ids = [e["decisionId"] for e in raw]
     docs = store.read.decisions(ids, view.as_of) if details and ids else {}
-    systems = {w["system"] for e in raw for w in e["weapons"] if w.get("system")}
+    systems = {named for e in raw for w in e["weapons"] if (named := w["system"])}
     weapon_names = _names(store, "weapon", systems, view.as_of, view.lang)
-    treaties = {e["treaty"] for e in raw if e["treaty"]}
+    treaties = {named for e in raw if (named := e["treaty"])}
     treaty_names = _names(store, "treaty", treaties, view.as_of, view.lang)
     reverses: dict[str, list[Link]] = {}
     reversed_by: dict[str, list[Link]] = {}
@@ -210,19 +213,19 @@ def load_page(
     entries = []
     for e in raw:
         date = FuzzyDate(e["date"]["edtf"])
-        doc = docs.get(e["decisionId"], {})
-        treaty = treaty_names.get(e["treaty"], (e["treaty"], "en"))
+        doc = docs.get(e["decisionId"])
+        treaty = treaty_names.get(e["treaty"] or "", (e["treaty"] or "", "en"))
         shown = {
             name: translated.text(texts, e["decisionId"], name, original, view.lang)
             for name, original in (
                 ("headline", e["headline"]),
-                ("summary", doc.get("summary")),
+                ("summary", doc.get("summary") if doc else None),
                 ("scope", e["scope"]),
             )
         }
         weapons = [
             weapon_names.get(w["system"], (w["system"], view.lang))[0]
-            if w.get("system")
+            if w["system"]
             else category_label(w["category"], view.lang)
             for w in e["weapons"]
         ]
@@ -247,7 +250,7 @@ def load_page(
                 date_text=display_edtf(date.edtf, view.lang),
                 date=date,
                 summary=shown["summary"][0],
-                sources=sources(doc.get("sources", []), view.lang),
+                sources=sources(doc.get("sources", []) if doc else [], view.lang),
                 story=stories.get(e["decisionId"], Story()),
                 reverses=reverses.get(e["decisionId"], []),
                 reversed_by=reversed_by.get(e["decisionId"], []),

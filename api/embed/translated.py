@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from domain.values import ORIGINAL_LANG
+from projections.documents import TranslationDoc, TreatyDoc, WeaponDoc
 from projections.service import Store
 
-Texts = dict[str, dict[str, Any]]
+Texts = dict[str, TranslationDoc]
 """Record id -> its translation document in the view's language."""
 
 
@@ -26,7 +25,7 @@ def text(
     doc = texts.get(record)
     if original is None or doc is None or field not in doc["fields"]:
         return original, ORIGINAL_LANG
-    return str(doc["fields"][field]), lang
+    return doc["fields"][field], lang
 
 
 def stale(texts: Texts, record: str) -> list[str]:
@@ -35,16 +34,21 @@ def stale(texts: Texts, record: str) -> list[str]:
     return list(doc["stale"]) if doc is not None else []
 
 
-def name(texts: Texts, record: dict[str, Any]) -> str:
+def _fields(texts: Texts, record: str) -> dict[str, str]:
+    doc = texts.get(record)
+    return doc["fields"] if doc is not None else {}
+
+
+def name(texts: Texts, record: TreatyDoc | WeaponDoc) -> str:
     """A treaty's or weapon's short name as a reader sees it: short name, designation, name."""
-    fields = texts.get(record["id"], {}).get("fields", {})
+    fields = _fields(texts, record["id"])
     short = fields.get("shortName") or record.get("shortName")
     return str(short or record.get("designation") or fields.get("name") or record["name"])
 
 
-def name_lang(texts: Texts, record: dict[str, Any], lang: str) -> str:
+def name_lang(texts: Texts, record: TreatyDoc | WeaponDoc, lang: str) -> str:
     """The language of what `name` shows (a designation reads the same in every language)."""
-    fields = texts.get(record["id"], {}).get("fields", {})
+    fields = _fields(texts, record["id"])
     if fields.get("shortName"):
         return lang
     if record.get("shortName"):

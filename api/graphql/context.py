@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from projections.documents import StatementDoc
 from projections.service import Store
 
 K = TypeVar("K")
@@ -56,9 +57,7 @@ class Context:
             return _grouped(read.history, [])
         if name == "statements":
             return _grouped(
-                lambda ids, as_of: _by_ref(
-                    read.records("statement", refs=ids, as_of=as_of), "about"
-                ),
+                lambda ids, as_of: _by_about(read.records("statement", refs=ids, as_of=as_of)),
                 [],
             )
         if name.startswith("translations:"):
@@ -70,8 +69,8 @@ class Context:
         )
 
 
-def _by_ref(docs: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = {}
+def _by_about(docs: list[StatementDoc]) -> dict[str, list[StatementDoc]]:
+    grouped: dict[str, list[StatementDoc]] = {}
     for doc in docs:
-        grouped.setdefault(doc[key], []).append(doc)
+        grouped.setdefault(doc["about"], []).append(doc)
     return grouped

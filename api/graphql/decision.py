@@ -25,12 +25,13 @@ from api.graphql.types import (
 )
 from domain.decision import sort_date
 from domain.values import Action, Certainty, DecisionStatus, RecordKind
+from projections.documents import DecisionDoc
 
 
 @strawberry.type
 class Decision:
     id: strawberry.ID
-    text: strawberry.Private[dict[str, Any]]
+    text: strawberry.Private[dict[str, str | None]]
     """The original headline, summary and scope."""
     certainty: CertaintyEnum
     reported_on: FuzzyDate | None
@@ -49,10 +50,14 @@ class Decision:
     as_of: strawberry.Private[int | None]
 
     @classmethod
-    def of(cls, doc: dict[str, Any], as_of: int | None) -> Decision:
+    def of(cls, doc: DecisionDoc, as_of: int | None) -> Decision:
         return cls(
             id=strawberry.ID(doc["id"]),
-            text={k: doc.get(k) for k in ("headline", "summary", "scope")},
+            text={
+                "headline": doc["headline"],
+                "summary": doc.get("summary"),
+                "scope": doc.get("scope"),
+            },
             certainty=Certainty(doc.get("certainty", "OFFICIAL")),
             reported_on=FuzzyDate.of(doc.get("reportedOn")),
             action=Action(doc["action"]),
@@ -64,14 +69,14 @@ class Decision:
                 for o in doc.get("officials", [])
             ],
             recipient=doc.get("recipient"),
-            treaty=doc.get("treaty"),
+            treaty=strawberry.ID(treaty) if (treaty := doc.get("treaty")) else None,
             weapons=[
                 WeaponRef(system=w.get("system"), category=w["category"]) for w in doc["weapons"]
             ],
             decided_on=FuzzyDate.of(doc.get("decidedOn")),
             announced_on=FuzzyDate.of(doc.get("announcedOn")),
             effective_on=FuzzyDate.of(doc.get("effectiveOn")),
-            date=FuzzyDate.of(sort_date(doc).edtf),  # type: ignore[arg-type]
+            date=FuzzyDate.on(sort_date(doc).edtf),
             status=DecisionStatus(doc["status"]),
             sources=sources_of(doc.get("sources")),
             as_of=as_of,

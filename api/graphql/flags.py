@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import cast
 
 import strawberry
 from strawberry.types import Info
@@ -13,6 +13,7 @@ from api.graphql.errors import coded
 from api.graphql.reasons import LANGS, flag_reason
 from api.graphql.translation import translations_of
 from domain.values import ORIGINAL_LANG, RecordKind
+from projections.documents import FlagDoc, TreatyDoc
 
 
 @strawberry.enum
@@ -29,8 +30,8 @@ class ComplianceFlag:
     treaty: strawberry.ID
     weapon_category: str
     act: ProhibitedAct
-    row: strawberry.Private[dict[str, Any]]
-    treaty_doc: strawberry.Private[dict[str, Any]]
+    row: strawberry.Private[FlagDoc]
+    treaty_doc: strawberry.Private[TreatyDoc | None]
     as_of: strawberry.Private[int | None]
 
     @strawberry.field(description="Why the decision is flagged, in plain words (en, fr, uk).")
@@ -43,26 +44,26 @@ class ComplianceFlag:
             # The treaty's names in the reader's language, when a translation gives them.
             docs = await translations_of(info, RecordKind.TREATY, str(self.treaty), self.as_of)
             for doc in docs:
-                if doc["lang"] == lang:
-                    treaty = {**treaty, **doc["fields"]}
+                if doc["lang"] == lang and treaty is not None:
+                    treaty = cast(TreatyDoc, {**treaty, **doc["fields"]})
         return flag_reason(self.row, treaty, lang)
 
 
 def flags_of(
-    info: Info[Context, None], rows: list[dict[str, Any]], as_of: int | None
+    info: Info[Context, None], rows: list[FlagDoc], as_of: int | None
 ) -> list[ComplianceFlag]:
     """Flags of these rows, each with its treaty's record (read once per treaty)."""
     ids = sorted({r["treaty"] for r in rows})
     docs = {d["id"]: d for d in info.context.store.read.records("treaty", ids=ids)} if ids else {}
     return [
         ComplianceFlag(
-            decision_id=strawberry.ID(r["decision_id"]),
+            decision_id=strawberry.ID(r["decisionId"]),
             country=r["country"],
             treaty=strawberry.ID(r["treaty"]),
-            weapon_category=r["weapon_category"],
+            weapon_category=r["weaponCategory"],
             act=ProhibitedAct(r["act"]),
             row=r,
-            treaty_doc=docs.get(r["treaty"], {}),
+            treaty_doc=docs.get(r["treaty"]),
             as_of=as_of,
         )
         for r in rows

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from api.display import display_day
 from api.embed.labels import category_label, country_name
+from projections.documents import FlagDoc, TreatyDoc
 
 REASON = {
     "en": "{country} has been a party to the {treaty} since {since}{status}; "
@@ -47,23 +47,23 @@ def _day(day: dt.date, lang: str) -> str:
     return display_day(day.isoformat(), lang)
 
 
-def flag_reason(flag: dict[str, Any], treaty: dict[str, Any], lang: str) -> str:
+def flag_reason(flag: FlagDoc, treaty: TreatyDoc | None, lang: str) -> str:
     """'Ukraine has been a party to the Mine Ban Treaty since 1 June 2006; the treaty forbids
     it to acquire antipersonnel landmines' for one flag, in `lang` (one of LANGS)."""
     status = ""
     if flag["status"] == "WITHDRAWAL_NOTIFIED":
-        off = flag.get("withdrawal_on")
+        off = flag["withdrawalOn"]
         template = NOTIFIED[lang][off is not None]
         status = template.format(
-            on=_day(flag["status_on"], lang), off=_day(off, lang) if off else ""
+            on=_day(flag["statusOn"], lang), off=_day(off, lang) if off else ""
         )
     elif flag["status"] == "OBLIGATIONS_SUSPENDED":
-        status = SUSPENDED[lang].format(on=_day(flag["status_on"], lang))
+        status = SUSPENDED[lang].format(on=_day(flag["statusOn"], lang))
     return REASON[lang].format(
         country=country_name(flag["country"], lang),
-        treaty=treaty.get("shortName") or treaty.get("name") or flag["treaty"],
+        treaty=(treaty.get("shortName") or treaty["name"]) if treaty else flag["treaty"],
         since=_day(flag["since"], lang),
         status=status,
         act=ACTS[lang][flag["act"]],
-        category=category_label(flag["weapon_category"], lang),
+        category=category_label(flag["weaponCategory"], lang),
     )

@@ -15,6 +15,7 @@ from api.graphql.errors import coded
 from api.graphql.types import Source, parse_datetime, sources_of
 from domain.commands import check_lang
 from domain.values import ORIGINAL_LANG, TRANSLATABLE, RecordKind
+from projections.documents import TranslationDoc
 
 
 @strawberry.type(description="A record's text in one language, merged from its translations.")
@@ -46,7 +47,7 @@ class Translation:
     recorded_at: dt.datetime
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> Translation:
+    def of(cls, doc: TranslationDoc) -> Translation:
         fields = doc["fields"]
         return cls(
             lang=doc["lang"],
@@ -81,9 +82,9 @@ def wanted_lang(lang: str | None) -> str:
 
 async def translations_of(
     info: Info[Context, None], kind: RecordKind, record: str, as_of: int | None
-) -> list[dict[str, Any]]:
+) -> list[TranslationDoc]:
     """The record's translation documents (one per language), batched per request."""
-    docs: list[dict[str, Any]] = await info.context.loader(f"translations:{kind.kind}").load(
+    docs: list[TranslationDoc] = await info.context.loader(f"translations:{kind.kind}").load(
         (record, as_of)
     )
     return docs

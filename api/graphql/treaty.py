@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -15,6 +14,7 @@ from api.graphql.types import FuzzyDate, Membership, MembershipStatus, Source, s
 from domain.errors import PolicyRecordError
 from domain.values import RecordKind
 from projections.arguments import check_country
+from projections.documents import StandingDoc, TreatyDoc
 
 
 @strawberry.type
@@ -26,13 +26,13 @@ class Standing:
     withdrawal_effective_on: dt.date | None
 
     @classmethod
-    def of(cls, row: dict[str, Any]) -> Standing:
+    def of(cls, row: StandingDoc) -> Standing:
         return cls(
             country=row["country"],
             status=MembershipStatus(row["status"]),
-            signed_on=row["signed_on"],
+            signed_on=row["signedOn"],
             party_since=row["since"],
-            withdrawal_effective_on=row["withdrawal_on"],
+            withdrawal_effective_on=row["withdrawalOn"],
         )
 
 
@@ -48,7 +48,7 @@ class Treaty:
     sources: list[Source]
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> Treaty:
+    def of(cls, doc: TreatyDoc) -> Treaty:
         return cls(
             id=strawberry.ID(doc["id"]),
             original_name=doc["name"],
@@ -102,9 +102,11 @@ class Treaty:
         self, info: Info[Context, None], as_of: int | None = None, valid_at: dt.date | None = None
     ) -> list[Membership]:
         rows = info.context.store.read.parties(str(self.id), as_of=as_of, valid_at=valid_at)
+        # A party is bound: its `since` is always known.
         return [
-            Membership(country=r["country"], status=MembershipStatus(r["status"]), since=r["since"])
+            Membership(country=r["country"], status=MembershipStatus(r["status"]), since=since)
             for r in rows
+            if (since := r["since"]) is not None
         ]
 
     @strawberry.field

@@ -23,6 +23,7 @@ from domain.values import (
     RecordKind,
     Stance,
 )
+from projections import documents
 
 if TYPE_CHECKING:
     from api.graphql.translation import Translation
@@ -107,8 +108,10 @@ class FuzzyDate:
 
     @classmethod
     def of(cls, edtf: str | None) -> FuzzyDate | None:
-        if edtf is None:
-            return None
+        return None if edtf is None else cls.on(edtf)
+
+    @classmethod
+    def on(cls, edtf: str) -> FuzzyDate:
         d = FuzzyDateValue(edtf)
         return cls(
             edtf=d.edtf,
@@ -135,7 +138,7 @@ class Source:
     )
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> Source:
+    def of(cls, doc: documents.SourceDoc) -> Source:
         return cls(
             publisher=doc["publisher"],
             title=doc.get("title"),
@@ -147,7 +150,7 @@ class Source:
         )
 
 
-def sources_of(docs: list[dict[str, Any]] | None) -> list[Source]:
+def sources_of(docs: list[documents.SourceDoc] | None) -> list[Source]:
     return [Source.of(d) for d in docs or []]
 
 
@@ -174,7 +177,7 @@ class Weapon:
     sources: list[Source]
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> Weapon:
+    def of(cls, doc: documents.WeaponDoc) -> Weapon:
         return cls(
             id=strawberry.ID(doc["id"]),
             original_name=doc["name"],
@@ -229,7 +232,7 @@ class TimelineEntry:
         )  # fmt: skip
 
     @classmethod
-    def of(cls, doc: dict[str, Any], as_of: int | None = None) -> TimelineEntry:
+    def of(cls, doc: documents.TimelineEntry, as_of: int | None = None) -> TimelineEntry:
         return cls(
             decision_id=strawberry.ID(doc["decisionId"]),
             original_headline=doc["headline"],
@@ -237,12 +240,12 @@ class TimelineEntry:
             action=Action(doc["action"]),
             actor=doc["actor"],
             recipient=doc.get("recipient"),
-            treaty=doc.get("treaty"),
+            treaty=strawberry.ID(doc["treaty"]) if doc["treaty"] else None,
             original_scope=doc.get("scope"),
             weapons=[
                 WeaponRef(system=w.get("system"), category=w["category"]) for w in doc["weapons"]
             ],
-            date=FuzzyDate.of(doc["date"]["edtf"]),  # type: ignore[arg-type]
+            date=FuzzyDate.on(doc["date"]["edtf"]),
             role=TimelineRole(doc.get("role") or "ACTOR"),
             status=DecisionStatus(doc["status"]),
             position=doc["position"],
@@ -308,7 +311,7 @@ class Statement:
     as_of: strawberry.Private[int | None]
 
     @classmethod
-    def of(cls, doc: dict[str, Any], as_of: int | None = None) -> Statement:
+    def of(cls, doc: documents.StatementDoc, as_of: int | None = None) -> Statement:
         by = doc["by"]
         return cls(
             id=strawberry.ID(doc["id"]),
@@ -360,7 +363,7 @@ class Observation:
     as_of: strawberry.Private[int | None]
 
     @classmethod
-    def of(cls, doc: dict[str, Any], as_of: int | None = None) -> Observation:
+    def of(cls, doc: documents.ObservationDoc, as_of: int | None = None) -> Observation:
         return cls(
             id=strawberry.ID(doc["id"]),
             indicator=doc["indicator"],
@@ -369,7 +372,7 @@ class Observation:
             value=float(doc["value"]),
             original_unit=doc.get("unit"),
             sources=sources_of(doc.get("sources")),
-            conflict=doc["conflict"],
+            conflict=doc.get("conflict", False),
             basis=ObservationBasis(doc.get("basis", "RECORDED")),
             original_note=doc.get("note"),
             original_label=doc.get("label"),

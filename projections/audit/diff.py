@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, and_, func, select
 
 from domain.errors import FieldError, InvalidInput
+from projections.documents import SourceDoc
 from projections.ledger import log
 
 MAX_CHANGES = 1000
@@ -26,7 +27,7 @@ class Change:
     fields: list[str] | None
     reason: str | None
     key_id: str | None
-    sources: list[dict[str, Any]]
+    sources: list[SourceDoc]
 
 
 def _refuse(field: str, message: str) -> InvalidInput:
@@ -100,7 +101,7 @@ def _change(
     )
 
 
-def _sources(state: dict[str, Any]) -> list[dict[str, Any]]:
+def _sources(state: dict[str, Any]) -> list[SourceDoc]:
     """The sources an event carries: a correction's or retraction's own, or a record's."""
     for holder in (state, state.get("details"), state.get("content")):
         if isinstance(holder, dict) and isinstance(holder.get("sources"), list):
