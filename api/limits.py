@@ -171,7 +171,7 @@ class UnstorableArguments(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None:
-            problem = _unstorable_in_operation(
+            problem = unstorable_in_operation(
                 document, context.operation_name, context.variables or {}
             )
             if problem is not None:
@@ -181,7 +181,7 @@ class UnstorableArguments(SchemaExtension):
         yield
 
 
-def _unstorable_in_operation(
+def unstorable_in_operation(
     document: Any, operation_name: str | None, variables: Mapping[str, Any]
 ) -> str | None:
     """'name: reason' for the first argument of the operation no database can store."""

@@ -20,7 +20,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -29,6 +29,7 @@ from api import jsonbody
 from api.cors import PublicReadCORS
 from api.embed import embed_routes
 from api.graphql.build import build_schema
+from api.graphql.compiled import CompiledPath
 from api.graphql.context import Context
 from api.graphql.over_http import (
     GRAPHQL_RESPONSE,
@@ -74,12 +75,41 @@ class PolicyGraphQL(GraphQL[Context, None]):
         keys: KeyRing,
         live: Live,
         persisted: Mapping[str, str] | None = None,
+        compiled: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.store, self.keys, self.live = store, keys, live
         self.persisted = PersistedQueries(persisted, AutomaticStore.from_env())
         self.write_rate = WriteRateLimit.from_env()  # per process, per key
+        self.compiled: CompiledPath | None = None
+        if compiled:
+            self.compiled = CompiledPath(
+                self.schema._schema,  # type: ignore[attr-defined]
+                self.schema.validated_documents,  # type: ignore[attr-defined]
+                lambda: store.read,
+            )
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # The hot timeline queries are answered from their rows by a compiled plan once their
+        # text has been validated; anything else, errors included, executes the usual way.
+        if self.compiled is not None:
+            result = await self.compiled.execute(
+                request_data.query, request_data.variables, request_data.operation_name
+            )
+            if result is not None:
+                return result
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -191,6 +221,7 @@ def create_app(
     response_cache: ResponseCache | None = None,
     public_url: PublicURL | None = None,
     metrics_addr: tuple[str, int] | None = None,
+    compiled: bool = True,
 ) -> Starlette:
     """The ASGI application serving one store; `persisted` turns on allow-list mode.
 
@@ -209,6 +240,7 @@ def create_app(
         keys,
         live,
         persisted=persisted,
+        compiled=compiled,
         schema=build_schema(
             production=production,
             extra=[DatabaseOutage],
@@ -273,6 +305,7 @@ def create_app(
     app.state.live = live  # subscribers are visible to health checks and tests
     app.state.response_cache = cache
     app.state.position_watch = watch
+    app.state.graphql = graphql
     app.add_middleware(BodySizeLimit, path="/graphql")
     app.add_middleware(OutageMiddleware)
     app.add_middleware(PublicReadCORS)

@@ -20,6 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.execution import PreExecutionError
 
+from api.graphql.compiled import ValidatedDocuments
 from api.graphql.prepare import limit_rule, prepare_extension
 from api.graphql.schema import Mutation, Query, Subscription
 from api.graphql.translation import plain_timeline_resolvers
@@ -128,9 +129,15 @@ def build_schema(
     # validation (with the limits) are cached per query text: their result depends on the
     # document alone, and they cost about 2 ms a request (a third of a 50-entry page). A new
     # text is parsed and validated in a worker thread, so no document stalls the event loop.
+    validated = ValidatedDocuments(CACHED_DOCUMENTS)
     extensions: list[Any] = [
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-        prepare_extension(LIMIT_RULES, cache_size=CACHED_DOCUMENTS, hide_suggestions=production),
+        prepare_extension(
+            LIMIT_RULES,
+            cache_size=CACHED_DOCUMENTS,
+            hide_suggestions=production,
+            remember=validated.remember,
+        ),
         MaskInternalErrors,
         UnstorableArguments,
         *extra,
@@ -145,6 +152,7 @@ def build_schema(
         config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=production),
     )
     plain_timeline_resolvers(schema._schema)
+    schema.validated_documents = validated  # type: ignore[attr-defined]
     return schema
 
 

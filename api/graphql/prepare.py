@@ -168,11 +168,16 @@ def _prepare(
 
 
 def prepare_extension(
-    rules: Sequence[type[ValidationRule]], *, cache_size: int, hide_suggestions: bool
+    rules: Sequence[type[ValidationRule]],
+    *,
+    cache_size: int,
+    hide_suggestions: bool,
+    remember: Callable[[str, DocumentNode], None] | None = None,
 ) -> type[SchemaExtension]:
     """An extension that parses and validates each new query text in a worker thread, with
     `rules` first, then those of the request (graphql-core's, introspection's) and
-    Strawberry's own, and keeps the last `cache_size` results."""
+    Strawberry's own, and keeps the last `cache_size` results; `remember` is told each text
+    that passed them all (the compiled execution path answers only those)."""
     cache = _Cache(cache_size)
 
     class PrepareOffLoop(SchemaExtension):
@@ -191,6 +196,8 @@ def prepare_extension(
                     hide_suggestions,
                 )
                 cache.put(key, prepared)
+                if remember is not None and not prepared[1] and context.query:
+                    remember(context.query, prepared[0])
             context.graphql_document, self.errors = prepared
             yield
 

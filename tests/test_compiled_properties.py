@@ -1,0 +1,264 @@
+"""The compiled timeline path answers exactly what graphql-core's execution answers.
+
+Hypothesis writes timeline queries the way clients do (aliases, inline fragments with and
+without a type, named fragments, `@include`/`@skip` on literals and variables, arguments as
+literals or variables, `__typename` at every level, arguments that are refused) and each one
+runs through ordinary execution first (which validates it), then through the compiled path:
+its answer must be the same bytes, and it must answer every covered query that has no error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strawberry.http import process_result
+
+from api.graphql.build import build_schema
+from api.graphql.compiled import CompiledPath
+from api.graphql.context import Context
+from api.importing import import_file
+from api.server import create_app
+from projections.service import Store
+from tests.conftest import SEED
+from tests.graphql_support import serving
+
+ENTRY_LEAVES = [
+    "decisionId",
+    "certainty",
+    "action",
+    "actor",
+    "recipient",
+    "treaty",
+    "role",
+    "status",
+    "position",
+    "recordedAt",
+]
+DATE_LEAVES = ["edtf", "precision", "earliest", "latest", "uncertain", "approximate"]
+ALIASES = ["a", "b", "x1", "node", "edtf"]
+COUNTRIES = ["UKR", "UKR", "UKR", "USA", "RUS", "FRA", "XXX", "ukr"]
+
+
+@dataclass
+class Query:
+    """A query being written: its fragments, variables and whether it may be compiled."""
+
+    fragments: list[str] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)
+    definitions: dict[str, str] = field(default_factory=dict)
+    translated: bool = False  # asks for a language: the ordinary resolver answers it
+
+    def variable(self, type_: str, value: Any) -> str:
+        name = f"v{len(self.definitions)}"
+        self.definitions[name] = type_
+        self.variables[name] = value
+        return f"${name}"
+
+
+Draw = random.Random  # seeded by hypothesis once per example: a draw per choice costs 1 ms
+
+
+def pick(draw: Draw, options: list[Any]) -> Any:
+    return draw.choice(options)
+
+
+def wrapped(draw: Draw, q: Query, type_: str, selection: str) -> str:
+    """A selection, as is, behind a directive, or in an inline or named fragment."""
+    how = pick(draw, ["plain", "plain", "inline", "untyped", "named", "directive"])
+    if how == "inline":
+        return f"... on {type_} {{ {selection} }}"
+    if how == "untyped":
+        return f"... {{ {selection} }}"
+    if how == "named":
+        name = f"F{len(q.fragments)}"
+        q.fragments.append(f"fragment {name} on {type_} {{ {selection} }}")
+        return f"...{name}"
+    if how == "directive":
+        keep = pick(draw, [True, False])
+        directive = pick(draw, ["include", "skip"])
+        value = q.variable("Boolean!", keep) if pick(draw, [True, False]) else json.dumps(keep)
+        return f"... @{directive}(if: {value}) {{ {selection} }}"
+    return selection
+
+
+def aliased(draw: Draw, name: str) -> str:
+    alias = pick(draw, [None, None, *ALIASES])
+    return name if alias is None else f"{alias}: {name}"
+
+
+def selection_set(draw: Draw, q: Query, type_: str, fields: list[Any]) -> str:
+    """Between one and four of `fields` (names, or functions writing a field), perhaps
+    repeated, each perhaps wrapped; sometimes `__typename`."""
+    parts = []
+    for _ in range(draw.randint(1, 4)):
+        make = pick(draw, fields)
+        text = make(draw) if callable(make) else aliased(draw, make)
+        parts.append(wrapped(draw, q, type_, text))
+    if pick(draw, [True, False, False, False]):
+        parts.append("__typename")
+    return " ".join(parts)
+
+
+def text_field(q: Query, name: str) -> Any:
+    def make(draw: Draw) -> str:
+        lang = pick(draw, [None, None, "omit", "omit", "omit", "en", "fr", "zz"])
+        if lang == "omit":
+            return aliased(draw, name)
+        if lang is not None:
+            q.translated = True  # the ordinary resolver reads translations
+        value = q.variable("String", lang) if pick(draw, [True, False]) else json.dumps(lang)
+        return f"{aliased(draw, name)}(lang: {value})"
+
+    return make
+
+
+def nested(name: str, type_: str, q: Query, fields: list[Any]) -> Any:
+    def make(draw: Draw) -> str:
+        return f"{aliased(draw, name)} {{ {selection_set(draw, q, type_, fields)} }}"
+
+    return make
+
+
+def entry_fields(q: Query) -> list[Any]:
+    display = ["display", 'display(lang: "fr")', 'display(lang: "xx")', "display(lang: null)"]
+    date = [*DATE_LEAVES, lambda draw: pick(draw, display)]
+    return [
+        *ENTRY_LEAVES,
+        text_field(q, "headline"),
+        text_field(q, "scope"),
+        nested("date", "FuzzyDate", q, date),
+        nested("weapons", "WeaponRef", q, ["system", "category"]),
+    ]
+
+
+def timeline_field(draw: Draw, q: Query, cursors: list[str]) -> str:
+    args = []
+    for name, type_, values in (
+        ("country", "String!", COUNTRIES),
+        ("first", "Int", [None, 0, 1, 2, 3, 20, 101]),
+        ("after", "String", [None, *cursors, "garbage"]),
+        ("asOf", "Int", [None, 1, 4, 8, 30, 100000]),
+        ("includeRetracted", "Boolean", [None, True, False]),
+        ("actions", "[DecisionAction!]", [None, ["SIGN"], ["RATIFY", "ADOPT_POLICY"]]),
+    ):
+        if name != "country" and pick(draw, [True, False]):
+            continue
+        value = pick(draw, values)
+        if pick(draw, [True, False]):
+            args.append(f"{name}: {q.variable(type_, value)}")
+        elif name == "actions" and value is not None:
+            args.append(f"{name}: [{', '.join(value)}]")
+        else:
+            args.append(f"{name}: {json.dumps(value)}")
+    node = nested("node", "TimelineEntry", q, entry_fields(q))
+    edge = nested("edges", "TimelineEdge", q, ["cursor", node])
+    info = ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"]
+    page_info = nested("pageInfo", "PageInfo", q, info)
+    connection = selection_set(draw, q, "TimelineConnection", [edge, page_info])
+    return f"{aliased(draw, 'countryTimeline')}({', '.join(args)}) {{ {connection} }}"
+
+
+def write_query(draw: Draw, cursors: list[str]) -> tuple[str, dict[str, Any], bool]:
+    q = Query()
+    tops = [timeline_field(draw, q, cursors) for _ in range(pick(draw, [1, 1, 2]))]
+    if pick(draw, [True, False]):
+        tops.append("__typename")
+    body = " ".join(wrapped(draw, q, "Query", t) for t in tops)
+    header = ""
+    if q.definitions:
+        header = "(" + ", ".join(f"${n}: {t}" for n, t in q.definitions.items()) + ")"
+    text = f"query Q{header} {{ {body} }}\n" + "\n".join(q.fragments)
+    return text, q.variables, q.translated
+
+
+@pytest.fixture
+def seeded(store: Store) -> Iterator[Store]:
+    import_file(store, SEED)
+    yield store
+
+
+SCHEMA = build_schema()
+LOOP = asyncio.new_event_loop()
+SEEDS = st.integers(0, 2**64)
+
+
+def _encode(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def _cursors(store: Store) -> list[str]:
+    page = store.read.timeline("country", "UKR", first=3)
+    return page.cursors
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_the_compiled_answer_is_graphql_cores_byte_for_byte(
+    seeded: Store, data: st.DataObject
+) -> None:
+    schema = SCHEMA
+    compiled = CompiledPath(schema._schema, schema.validated_documents, lambda: seeded.read)
+    text, variables, translated = write_query(random.Random(data.draw(SEEDS)), _cursors(seeded))
+
+    async def both() -> tuple[Any, Any]:
+        ordinary = await schema.execute(
+            text, variable_values=variables, context_value=Context(store=seeded)
+        )
+        fast = await compiled.execute(text, variables, None)
+        return ordinary, fast
+
+    ordinary, fast = LOOP.run_until_complete(both())
+    expected = process_result(ordinary)
+    if fast is None:
+        # Declined: only errors, translations and uncovered arguments may send it back.
+        assert ordinary.errors or translated, (text, variables)
+        return
+    assert not ordinary.errors, (text, variables, expected)
+    assert _encode(process_result(fast)) == _encode(expected), (text, variables)
+
+
+def test_over_http_the_compiled_path_answers_and_the_bytes_are_the_same(seeded: Store) -> None:
+    """A real server with the compiled path and one without: the same bytes for the same
+    requests, errors included; the compiled one answered the valid timeline pages itself."""
+    query = (
+        "query T($c: String!, $n: Int, $after: String) { countryTimeline(country: $c, first: $n,"
+        " after: $after) { edges { cursor node { decisionId headline date { edtf display }"
+        " weapons { category } } } pageInfo { hasNextPage endCursor } } }"
+    )
+    requests = [
+        {"c": "UKR", "n": 2},
+        {"c": "UKR", "n": 2, "after": _cursors(seeded)[1]},
+        {"c": "USA"},
+        {"c": "XXX"},
+        {"c": "UKR", "n": 1000},
+        {"c": "UKR", "after": "garbage"},
+    ]
+    answers = []
+    for compiled in (True, False):
+        app = create_app(seeded, response_cache=None, compiled=compiled)
+        app.state.response_cache.max_entries = 0  # every request executes
+        with serving(app) as client:
+            answers.append(
+                [
+                    client.post("/graphql", json={"query": query, "variables": v}).content
+                    for v in requests * 2
+                ]
+            )
+        path = app.state.graphql.compiled
+        if compiled:
+            # The first request of the text validated it; the valid pages then compiled.
+            assert path.answered == 5
+    assert answers[0] == answers[1]
+    assert b'"errors"' in answers[0][3] and b'"errors"' in answers[0][4]
