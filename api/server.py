@@ -28,6 +28,7 @@ from strawberry.types import ExecutionResult
 from api import jsonbody
 from api.cors import PublicReadCORS
 from api.embed import embed_routes
+from api.embed.caching import PageCache
 from api.graphql.build import build_schema
 from api.graphql.compiled import CompiledPath
 from api.graphql.context import Context
@@ -222,6 +223,7 @@ def create_app(
     public_url: PublicURL | None = None,
     metrics_addr: tuple[str, int] | None = None,
     compiled: bool = True,
+    embed_pages: PageCache | None = None,
 ) -> Starlette:
     """The ASGI application serving one store; `persisted` turns on allow-list mode.
 
@@ -231,7 +233,8 @@ def create_app(
 
     `run_worker` (PostgreSQL) runs a projection worker in the process: the first one to
     take the projection lock projects, the others wait as hot standby. `response_cache`
-    defaults to one bounded by POLICY_TIMELINE_RESPONSE_CACHE_ENTRIES and ..._BYTES."""
+    defaults to one bounded by POLICY_TIMELINE_RESPONSE_CACHE_ENTRIES and ..._BYTES;
+    `embed_pages` keeps rendered embed pages (default: 256 pages, 16 MiB)."""
     keys = KeyRing(store.engine)
     metrics = Metrics(store)
     live = Live(store)
@@ -299,7 +302,7 @@ def create_app(
     ]
     if metrics_addr is None and not production:  # in production, never on the public port
         routes.append(Route("/metrics", metrics.view))
-    routes += embed_routes(store)
+    routes += embed_routes(store, embed_pages)
     app = PolicyApp(routes=routes, lifespan=lifespan)
     app.state.store = store
     app.state.live = live  # subscribers are visible to health checks and tests

@@ -40,9 +40,9 @@ def test_embed_figures_at_a_tiny_size_have_their_shape() -> None:
     assert result["backend"] == "sqlite"
     server = result["server"]
     assert server["samples"] == 5 and server["embed_bytes"] > 0 and server["baseline_bytes"] > 0
-    for side in ("embed", "baseline"):
+    for side in ("embed", "embed_rendered", "baseline"):
         assert 0 < server[side]["p50_ms"] <= server[side]["p99_ms"]
-    assert server["ratio"] > 0
+    assert server["ratio"] > 0 and server["rendered_ratio"] > 0
     small = result["browser"]["11"]
     assert small["entries"] == 11 and small["loads"] == 1
     assert small["requests"] >= 1 and small["bytes"] > small["body_bytes"] > 0

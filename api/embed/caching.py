@@ -1,8 +1,10 @@
-"""HTTP caching for the embeds: an ETag from the log position, and 304 on revalidation."""
+"""HTTP caching for the embeds: an ETag from the log position, 304 on revalidation, and the
+rendered pages of the latest ETags kept in memory (bounded)."""
 
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 
 from starlette.requests import Request
 
@@ -33,3 +35,39 @@ def not_modified(request: Request, tag: str) -> bool:
         return False
     tags = [t.strip().removeprefix("W/") for t in header.split(",")]
     return "*" in tags or tag in tags
+
+
+class PageCache:
+    """Rendered embed pages by ETag, least recently used first out.
+
+    The ETag names the URL's meaning and the log position the page shows, and promises the
+    same bytes for both (a strong validator), so a body kept under it never goes stale: a new
+    decision moves the position and the next request renders again. Bounded by count and by
+    bytes; a page larger than the whole budget is not kept."""
+
+    def __init__(self, max_pages: int = 256, max_bytes: int = 16 * 1024 * 1024) -> None:
+        self.max_pages, self.max_bytes = max_pages, max_bytes
+        self._pages: OrderedDict[str, bytes] = OrderedDict()
+        self.size = 0
+        self.hits = self.misses = 0
+
+    def get(self, tag: str) -> bytes | None:
+        body = self._pages.get(tag)
+        if body is None:
+            self.misses += 1
+            return None
+        self._pages.move_to_end(tag)
+        self.hits += 1
+        return body
+
+    def put(self, tag: str, body: bytes) -> None:
+        if len(body) > self.max_bytes or tag in self._pages:
+            return
+        self._pages[tag] = body
+        self.size += len(body)
+        while len(self._pages) > self.max_pages or self.size > self.max_bytes:
+            _, dropped = self._pages.popitem(last=False)
+            self.size -= len(dropped)
+
+    def __len__(self) -> int:
+        return len(self._pages)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from api.embed import oembed as oe
 from api.embed import timelinejs
-from api.embed.caching import cache_control, etag, not_modified
+from api.embed.caching import PageCache, cache_control, etag, not_modified
 from api.embed.params import BadParameter, View, parse_view
 from api.embed.render import content_security_policy, render_page
 from api.embed.timeline import load_page, projected_position, view_title
@@ -46,8 +47,29 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def embed_routes(store: Store) -> list[BaseRoute]:
-    """The embed routes serving one store."""
+def embed_routes(store: Store, pages: PageCache | None = None) -> list[BaseRoute]:
+    """The embed routes serving one store; `pages` keeps rendered pages by ETag."""
+    pages = pages if pages is not None else PageCache()
+
+    def read_state() -> tuple[int, int]:
+        """Where the read models the page is read from stand: the slowest projection (flags
+        are kept after the timelines) and the timelines."""
+        projector, engine = store.projector, store.read_engine
+        return projector.position(engine=engine), projector.position("timelines", engine=engine)
+
+    def render(view: View, position: int, base: str) -> tuple[bytes, bool]:
+        """The page's bytes, and whether they are the page at `position` for good: a pinned
+        view once every projection has passed its position; a live one when every projection
+        stood at it before and after the page was read."""
+        before = read_state()
+        page = load_page(store, view, position=position)
+        self_url = f"{base}{oe.EMBED_PATH}?{view.query(after=None, before=None)}"
+        cite_url = f"{base}{oe.EMBED_PATH}?{view.query(as_of=page.position)}"
+        oembed_url = f"{base}/oembed?" + urlencode({"url": self_url, "format": "json"})
+        html = render_page(page, self_url=self_url, cite_url=cite_url, oembed_url=oembed_url)
+        if view.as_of is not None:
+            return html.encode(), before[0] >= position
+        return html.encode(), before == read_state() == (position, position)
 
     async def embed_timeline(request: Request) -> Response:
         security = {"Content-Security-Policy": content_security_policy()}
@@ -60,15 +82,16 @@ def embed_routes(store: Store) -> list[BaseRoute]:
             headers = {**security, "ETag": tag, "Cache-Control": cache_control(view)}
             if not_modified(request, tag):
                 return Response(status_code=304, headers=headers)
-            page = load_page(store, view, position=position)
+            body = pages.get(tag)
+            if body is None:
+                # The queries and the template off the event loop; the ETag's promise (these
+                # bytes for this URL at this position) lets the next reader skip both.
+                body, settled = await asyncio.to_thread(render, view, position, _base(request))
+                if settled:
+                    pages.put(tag, body)
         except (BadParameter, PolicyRecordError) as exc:
             return PlainTextResponse(str(exc), status_code=400, headers=security)
-        base = _base(request)
-        self_url = f"{base}{oe.EMBED_PATH}?{view.query(after=None, before=None)}"
-        cite_url = f"{base}{oe.EMBED_PATH}?{view.query(as_of=page.position)}"
-        oembed_url = f"{base}/oembed?" + urlencode({"url": self_url, "format": "json"})
-        html = render_page(page, self_url=self_url, cite_url=cite_url, oembed_url=oembed_url)
-        return HTMLResponse(html, headers=headers)
+        return HTMLResponse(body, headers=headers)
 
     async def oembed(request: Request) -> Response:
         params = dict(request.query_params)
