@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import json
@@ -187,14 +188,18 @@ class PolicyGraphQL(GraphQL[Context, None]):
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token:
-            key = self.keys.check(token.strip())
+            key = await asyncio.to_thread(self.keys.check, token.strip())  # a database read
             if key is None:  # refused by the mutation as UNAUTHORIZED; reads stay public
                 key_error = "the API key is wrong or revoked"
-        ctx = Context(store=self.store, key=key, request=request, key_error=key_error)
-        ctx.live = self.live
-        ctx.write_rate = self.write_rate  # type: ignore[attr-defined]
-        ctx.response = response  # type: ignore[attr-defined]  # a 429 sets its status here
-        return ctx
+        return Context(
+            store=self.store,
+            key=key,
+            key_error=key_error,
+            request=request,
+            response=response,
+            live=self.live,
+            write_rate=self.write_rate,
+        )
 
 
 class PolicyApp(Starlette):

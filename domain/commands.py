@@ -310,10 +310,10 @@ class TranslateRecordInput(Input):
     scope: Text | None = None
     name: Text | None = None
     short_name: ShortText | None = None
-    label: ShortText | None = None
-    quote: Text | None = None
-    note: Text | None = None
-    unit: ShortText | None = None
+    label: ShortText | None = Field(default=None, description="An observation's label.")
+    quote: Text | None = Field(default=None, description="A statement's quote.")
+    note: Text | None = Field(default=None, description="An observation's note.")
+    unit: ShortText | None = Field(default=None, description="An observation's unit.")
     sources: Sources | None = None
 
     @model_validator(mode="after")

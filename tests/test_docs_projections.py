@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, is_typeddict
 
 import httpx
 import pytest
 
 from api.importing import import_lines
 from api.server import create_app
+from projections import documents
 from projections.service import Store
 from tests.conftest import ROOT, seed_lines
 
@@ -49,3 +50,16 @@ async def test_every_example_query_on_the_projection_pages_gives_the_documented_
                 response = await client.post("/graphql", json={"query": query})
                 assert response.status_code == 200, response.text
                 assert response.json() == answer, f"{name}.md:\n{query}"
+
+
+def test_the_documents_table_names_every_read_model_document() -> None:
+    index = (ROOT / "docs" / "projections.md").read_text(encoding="utf-8")
+    section = index.split("## Documents", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`([A-Z][A-Za-z]+)`", section))
+    declared = {
+        name
+        for name, value in vars(documents).items()
+        if is_typeddict(value) and not name.startswith("_")
+    }
+    assert declared <= named, f"not in docs/projections.md: {sorted(declared - named)}"
+    assert {n for n in named if n.endswith(("Doc", "Entry", "Version", "Step"))} <= declared

@@ -21,6 +21,7 @@ from projections.audit.diff import MAX_CHANGES
 from projections.audit.diff import diff as log_diff
 from projections.audit.status import Status
 from projections.audit.verify import verify_and_record
+from projections.service import Store
 from projections.store import events_table
 
 
@@ -36,16 +37,20 @@ class InclusionProof:
     )
 
 
-def resolve_inclusion_proof(
+async def resolve_inclusion_proof(
     info: Info[Context, None], position: int, tree_size: int | None = None
 ) -> InclusionProof | None:
     """Audit path for `position` against the latest checkpoint (or `treeSize`, or the head)."""
-    engine = info.context.store.engine
+    return await asyncio.to_thread(_inclusion_proof, info.context.store, position, tree_size)
+
+
+def _inclusion_proof(store: Store, position: int, tree_size: int | None) -> InclusionProof | None:
+    engine = store.engine
     kept = {cp.tree_size: cp for cp in stored_checkpoints(engine)}
     if tree_size is None:
         covering = [size for size in kept if size >= position]
-        tree_size = max(covering) if covering else info.context.store.head()
-    if tree_size < 1 or tree_size > info.context.store.head():
+        tree_size = max(covering) if covering else store.head()
+    if tree_size < 1 or tree_size > store.head():
         raise coded(f"treeSize {tree_size} is not between 1 and the log head", "BAD_USER_INPUT")
     if not 1 <= position <= tree_size:
         return None
@@ -85,7 +90,7 @@ class LogChange:
     )
 
 
-def resolve_diff(
+async def resolve_diff(
     info: Info[Context, None],
     from_: Annotated[int, strawberry.argument(name="from")],
     to: int,
@@ -94,8 +99,9 @@ def resolve_diff(
     """Events after position `from` up to `to` (inclusive), oldest first."""
     store = info.context.store
     events = events_table(store.app)
+    limit = MAX_CHANGES if first is None else first
     try:
-        changes = log_diff(events, store.engine, from_, to, MAX_CHANGES if first is None else first)
+        changes = await asyncio.to_thread(log_diff, events, store.engine, from_, to, limit)
     except InvalidInput as exc:
         raise user_error(exc) from None
     return [
@@ -150,9 +156,9 @@ def _moment(text: str | None) -> dt.datetime | None:
     return None if text is None else dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def resolve_integrity(info: Info[Context, None]) -> Integrity:
+async def resolve_integrity(info: Info[Context, None]) -> Integrity:
     """The stored head and the last full verification: two indexed reads, no hashing."""
-    return integrity_of(info.context.store.integrity_status())
+    return integrity_of(await asyncio.to_thread(info.context.store.integrity_status))
 
 
 integrity = strawberry.field(
@@ -171,14 +177,9 @@ def _interval() -> float:
 async def resolve_verify_integrity(info: Info[Context, None]) -> Integrity:
     """Re-hash the whole log off the event loop (editor key; one at a time, rate-limited)."""
     ctx = info.context
-    if ctx.key_error is not None:
-        raise coded(ctx.key_error, "UNAUTHORIZED")
-    if ctx.key is None:
-        raise coded("an editor API key is required (Authorization: Bearer <key>)", "UNAUTHORIZED")
-    if ctx.key.role != "editor":
-        raise coded("this API key may not start a verification", "FORBIDDEN")
+    key = ctx.editor("this API key may not start a verification")
     store = ctx.store
-    last = store.integrity_status().last
+    last = (await asyncio.to_thread(store.integrity_status)).last
     if last is not None:
         since = dt.datetime.now(dt.UTC) - _moment(last.started_at)  # type: ignore[operator]
         wait = _interval() - since.total_seconds()
@@ -192,10 +193,10 @@ async def resolve_verify_integrity(info: Info[Context, None]) -> Integrity:
         raise coded("a full verification is already running", "RATE_LIMITED")
     try:
         # In a thread: re-hashing a long log must never hold the event loop.
-        await asyncio.to_thread(verify_and_record, store, f"key {ctx.key.key_id}")
+        await asyncio.to_thread(verify_and_record, store, f"key {key.key_id}")
     finally:
         _RUNNING.release()
-    return integrity_of(store.integrity_status())
+    return integrity_of(await asyncio.to_thread(store.integrity_status))
 
 
 verify_integrity = strawberry.mutation(

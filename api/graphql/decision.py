@@ -102,10 +102,12 @@ class Decision:
     async def translations(self, info: Info[Context, None]) -> list[Translation]:
         return await translations_field(info, RecordKind.DECISION, str(self.id), self.as_of)
 
-    async def _related(self, info: Info[Context, None], name: str) -> list[Decision]:
-        ctx = info.context
-        ids = await ctx.loader(name).load((str(self.id), self.as_of))
-        docs = [await ctx.loader("decision").load((i, self.as_of)) for i in ids]
+    async def _related(
+        self, info: Info[Context, None], relation: str, inverse: bool = False
+    ) -> list[Decision]:
+        loaders = info.context.loaders
+        ids = await loaders.related(relation, inverse).load((str(self.id), self.as_of))
+        docs = await loaders.decision.load_many([(i, self.as_of) for i in ids])
         return [Decision.of(d, self.as_of) for d in docs if d is not None]
 
     @strawberry.field
@@ -114,7 +116,7 @@ class Decision:
 
     @strawberry.field
     async def reversed_by(self, info: Info[Context, None]) -> list[Decision]:
-        return await self._related(info, "reverses:inverse")
+        return await self._related(info, "reverses", inverse=True)
 
     @strawberry.field(description="policies this decision is an exception to, left standing")
     async def departs_from(self, info: Info[Context, None]) -> list[Decision]:
@@ -122,7 +124,7 @@ class Decision:
 
     @strawberry.field
     async def departed_from_by(self, info: Info[Context, None]) -> list[Decision]:
-        return await self._related(info, "departsFrom:inverse")
+        return await self._related(info, "departsFrom", inverse=True)
 
     @strawberry.field
     async def supersedes(self, info: Info[Context, None]) -> list[Decision]:
@@ -130,7 +132,7 @@ class Decision:
 
     @strawberry.field
     async def superseded_by(self, info: Info[Context, None]) -> list[Decision]:
-        return await self._related(info, "supersedes:inverse")
+        return await self._related(info, "supersedes", inverse=True)
 
     @strawberry.field
     async def implements(self, info: Info[Context, None]) -> list[Decision]:
@@ -138,16 +140,16 @@ class Decision:
 
     @strawberry.field
     async def implemented_by(self, info: Info[Context, None]) -> list[Decision]:
-        return await self._related(info, "implements:inverse")
+        return await self._related(info, "implements", inverse=True)
 
     @strawberry.field
     async def statements(self, info: Info[Context, None]) -> list[Statement]:
-        docs = await info.context.loader("statements").load((str(self.id), self.as_of))
+        docs = await info.context.loaders.statements.load((str(self.id), self.as_of))
         return [Statement.of(d, self.as_of) for d in docs]
 
     @strawberry.field
     async def history(self, info: Info[Context, None]) -> list[HistoryEntry]:
-        rows = await info.context.loader("history").load((str(self.id), self.as_of))
+        rows = await info.context.loaders.history.load((str(self.id), self.as_of))
         return [
             HistoryEntry(
                 position=r["position"],
@@ -164,6 +166,6 @@ class Decision:
         ]
 
     @strawberry.field
-    def compliance_flags(self, info: Info[Context, None]) -> list[ComplianceFlag]:
-        flags = info.context.store.read.compliance_flags(decision=str(self.id), as_of=self.as_of)
-        return flags_of(info, flags, self.as_of)
+    async def compliance_flags(self, info: Info[Context, None]) -> list[ComplianceFlag]:
+        rows = await info.context.loaders.flags.load((str(self.id), self.as_of))
+        return flags_of(rows, self.as_of)

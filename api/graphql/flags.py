@@ -31,7 +31,6 @@ class ComplianceFlag:
     weapon_category: str
     act: ProhibitedAct
     row: strawberry.Private[FlagDoc]
-    treaty_doc: strawberry.Private[TreatyDoc | None]
     as_of: strawberry.Private[int | None]
 
     @strawberry.field(description="Why the decision is flagged, in plain words (en, fr, uk).")
@@ -39,7 +38,7 @@ class ComplianceFlag:
         lang = lang or ORIGINAL_LANG
         if lang not in LANGS:
             raise coded(f"lang: {lang[:16]!r} is not one of {', '.join(LANGS)}", "BAD_USER_INPUT")
-        treaty = self.treaty_doc
+        treaty = await info.context.loaders.treaty.load((str(self.treaty), None))
         if lang != ORIGINAL_LANG:
             # The treaty's names in the reader's language, when a translation gives them.
             docs = await translations_of(info, RecordKind.TREATY, str(self.treaty), self.as_of)
@@ -49,12 +48,8 @@ class ComplianceFlag:
         return flag_reason(self.row, treaty, lang)
 
 
-def flags_of(
-    info: Info[Context, None], rows: list[FlagDoc], as_of: int | None
-) -> list[ComplianceFlag]:
-    """Flags of these rows, each with its treaty's record (read once per treaty)."""
-    ids = sorted({r["treaty"] for r in rows})
-    docs = {d["id"]: d for d in info.context.store.read.records("treaty", ids=ids)} if ids else {}
+def flags_of(rows: list[FlagDoc], as_of: int | None) -> list[ComplianceFlag]:
+    """The flags of these rows (their treaties are read, batched, only for a `reason`)."""
     return [
         ComplianceFlag(
             decision_id=strawberry.ID(r["decisionId"]),
@@ -63,7 +58,6 @@ def flags_of(
             weapon_category=r["weaponCategory"],
             act=ProhibitedAct(r["act"]),
             row=r,
-            treaty_doc=docs.get(r["treaty"]),
             as_of=as_of,
         )
         for r in rows

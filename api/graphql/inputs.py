@@ -1,22 +1,30 @@
-"""GraphQL input types; they are turned into plain data and validated by the domain."""
+"""GraphQL input types, derived from the domain's commands: one declaration per field.
+
+Each input object mirrors its pydantic command (`domain.commands`): the same fields, camelCase
+in the schema, required ones first (the id leading), then the optional ones, each group in the
+command's order. An input's value is turned back into the plain data an import line carries and
+validated by the domain, so GraphQL and `import` share every rule and message.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import types
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import strawberry
+from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 
-from api.graphql.types import (
-    ActorKindEnum,
-    CertaintyEnum,
-    DecisionAction,
-    ObservationBasisEnum,
-    StanceEnum,
-)
-from domain.values import RecordKind
+from domain import commands
+
+ID_FIELDS = frozenset({"id", "treaty", "about", "record", *commands.RELATION_FIELDS})
+"""Fields naming a record by its id: GraphQL's ID type (other strings are String)."""
+NAMES: dict[type[BaseModel], str] = {commands.DecisionFields: "DecisionChangesInput"}
+"""Input objects not named after their command."""
+_MADE: dict[type[BaseModel], type] = {}
 
 
 def to_data(value: Any) -> Any:
@@ -34,158 +42,47 @@ def to_data(value: Any) -> Any:
     return value
 
 
-@strawberry.input
-class SourceInput:
-    publisher: str
-    title: str | None = None
-    url: str | None = None
-    published_on: str | None = None
-    quote: str | None = None
-    retrieved_on: str | None = None
-    archive_url: str | None = None
+def input_type(model: type[BaseModel]) -> type:
+    """The GraphQL input object of a command (made once, nested commands too)."""
+    if model not in _MADE:
+        fields = model.model_fields
+        order = sorted(fields, key=lambda n: (not fields[n].is_required(), n != "id"))
+        annotations = {n: _annotation(n, fields[n]) for n in order}
+        defaults = {n: _default(fields[n]) for n in order if not _plain(fields[n])}
+        name = NAMES.get(model, model.__name__)
+        namespace = {"__annotations__": annotations, "__module__": __name__, **defaults}
+        _MADE[model] = strawberry.input(type(name, (), namespace), name=name)
+    return _MADE[model]
 
 
-@strawberry.input
-class OfficialInput:
-    name: str
-    office: str | None = None
-    announced: bool | None = False
+def _plain(info: FieldInfo) -> bool:
+    """A required field without a description needs no strawberry.field()."""
+    return info.is_required() and info.description is None
 
 
-@strawberry.input
-class WeaponRefInput:
-    system: str | None = None
-    category: str | None = None
+def _default(info: FieldInfo) -> Any:
+    if info.is_required():
+        return strawberry.field(description=info.description)
+    return strawberry.field(default=info.default, description=info.description)
 
 
-@strawberry.input
-class RecordDecisionInput:
-    id: strawberry.ID
-    actor: str
-    action: DecisionAction
-    headline: str
-    sources: list[SourceInput]
-    officials: list[OfficialInput] | None = None
-    recipient: str | None = None
-    treaty: strawberry.ID | None = None
-    weapons: list[WeaponRefInput] | None = None
-    scope: str | None = None
-    decided_on: str | None = None
-    announced_on: str | None = None
-    effective_on: str | None = None
-    reported_on: str | None = None
-    certainty: CertaintyEnum | None = None
-    summary: str | None = None
-    reverses: strawberry.ID | None = None
-    departs_from: strawberry.ID | None = None
-    supersedes: strawberry.ID | None = None
-    implements: strawberry.ID | None = None
+def _annotation(name: str, info: FieldInfo) -> Any:
+    graphql = _type(name, info.annotation)
+    return graphql if info.is_required() else graphql | None
 
 
-@strawberry.input
-class DecisionChangesInput:
-    actor: str | None = None
-    officials: list[OfficialInput] | None = None
-    action: DecisionAction | None = None
-    recipient: str | None = None
-    treaty: strawberry.ID | None = None
-    weapons: list[WeaponRefInput] | None = None
-    scope: str | None = None
-    decided_on: str | None = None
-    announced_on: str | None = None
-    effective_on: str | None = None
-    reported_on: str | None = None
-    certainty: CertaintyEnum | None = None
-    headline: str | None = None
-    summary: str | None = None
-    reverses: strawberry.ID | None = None
-    departs_from: strawberry.ID | None = None
-    supersedes: strawberry.ID | None = None
-    implements: strawberry.ID | None = None
-
-
-@strawberry.input
-class CorrectDecisionInput:
-    id: strawberry.ID
-    changes: DecisionChangesInput
-    reason: str
-    sources: list[SourceInput]
-
-
-@strawberry.input
-class RetractDecisionInput:
-    id: strawberry.ID
-    reason: str
-    sources: list[SourceInput]
-
-
-@strawberry.input
-class RecordTreatyInput:
-    id: strawberry.ID
-    name: str
-    sources: list[SourceInput]
-    short_name: str | None = None
-    adopted_on: str | None = None
-    opened_for_signature_on: str | None = None
-    entry_into_force_on: str | None = None
-    prohibits: list[str] | None = None
-
-
-@strawberry.input
-class RecordWeaponInput:
-    id: strawberry.ID
-    name: str
-    category: str
-    designation: str | None = None
-    aliases: list[str] | None = None
-    sources: list[SourceInput] | None = None
-
-
-@strawberry.input
-class SpeakerInput:
-    name: str
-    kind: ActorKindEnum
-    country: str | None = None
-
-
-@strawberry.input
-class RecordStatementInput:
-    id: strawberry.ID
-    by: SpeakerInput
-    about: strawberry.ID
-    stance: StanceEnum
-    sources: list[SourceInput]
-    quote: str | None = None
-    made_on: str | None = None
-
-
-@strawberry.input
-class RecordObservationInput:
-    id: strawberry.ID
-    indicator: str
-    scope: str
-    period: str
-    value: float
-    sources: list[SourceInput]
-    unit: str | None = None
-    basis: ObservationBasisEnum | None = None
-    note: str | None = None
-    label: str | None = None
-
-
-@strawberry.input
-class TranslateRecordInput:
-    id: strawberry.ID
-    kind: RecordKind
-    record: strawberry.ID
-    lang: str
-    headline: str | None = None
-    summary: str | None = None
-    scope: str | None = None
-    name: str | None = None
-    short_name: str | None = None
-    label: str | None = strawberry.field(default=None, description="An observation's label.")
-    quote: str | None = strawberry.field(default=None, description="A statement's quote.")
-    note: str | None = strawberry.field(default=None, description="An observation's note.")
-    unit: str | None = strawberry.field(default=None, description="An observation's unit.")
-    sources: list[SourceInput] | None = None
+def _type(name: str, annotation: Any) -> Any:
+    """The GraphQL type of a command's field type (Optional and validators stripped)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _type(name, get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        [present] = [a for a in get_args(annotation) if a is not type(None)]
+        return _type(name, present)
+    if origin is list:
+        return list[_type(name, get_args(annotation)[0])]  # type: ignore[misc]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return input_type(annotation)
+    if annotation is str and name in ID_FIELDS:
+        return strawberry.ID
+    return annotation  # str, float, bool, or one of the domain's enums

@@ -15,20 +15,9 @@ from api.graphql.audit import integrity as audit_integrity
 from api.graphql.audit import verify_integrity as audit_verify_integrity
 from api.graphql.context import Context
 from api.graphql.decision import Decision
-from api.graphql.errors import Conflict, NotFound, ValidationError, coded, typed_error, user_error
+from api.graphql.errors import coded, user_error
 from api.graphql.flags import ComplianceFlag, flags_of
-from api.graphql.inputs import (
-    CorrectDecisionInput,
-    RecordDecisionInput,
-    RecordObservationInput,
-    RecordStatementInput,
-    RecordTreatyInput,
-    RecordWeaponInput,
-    RetractDecisionInput,
-    TranslateRecordInput,
-    to_data,
-)
-from api.graphql.translation import Translation
+from api.graphql.mutations import mutations
 from api.graphql.treaty import Treaty
 from api.graphql.types import (
     AuditEntry,
@@ -36,7 +25,6 @@ from api.graphql.types import (
     Indicator,
     Observation,
     PageInfo,
-    Statement,
     TimelineConnection,
     TimelineEdge,
     TimelineEntry,
@@ -53,7 +41,8 @@ from projections.arguments import (
     check_record,
     check_scope,
 )
-from projections.queries import Page
+from projections.documents import ObservationDoc
+from projections.queries import Page, ReadModel
 
 STALE_WAIT_SECONDS = 2.0
 
@@ -63,8 +52,8 @@ async def ensure_fresh(ctx: Context, min_position: int | None) -> None:
     if min_position is None:
         return
     deadline = asyncio.get_running_loop().time() + STALE_WAIT_SECONDS
-    while ctx.store.read_position() < min_position:
-        if min_position > ctx.store.head():
+    while await asyncio.to_thread(ctx.store.read_position) < min_position:
+        if min_position > await asyncio.to_thread(ctx.store.head):
             raise coded(f"minPosition {min_position} is past the head of the log", "BAD_USER_INPUT")
         if asyncio.get_running_loop().time() > deadline:
             raise coded(
@@ -90,12 +79,12 @@ def _connection(page: Page, as_of: int | None) -> TimelineConnection:
     )
 
 
-def _check_weapon(ctx: Context, system: str | None, category: str | None) -> None:
+def _check_weapon(read: ReadModel, system: str | None, category: str | None) -> None:
     """Refuse a weapon system or category the record does not know."""
     if system is not None:
-        check_record(ctx.store.read, "weapon", "system", system)
+        check_record(read, "weapon", "system", system)
     if category is not None:
-        check_category(ctx.store.read, "category", category)
+        check_category(read, "category", category)
 
 
 def _unknown(kind: str, ident: str) -> InvalidInput:
@@ -132,9 +121,11 @@ class Query:
         min_position: int | None = None,
     ) -> TimelineConnection:
         await ensure_fresh(info.context, min_position)
-        try:
+        read = info.context.store.read
+
+        def page_of() -> Page:
             check_country("country", country)
-            page = info.context.store.read.timeline(
+            return read.timeline(
                 "country",
                 country,
                 first=20 if first is None else first,
@@ -145,6 +136,9 @@ class Query:
                 include_retracted=bool(include_retracted),
                 as_of=as_of,
             )
+
+        try:
+            page = await asyncio.to_thread(page_of)
         except PolicyRecordError as exc:
             raise user_error(exc) from None
         return _connection(page, as_of)
@@ -170,9 +164,11 @@ class Query:
                 InvalidInput([DomainFieldError(("system",), "give either system or category")])
             )
         kind, key = ("system", system) if system is not None else ("category", category)
-        try:
-            _check_weapon(info.context, system, category)
-            page = info.context.store.read.timeline(
+        read = info.context.store.read
+
+        def page_of() -> Page:
+            _check_weapon(read, system, category)
+            return read.timeline(
                 kind,
                 str(key),
                 first=20 if first is None else first,
@@ -183,6 +179,9 @@ class Query:
                 include_retracted=bool(include_retracted),
                 as_of=as_of,
             )
+
+        try:
+            page = await asyncio.to_thread(page_of)
         except PolicyRecordError as exc:
             raise user_error(exc) from None
         return _connection(page, as_of)
@@ -196,34 +195,37 @@ class Query:
         min_position: int | None = None,
     ) -> Decision | None:
         await ensure_fresh(info.context, min_position)
-        doc = await info.context.loader("decision").load((str(id), as_of))
+        doc = await info.context.loaders.decision.load((str(id), as_of))
         return None if doc is None else Decision.of(doc, as_of)
 
     @strawberry.field(description="A treaty by id; an unknown id is a BAD_USER_INPUT error.")
-    def treaty(self, info: Info[Context, None], id: strawberry.ID) -> Treaty | None:
-        docs = info.context.store.read.records("treaty", ids=[str(id)])
+    async def treaty(self, info: Info[Context, None], id: strawberry.ID) -> Treaty | None:
+        read = info.context.store.read
+        docs = await asyncio.to_thread(read.records, "treaty", ids=[str(id)])
         if not docs:
             raise user_error(_unknown("treaty", str(id)))
         return Treaty.of(docs[0])
 
     @strawberry.field(description="A weapon system by id; an unknown id is a BAD_USER_INPUT error.")
-    def weapon(self, info: Info[Context, None], id: strawberry.ID) -> Weapon | None:
-        docs = info.context.store.read.records("weapon", ids=[str(id)])
+    async def weapon(self, info: Info[Context, None], id: strawberry.ID) -> Weapon | None:
+        read = info.context.store.read
+        docs = await asyncio.to_thread(read.records, "weapon", ids=[str(id)])
         if not docs:
             raise user_error(_unknown("weapon", str(id)))
         return Weapon.of(docs[0])
 
     @strawberry.field
-    def compliance_flags(
+    async def compliance_flags(
         self, info: Info[Context, None], country: str | None = None, as_of: int | None = None
     ) -> list[ComplianceFlag]:
         if country is not None:
             _checked(check_country, "country", country)
-        flags = info.context.store.read.compliance_flags(country=country, as_of=as_of)
-        return flags_of(info, flags, as_of)
+        read = info.context.store.read
+        rows = await asyncio.to_thread(read.compliance_flags, country=country, as_of=as_of)
+        return flags_of(rows, as_of)
 
     @strawberry.field
-    def observations(
+    async def observations(
         self,
         info: Info[Context, None],
         indicator: str,
@@ -231,14 +233,17 @@ class Query:
         as_of: int | None = None,
     ) -> list[Observation]:
         read = info.context.store.read
-        try:
+
+        def rows() -> list[ObservationDoc]:
             check_indicator(read, "indicator", indicator)
             if scope is not None:
                 check_scope("scope", scope)
+            return read.observations(indicator, scope=scope, as_of=as_of)
+
+        try:
+            return [Observation.of(r, as_of) for r in await asyncio.to_thread(rows)]
         except PolicyRecordError as exc:
             raise user_error(exc) from None
-        rows = read.observations(indicator, scope=scope, as_of=as_of)
-        return [Observation.of(r, as_of) for r in rows]
 
     @strawberry.field(description="Every indicator observations are recorded for.")
     async def indicators(self, info: Info[Context, None]) -> list[Indicator]:
@@ -248,13 +253,14 @@ class Query:
         ]
 
     @strawberry.field
-    def audit_log(
+    async def audit_log(
         self, info: Info[Context, None], after: int | None = None, first: int | None = 100
     ) -> list[AuditEntry]:
         first = 100 if first is None else first
         if not 0 <= first <= 1000:
             raise coded("first must be between 0 and 1000", "BAD_USER_INPUT")
-        rows = info.context.store.read.audit_log(after=after or 0, first=first)
+        read = info.context.store.read
+        rows = await asyncio.to_thread(read.audit_log, after=after or 0, first=first)
         return [
             AuditEntry(
                 position=r["position"],
@@ -275,191 +281,11 @@ class Query:
     integrity = audit_integrity
 
 
-@strawberry.type
-class RecordTreatySuccess:
-    position: int
-    treaty: Treaty
-
-
-@strawberry.type
-class RecordWeaponSuccess:
-    position: int
-    weapon: Weapon
-
-
-@strawberry.type
-class RecordDecisionSuccess:
-    position: int
-    decision: Decision
-
-
-@strawberry.type
-class CorrectDecisionSuccess:
-    position: int
-    decision: Decision
-
-
-@strawberry.type
-class RetractDecisionSuccess:
-    position: int
-    decision: Decision
-
-
-@strawberry.type
-class RecordStatementSuccess:
-    position: int
-    statement: Statement
-
-
-@strawberry.type
-class RecordObservationSuccess:
-    position: int
-    observation: Observation
-
-
-@strawberry.type
-class TranslateRecordSuccess:
-    position: int
-    translation: Translation
-
-
-Errors = ValidationError | NotFound | Conflict
-RecordTreatyResult = Annotated[RecordTreatySuccess | Errors, strawberry.union("RecordTreatyResult")]
-RecordWeaponResult = Annotated[RecordWeaponSuccess | Errors, strawberry.union("RecordWeaponResult")]
-RecordDecisionResult = Annotated[
-    RecordDecisionSuccess | Errors, strawberry.union("RecordDecisionResult")
-]
-CorrectDecisionResult = Annotated[
-    CorrectDecisionSuccess | Errors, strawberry.union("CorrectDecisionResult")
-]
-RetractDecisionResult = Annotated[
-    RetractDecisionSuccess | Errors, strawberry.union("RetractDecisionResult")
-]
-RecordStatementResult = Annotated[
-    RecordStatementSuccess | Errors, strawberry.union("RecordStatementResult")
-]
-RecordObservationResult = Annotated[
-    RecordObservationSuccess | Errors, strawberry.union("RecordObservationResult")
-]
-
-TranslateRecordResult = Annotated[
-    TranslateRecordSuccess | Errors, strawberry.union("TranslateRecordResult")
-]
-
-
-async def _write(info: Info[Context, None], op: str, data: object) -> tuple[str, int] | Errors:
-    """Authorize, then run one operation through the same path as `import`."""
-    ctx = info.context
-    key = ctx.key
-    if ctx.key_error is not None:
-        raise coded(ctx.key_error, "UNAUTHORIZED")
-    if key is None:
-        raise coded("an editor API key is required (Authorization: Bearer <key>)", "UNAUTHORIZED")
-    if key.role != "editor":
-        raise coded("this API key may read but not write", "FORBIDDEN")
-    write_rate = getattr(ctx, "write_rate", None)
-    if write_rate is not None:  # over the key's rate: RATE_LIMITED, HTTP 429 with Retry-After
-        write_rate.check(key.key_id, getattr(ctx, "response", None))
-    try:
-        # In a thread: saving and waiting for the projections must not block the event loop.
-        applied, position = await asyncio.to_thread(ctx.store.execute, op, data, key_id=key.key_id)
-    except PolicyRecordError as exc:
-        return typed_error(exc)
-    if position is None:  # unchanged: answer with the record's current position
-        position = ctx.store.head()
-    return applied.record.slug, position
-
-
-async def _decision(info: Info[Context, None], slug: str, position: int) -> Decision:
-    doc = info.context.store.primary.decision(slug)
-    assert doc is not None
-    return Decision.of(doc, None)
-
-
-@strawberry.type
-class Mutation:
-    verify_integrity = audit_verify_integrity
-
-    @strawberry.mutation
-    async def record_treaty(
-        self, info: Info[Context, None], input: RecordTreatyInput
-    ) -> RecordTreatyResult:
-        result = await _write(info, "recordTreaty", to_data(input))
-        if not isinstance(result, tuple):
-            return result
-        doc = info.context.store.primary.records("treaty", ids=[result[0]])[0]
-        return RecordTreatySuccess(position=result[1], treaty=Treaty.of(doc))
-
-    @strawberry.mutation
-    async def record_weapon(
-        self, info: Info[Context, None], input: RecordWeaponInput
-    ) -> RecordWeaponResult:
-        result = await _write(info, "recordWeapon", to_data(input))
-        if not isinstance(result, tuple):
-            return result
-        doc = info.context.store.primary.records("weapon", ids=[result[0]])[0]
-        return RecordWeaponSuccess(position=result[1], weapon=Weapon.of(doc))
-
-    @strawberry.mutation
-    async def record_decision(
-        self, info: Info[Context, None], input: RecordDecisionInput
-    ) -> RecordDecisionResult:
-        result = await _write(info, "recordDecision", to_data(input))
-        if not isinstance(result, tuple):
-            return result
-        return RecordDecisionSuccess(position=result[1], decision=await _decision(info, *result))
-
-    @strawberry.mutation
-    async def correct_decision(
-        self, info: Info[Context, None], input: CorrectDecisionInput
-    ) -> CorrectDecisionResult:
-        result = await _write(info, "correctDecision", to_data(input))
-        if not isinstance(result, tuple):
-            return result
-        return CorrectDecisionSuccess(position=result[1], decision=await _decision(info, *result))
-
-    @strawberry.mutation
-    async def retract_decision(
-        self, info: Info[Context, None], input: RetractDecisionInput
-    ) -> RetractDecisionResult:
-        result = await _write(info, "retractDecision", to_data(input))
-        if not isinstance(result, tuple):
-            return result
-        return RetractDecisionSuccess(position=result[1], decision=await _decision(info, *result))
-
-    @strawberry.mutation
-    async def record_statement(
-        self, info: Info[Context, None], input: RecordStatementInput
-    ) -> RecordStatementResult:
-        result = await _write(info, "recordStatement", to_data(input))
-        if not isinstance(result, tuple):
-            return result
-        doc = info.context.store.primary.records("statement", ids=[result[0]])[0]
-        return RecordStatementSuccess(position=result[1], statement=Statement.of(doc))
-
-    @strawberry.mutation
-    async def record_observation(
-        self, info: Info[Context, None], input: RecordObservationInput
-    ) -> RecordObservationResult:
-        result = await _write(info, "recordObservation", to_data(input))
-        if not isinstance(result, tuple):
-            return result
-        rows = info.context.store.primary.observations_by_id([result[0]])
-        return RecordObservationSuccess(position=result[1], observation=Observation.of(rows[0]))
-
-    @strawberry.mutation(
-        description="Record a translation of a record's text; readers see it with `(lang:)`."
-    )
-    async def translate_record(
-        self, info: Info[Context, None], input: TranslateRecordInput
-    ) -> TranslateRecordResult:
-        result = await _write(info, "translateRecord", to_data(input))
-        if not isinstance(result, tuple):
-            return result
-        kind, record, lang = input.kind.kind, str(input.record), input.lang
-        docs = info.context.store.primary.translations(kind, [record])[record]
-        doc = next(d for d in docs if d["lang"] == lang)
-        return TranslateRecordSuccess(position=result[1], translation=Translation.of(doc))
+Mutation = strawberry.type(
+    type("Mutation", (), {"verify_integrity": audit_verify_integrity, **mutations()}),
+    description=None,
+)
+"""Mutations call the application: verifyIntegrity, then one field per write operation."""
 
 
 @strawberry.type
@@ -472,15 +298,17 @@ class Subscription:
         system: str | None = None,
         category: str | None = None,
     ) -> AsyncGenerator[TimelineEntry, None]:
+        ctx = info.context
         try:
             if country is not None:
                 check_country("country", country)
-            _check_weapon(info.context, system, category)
+            await asyncio.to_thread(_check_weapon, ctx.store.read, system, category)
         except PolicyRecordError as exc:
             raise user_error(exc) from None
-        request = info.context.request  # the WebSocket: its share of the caps
-        client = getattr(request, "client", None)
-        async for doc in info.context.live.entries(
+        request = ctx.request  # the WebSocket: its share of the caps
+        client = request.client if request is not None else None
+        assert ctx.live is not None, "subscriptions are served with the process's Live fan-out"
+        async for doc in ctx.live.entries(
             country=country,
             system=system,
             category=category,

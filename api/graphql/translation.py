@@ -84,10 +84,7 @@ async def translations_of(
     info: Info[Context, None], kind: RecordKind, record: str, as_of: int | None
 ) -> list[TranslationDoc]:
     """The record's translation documents (one per language), batched per request."""
-    docs: list[TranslationDoc] = await info.context.loader(f"translations:{kind.kind}").load(
-        (record, as_of)
-    )
-    return docs
+    return await info.context.loaders.translations(kind).load((record, as_of))
 
 
 def in_lang(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import strawberry
@@ -61,7 +62,7 @@ class Treaty:
         )
 
     @strawberry.field(description="Where one state stands on validAt (default today): any state.")
-    def standing(
+    async def standing(
         self,
         info: Info[Context, None],
         country: str,
@@ -72,14 +73,20 @@ class Treaty:
             code = check_country("country", country)
         except PolicyRecordError as exc:
             raise user_error(exc) from None
-        row = info.context.store.read.standing(str(self.id), code, as_of=as_of, valid_at=valid_at)
+        read = info.context.store.read
+        row = await asyncio.to_thread(
+            read.standing, str(self.id), code, as_of=as_of, valid_at=valid_at
+        )
         return Standing.of(row)
 
     @strawberry.field(description="States that signed and are not yet bound on validAt.")
-    def signatories(
+    async def signatories(
         self, info: Info[Context, None], valid_at: dt.date | None = None, as_of: int | None = None
     ) -> list[Standing]:
-        rows = info.context.store.read.signatories(str(self.id), as_of=as_of, valid_at=valid_at)
+        read = info.context.store.read
+        rows = await asyncio.to_thread(
+            read.signatories, str(self.id), as_of=as_of, valid_at=valid_at
+        )
         return [Standing.of(r) for r in rows]
 
     @strawberry.field(description="The name, in `lang` when translated (en, fr, uk).")
@@ -98,10 +105,11 @@ class Treaty:
         return await translations_field(info, RecordKind.TREATY, str(self.id), None)
 
     @strawberry.field
-    def parties(
+    async def parties(
         self, info: Info[Context, None], as_of: int | None = None, valid_at: dt.date | None = None
     ) -> list[Membership]:
-        rows = info.context.store.read.parties(str(self.id), as_of=as_of, valid_at=valid_at)
+        read = info.context.store.read
+        rows = await asyncio.to_thread(read.parties, str(self.id), as_of=as_of, valid_at=valid_at)
         # A party is bound: its `since` is always known.
         return [
             Membership(country=r["country"], status=MembershipStatus(r["status"]), since=since)
@@ -110,8 +118,9 @@ class Treaty:
         ]
 
     @strawberry.field
-    def party_count(
+    async def party_count(
         self, info: Info[Context, None], as_of: int | None = None, valid_at: dt.date | None = None
     ) -> int:
-        rows = info.context.store.read.parties(str(self.id), as_of=as_of, valid_at=valid_at)
+        read = info.context.store.read
+        rows = await asyncio.to_thread(read.parties, str(self.id), as_of=as_of, valid_at=valid_at)
         return len(rows)
