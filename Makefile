@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench lint install clean browser data node messages screenshots
+.PHONY: run test test-slow test-fast bench lint install clean browser data node messages screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,11 +32,20 @@ node: $(STAMP)
 	command -v npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
 	$(BIN)/python -m tests.node_support
 
+# The browser and node tests fail here when Chromium or node is missing (they skip elsewhere).
+REQUIRE := POLICY_TIMELINE_TEST_REQUIRE="browser node"
+
+# Everything but the suites marked slow (test-slow runs those; CI runs both).
 test: $(STAMP) browser node
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(REQUIRE) $(BIN)/python -m pytest -q -m "not slow"
 
-# A quicker loop while developing: everything but the slow and reliability suites.
+# The long suites: several processes, the large generated inputs, scale.
+test-slow: $(STAMP) browser node
+	$(REQUIRE) $(BIN)/python -m pytest -q -m slow
+
+# A quicker loop while developing: no slow or reliability suite, and no Chromium or node
+# needed (their tests skip, saying what is missing).
 test-fast: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -m "not slow and not reliability"

@@ -16,9 +16,8 @@ from api.cli import BUNDLED
 from api.importing import import_file, import_lines
 from api.server import create_app
 from projections.service import Store
-from tests.conftest import SEED
+from tests.conftest import CHROMIUM, SEED
 
-CHROMIUM = "/usr/lib/chromium/chromium"
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "parent_page", "running_server"]
 
 

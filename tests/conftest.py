@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,45 @@ SEED = ROOT / "data" / "seed.jsonl"
 PG_ENV = "POLICY_TIMELINE_TEST_PG"
 # Load tests write hundreds of mutations with one key; the rate limit has tests of its own.
 os.environ.setdefault("POLICY_TIMELINE_WRITE_RATE", "100000/minute")
+# Chromium (`make browser`) and node (`make node`) drive some tests. Without them those tests
+# skip and say why, unless this variable names them: `make test` and CI set it, so a missing
+# browser fails there instead of passing unnoticed.
+REQUIRE_ENV = "POLICY_TIMELINE_TEST_REQUIRE"
+CHROMIUM_ENV = "POLICY_TIMELINE_CHROMIUM"
+CHROMIUM = os.environ.get(CHROMIUM_ENV) or "/usr/lib/chromium/chromium"
+"""Debian's Chromium binary (its /usr/bin/chromium is a wrapper script Playwright cannot use)."""
+
+
+def _chromium_missing() -> str | None:
+    if os.access(CHROMIUM, os.X_OK):
+        return None
+    return (
+        f"Chromium is missing: {CHROMIUM} is not an executable "
+        f"(`make browser` installs Debian's; {CHROMIUM_ENV} names another)"
+    )
+
+
+def _node_missing() -> str | None:
+    for program in ("node", "npm"):
+        if shutil.which(program) is None:
+            return f"{program} is missing from PATH (`make node` installs it and the clients)"
+    return None
+
+
+MISSING = {"browser": _chromium_missing, "node": _node_missing}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test whose browser or node is missing, or fail it when they are required."""
+    required = os.environ.get(REQUIRE_ENV, "").split()
+    for marker, missing in MISSING.items():
+        if item.get_closest_marker(marker) is None:
+            continue
+        why = missing()
+        if why is not None and marker in required:
+            pytest.fail(f"{why}; {REQUIRE_ENV} requires it", pytrace=False)
+        if why is not None:
+            pytest.skip(why)
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from api.limits import query_hash
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, running_server
 from tests.node_support import node_prefix
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.node]  # TimelineJS comes from npm
 TIMELINEJS = Path("node_modules") / "@knight-lab" / "timelinejs" / "dist"
 QUERY = "{ __typename }"
 ARTICLE = """<!doctype html>

@@ -109,6 +109,7 @@ def test_accept_headers_that_do_not_prefer_the_graphql_type_get_application_json
     assert response.headers["content-type"] == "application/json"
 
 
+@pytest.mark.node
 def test_the_graphql_http_audit_suite_finds_nothing_to_warn_about(tmp_path: Path) -> None:
     prefix = node_prefix()
     store = Store(f"sqlite:///{tmp_path / 'audit.sqlite3'}")  # the protocol, not the backend

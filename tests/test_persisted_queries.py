@@ -198,6 +198,7 @@ def _apollo(base: str) -> dict[str, Any]:
     return result
 
 
+@pytest.mark.node
 def test_apollo_clients_persisted_query_link_registers_then_reads_by_get(store: Store) -> None:
     import_lines(store, seed_lines())
     with serving(create_app(store)) as client:
@@ -217,6 +218,7 @@ def test_apollo_clients_persisted_query_link_registers_then_reads_by_get(store: 
         assert [e["node"]["decisionId"] for e in edges] == ids
 
 
+@pytest.mark.node
 def test_apollo_client_against_persisted_only_gets_the_error_for_an_unregistered_query(
     store: Store, tmp_path: Path
 ) -> None:
