@@ -86,9 +86,10 @@ def embed_routes(store: Store, pages: PageCache | None = None) -> list[BaseRoute
             if body is None:
                 # The queries and the template off the event loop; the ETag's promise (these
                 # bytes for this URL at this position) lets the next reader skip both.
-                body, settled = await asyncio.to_thread(render, view, position, _base(request))
+                page, settled = await asyncio.to_thread(render, view, position, _base(request))
                 if settled:
-                    pages.put(tag, body)
+                    pages.put(tag, page)
+                body = page
         except (BadParameter, PolicyRecordError) as exc:
             return PlainTextResponse(str(exc), status_code=400, headers=security)
         return HTMLResponse(body, headers=headers)
