@@ -16,7 +16,7 @@ from projections.service import Store
 from tests.graphql_support import CORRECT_DECISION, DECISION, RECORD_DECISION, SOURCES, running
 from tests.reliability.support import assert_log_has_no_gaps, cli, editor_key, log_rows
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 WRITERS = 16
 MUTATIONS = 50  # per writer: 800 mutations per backend (16 x 200 passes too, in 2 minutes each)

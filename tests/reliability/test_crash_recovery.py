@@ -17,7 +17,7 @@ from projections.service import Store
 from tests.conftest import SOURCE
 from tests.reliability.support import assert_log_has_no_gaps, cli, cli_process
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 # Sized for a 2-core machine: events, kills, and how long after storing starts a kill may fall.
 PLAN = {"sqlite": (600, 5, 0.3), "postgresql": (300, 2, 0.3)}

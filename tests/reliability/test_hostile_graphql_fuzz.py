@@ -19,7 +19,7 @@ from tests.conftest import SEED
 from tests.graphql_support import running
 from tests.reliability.support import editor_key
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 EXAMPLES_PER_OPERATION = 60  # x 17 operations: more than 1,000 generated operations
 SCHEMA = schemathesis.graphql.from_file(schema_sdl())

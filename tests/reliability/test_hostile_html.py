@@ -175,6 +175,7 @@ FIELDS = ["headline", "summary", "scope", "publisher", "title", "url", "quote"]
 FIELDS += ["name", "designation", "speaker"]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
