@@ -279,6 +279,22 @@ class IndicatorDoc(TypedDict):
 RecordDoc = TreatyDoc | WeaponDoc | StatementDoc | ObservationDoc | CategoryDoc
 
 
+# --- The log -------------------------------------------------------------------------
+
+
+class LogEntryDoc(TypedDict):
+    """One event of the log with its hashes (`policy_log`)."""
+
+    position: int
+    eventId: str
+    eventType: str
+    streamId: str
+    version: int
+    recordedAt: str
+    leafHash: str
+    chainHash: str
+
+
 # --- Treaty membership and compliance (table rows, read as documents) ------------------
 
 

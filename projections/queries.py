@@ -22,6 +22,7 @@ from projections.documents import (
     HistoryDetails,
     HistoryStep,
     IndicatorDoc,
+    LogEntryDoc,
     ObservationDoc,
     RecordDoc,
     StandingDoc,
@@ -387,7 +388,7 @@ class ReadModel:
             found += [o for o in same if o["id"] == doc["id"]]
         return found
 
-    def audit_log(self, *, after: int = 0, first: int = 100) -> list[dict[str, Any]]:
+    def audit_log(self, *, after: int = 0, first: int = 100) -> list[LogEntryDoc]:
         """Log entries with their hashes, in position order."""
         from projections.ledger import log
 
@@ -395,7 +396,19 @@ class ReadModel:
             rows = conn.execute(
                 select(log).where(log.c.position > after).order_by(log.c.position).limit(first)
             ).all()
-        return [dict(row._mapping) for row in rows]
+        return [
+            {
+                "position": int(r.position),
+                "eventId": r.event_id,
+                "eventType": r.event_type,
+                "streamId": r.stream_id,
+                "version": int(r.version),
+                "recordedAt": r.recorded_at,
+                "leafHash": r.leaf_hash,
+                "chainHash": r.chain_hash,
+            }
+            for r in rows
+        ]
 
     def changes_after(self, position: int, limit: int = 500) -> list[TimelineChange]:
         """Timeline row versions written after `position`: what subscribers are told.

@@ -101,7 +101,7 @@ def test_diff_lists_each_recorded_added_corrected_and_retracted_event_by_record(
             "keyId": None,
         },
     ]
-    log = {e["position"]: e["recorded_at"] for e in store.read.audit_log(first=10)}
+    log = {e["position"]: e["recordedAt"] for e in store.read.audit_log(first=10)}
     for change in result.data["diff"]:
         assert change["recordedAt"].replace("+00:00", "Z") == log[change["position"]]
 

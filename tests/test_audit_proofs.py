@@ -94,7 +94,7 @@ def test_a_graphql_inclusion_proof_checks_out_with_the_standalone_verifier(
     assert result.errors is None, result.errors
     proof = result.data["inclusionProof"]
     assert proof["treeSize"] == kept.tree_size and proof["checkpoint"] == kept.note
-    assert proof["leafHash"] == store.read.audit_log(after=2, first=1)[0]["leaf_hash"]
+    assert proof["leafHash"] == store.read.audit_log(after=2, first=1)[0]["leafHash"]
     saved = tmp_path / "proof.json"
     saved.write_text(json.dumps({"data": result.data}))
     done = subprocess.run(

@@ -145,7 +145,7 @@ def test_each_batch_is_one_transaction(store: Store) -> None:
     stamps: list[int] = []
     import_lines(store, lines, batch_lines=4, on_batch=lambda done, total: stamps.append(done))
     assert stamps == [4, 8, 10]
-    recorded = {row["recorded_at"] for row in store.read.audit_log(first=100)}
+    recorded = {row["recordedAt"] for row in store.read.audit_log(first=100)}
     assert len(recorded) == 3, "events saved together share one transaction time"
 
 

@@ -264,13 +264,13 @@ class Query:
         return [
             AuditEntry(
                 position=r["position"],
-                event_id=strawberry.ID(r["event_id"]),
-                event_type=r["event_type"],
-                stream_id=strawberry.ID(r["stream_id"]),
+                event_id=strawberry.ID(r["eventId"]),
+                event_type=r["eventType"],
+                stream_id=strawberry.ID(r["streamId"]),
                 version=r["version"],
-                recorded_at=parse_datetime(r["recorded_at"]),
-                leaf_hash=r["leaf_hash"],
-                chain_hash=r["chain_hash"],
+                recorded_at=parse_datetime(r["recordedAt"]),
+                leaf_hash=r["leafHash"],
+                chain_hash=r["chainHash"],
             )
             for r in rows
         ]
