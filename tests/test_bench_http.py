@@ -7,10 +7,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from api.bench import http as bench
 from api.bench.generator import lines
 from api.importing import import_lines
 from projections.service import Store
+from tests.conftest import _reset_pg
 
 OPERATIONS = 300
 
@@ -107,3 +110,35 @@ def test_throughput_and_latency_over_http_have_their_shape_and_no_errors(tmp_pat
         assert 0 < latencies[name]["p50_ms"] <= latencies[name]["p99_ms"]
     assert latencies["country_timeline_over_bare"] > 0
     assert set(_children()) <= before  # servers and the load process are gone
+
+
+@pytest.mark.slow  # installs PostGraphile from npm on the first run
+def test_postgraphile_answers_the_same_rows_and_runs_in_the_same_rounds(pg_url: str) -> None:
+    """PostGraphile over the view of current rows: the same decisions in the same order as
+    the read model, first and second pages; then the comparison at tiny N, ids checked."""
+    _reset_pg(pg_url)
+    _fill(pg_url)
+    country, _rows = bench.busiest(pg_url)
+    store = Store(pg_url)
+    first = store.read.timeline("country", country, first=bench.PAGE)
+    second = store.read.timeline("country", country, first=bench.PAGE, after=first.cursors[-1])
+    store.close()
+    with bench.serve_postgraphile(pg_url) as base:
+        page = _page(base, "postgraphile", country)
+        assert [e["node"]["decisionId"] for e in page["edges"]] == [
+            e["decisionId"] for e in first.entries
+        ]
+        assert page["pageInfo"]["hasNextPage"] is first.has_next
+        if first.has_next:
+            after = _page(base, "postgraphile", country, page["pageInfo"]["endCursor"])
+            assert [e["node"]["decisionId"] for e in after["edges"]] == [
+                e["decisionId"] for e in second.entries
+            ]
+        pid = base.pid
+    assert _gone(pid)
+    result = bench.http_throughput(pg_url, seconds=1, warmup=0.3, rounds=1, postgraphile=True)
+    assert result["same_rows"] is True
+    assert result["postgraphile"]["errors"] == 0 and result["postgraphile"]["requests"] > 0
+    assert result["uncached_over_postgraphile"] == round(
+        result["uncached"]["requests_per_s"] / result["postgraphile"]["requests_per_s"], 3
+    )

@@ -28,6 +28,7 @@ from urllib.parse import quote, urlsplit
 
 from sqlalchemy import create_engine, text
 
+from api.bench import postgraphile
 from api.bench.bare import PATH as BARE_PATH
 from api.bench.generator import TREATIES, countries, decision_id, weapon_id
 
@@ -212,6 +213,16 @@ def serve_bare(db_url: str) -> Iterator[Served]:
         yield base
 
 
+@contextlib.contextmanager
+def serve_postgraphile(db_url: str) -> Iterator[Served]:
+    """PostGraphile 4 over a view of the same store's current timeline rows (PostgreSQL)."""
+    port = free_port()
+    with postgraphile.running(db_url, port) as proc:
+        base = Served(f"http://127.0.0.1:{port}")
+        base.pid = proc.pid
+        yield base
+
+
 def _cpu_seconds(pid: int) -> float | None:
     """User + system CPU seconds of a process so far (Linux /proc), None elsewhere."""
     try:
@@ -241,15 +252,21 @@ def _bare_request(host: str, country: str, after: str | None) -> bytes:
 
 
 def page_request(target: str, base: str, country: str, after: str | None = None) -> bytes:
-    """One country page as raw HTTP/1.1: a GraphQL POST (`ours`) or the bare GET (`bare`)."""
+    """One country page as raw HTTP/1.1: a GraphQL POST (`ours`, `postgraphile`) or the bare
+    GET (`bare`)."""
     host = urlsplit(base).netloc
     if target == "ours":
         return _graphql_request(host, COUNTRY_PAGE, {"country": country, "after": after})
+    if target == "postgraphile":
+        variables = {"key": country, "first": PAGE, "after": after}
+        return _graphql_request(host, postgraphile.PAGE_QUERY, variables)
     return _bare_request(host, country, after)
 
 
 def page_of(target: str, body: bytes) -> dict[str, Any]:
-    """The connection (edges, pageInfo) in an answer of either server; raises on errors."""
+    """The connection (edges, pageInfo) in an answer of any server; raises on errors."""
+    if target == "postgraphile":
+        return postgraphile.page_of(body)
     doc = json.loads(body)
     if target == "ours":
         if doc.get("errors"):
@@ -297,7 +314,7 @@ class _Connection:
 
 
 def _is_error(target: str, status: int, body: bytes) -> bool:
-    return status != 200 or (target == "ours" and b'"errors":' in body)
+    return status != 200 or (target != "bare" and b'"errors":' in body)
 
 
 async def _first_pages(
@@ -544,6 +561,9 @@ def _figures(runs: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
         "requests_per_server_cpu_s": None
         if None in server or not sum(server)
         else round(len(samples) / sum(server), 1),
+        "server_cpu_ms_per_request": None
+        if None in server or not samples
+        else round(sum(server) * 1000 / len(samples), 3),
     }
 
 
@@ -573,6 +593,7 @@ def http_throughput(
     rounds: int = 2,
     *,
     uncached: bool = True,
+    postgraphile: bool = False,
 ) -> dict[str, Any]:
     """countryTimeline pages per second: our server against the bare route, same store.
 
@@ -584,14 +605,19 @@ def http_throughput(
 
     `ratio` is our server as deployed (the response cache on: after the warm-up nearly
     every page is a hit, `cache` gives the counts); with `uncached` a second server of ours
-    with the cache off runs in the same rounds, giving `uncached` and `uncached_ratio`."""
-    names = ("ours", "uncached", "bare") if uncached else ("ours", "bare")
-    kinds = {"ours": "ours", "uncached": "ours", "bare": "bare"}
+    with the cache off runs in the same rounds, giving `uncached` and `uncached_ratio`. With
+    `postgraphile` (PostgreSQL), PostGraphile 4 over the same rows runs in the same rounds
+    too and must answer the same decisions: `postgraphile` and ratios against it."""
+    wanted = {"ours": True, "uncached": uncached, "postgraphile": postgraphile, "bare": True}
+    names = tuple(n for n, on in wanted.items() if on)
+    kinds = {"ours": "ours", "uncached": "ours", "postgraphile": "postgraphile", "bare": "bare"}
     with contextlib.ExitStack() as stack:
         pool = stack.enter_context(load_process())
         bases = {"ours": stack.enter_context(serve(db_url))}
         if uncached:
             bases["uncached"] = stack.enter_context(serve(db_url, response_cache=False))
+        if postgraphile:
+            bases["postgraphile"] = stack.enter_context(serve_postgraphile(db_url))
         bases["bare"] = stack.enter_context(serve_bare(db_url))
         pages = {
             t: pool.call(first_pages_in_child, kinds[t], bases[t], seed, clients) for t in names
@@ -654,6 +680,18 @@ def http_throughput(
             figures["uncached"]["requests_per_s"] / bare["requests_per_s"], 3
         )
         result["uncached_cpu_ratio"] = cpu_ratio(figures["uncached"])
+    if postgraphile:
+        other = figures["postgraphile"]
+        result["postgraphile"] = other
+        result["postgraphile_ratio"] = round(other["requests_per_s"] / bare["requests_per_s"], 3)
+        result["postgraphile_cpu_ratio"] = cpu_ratio(other)
+        result["ours_over_postgraphile"] = round(
+            ours["requests_per_s"] / other["requests_per_s"], 3
+        )
+        if uncached:
+            result["uncached_over_postgraphile"] = round(
+                figures["uncached"]["requests_per_s"] / other["requests_per_s"], 3
+            )
     return result
 
 

@@ -225,6 +225,7 @@ def http_figures(
             seconds=1.0 if quick else 10.0,
             warmup=0.3 if quick else 2.0,
             rounds=1 if quick else 2,
+            postgraphile=big_url.startswith("postgresql"),
         ),
         # A deep page needs a country with more than a page of rows (not so at tiny N).
         "deep_page": deep_page(big_url, count=count) if busiest(big_url)[1] > PAGE else None,
@@ -240,6 +241,8 @@ def http_ratios(http: dict[str, Any]) -> dict[str, float]:
     }
     result["http_throughput"] = http["throughput"]["ratio"]
     result["http_throughput_uncached"] = http["throughput"]["uncached_ratio"]
+    if "uncached_over_postgraphile" in http["throughput"]:
+        result["http_uncached_over_postgraphile"] = http["throughput"]["uncached_over_postgraphile"]
     if http["deep_page"] is not None:
         result["deep_page_over_first"] = http["deep_page"]["ratio"]
     return result
