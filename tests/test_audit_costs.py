@@ -15,6 +15,7 @@ from sqlalchemy import event, text
 from api.importing import import_lines
 from api.keys import KeyRing
 from api.server import create_app
+from projections import tables
 from projections.audit import merkle
 from projections.audit.checkpoint import leaf_hashes
 from projections.audit.export import write_export
@@ -87,8 +88,11 @@ def test_integrity_reads_two_rows_whatever_the_log_length(store: Store) -> None:
             sql = [s for s, _ in seen if s.lstrip().upper().startswith("SELECT")]
             assert all(events_table not in s for s in sql), sql  # no event is read
             assert all("LIMIT" in s.upper() for s in sql if "policy_log" in s), sql
-            counts.append(len(sql))
-    assert counts[0] == counts[1] <= 3
+            # The response cache's reads of the projections' positions (one before a miss's
+            # answer, one after when it took longer than the cache holds them) are not
+            # integrity's: tests/test_response_cache.py counts those.
+            counts.append(len([s for s in sql if tables.tracking.name not in s]))
+    assert counts[0] == counts[1] <= 2
 
 
 def test_integrity_answers_the_last_verification_and_its_failure(store: Store, db_url: str) -> None:
