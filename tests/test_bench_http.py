@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from api.bench import http as bench
+from api.bench import postgraphile
 from api.bench.generator import lines
 from api.importing import import_lines
 from projections.service import Store
@@ -142,3 +143,6 @@ def test_postgraphile_answers_the_same_rows_and_runs_in_the_same_rounds(pg_url: 
     assert result["uncached_over_postgraphile"] == round(
         result["uncached"]["requests_per_s"] / result["postgraphile"]["requests_per_s"], 3
     )
+    pages = postgraphile.deep_and_as_of(pg_url, depth=5, count=5)
+    assert pages["same_ids"] is True and pages["depth"] >= 1
+    assert pages["ours_as_of"]["p50_ms"] > 0 and pages["postgraphile_deep"]["p50_ms"] > 0

@@ -33,9 +33,10 @@ CREATE_VIEW = (
     f"CREATE VIEW {VIEW} AS SELECT kind, key, decision_id, earliest, first_position,"
     " doc::jsonb AS doc FROM pt_timeline WHERE valid_to IS NULL AND status <> 'RETRACTED'"
 )
-KEY_COMMENT = f"COMMENT ON VIEW {VIEW} IS E'@primaryKey kind,key,decision_id'"
-"""A smart comment: a current row is one per (timeline, decision); with a key PostGraphile
-makes keyset cursors (earliest, first_position, then the key), as ours are."""
+KEY_COMMENT = f"COMMENT ON VIEW {VIEW} IS E'@primaryKey kind,key,earliest,first_position'"
+"""A smart comment: one current row per (timeline, decision), and a decision's first position
+is its own, so this is unique; PostGraphile appends a key to the order to make keyset cursors,
+and this one keeps the order the timeline index gives (no sort), as ours does."""
 PAGE_QUERY = (
     "query Page($key: String!, $first: Int!, $after: Cursor) {"
     f' {FIELD}(condition: {{kind: "country", key: $key}},'
@@ -140,3 +141,110 @@ def running(db_url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
                 proc.wait()
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+def _post(base: str, query: str, variables: dict[str, Any], timeout: float = 60.0) -> bytes:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+    try:
+        body = json.dumps({"query": query, "variables": variables})
+        conn.request("POST", "/graphql", body, {"Content-Type": "application/json"})
+        return conn.getresponse().read()
+    finally:
+        conn.close()
+
+
+def _ids(page: dict[str, Any]) -> list[str]:
+    return [e["node"]["decisionId"] for e in page["edges"]]
+
+
+def _projected(db_url: str) -> int:
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT MIN(position) FROM pt_tracking")).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
+def deep_and_as_of(db_url: str, depth: int = 4000, count: int = 200) -> dict[str, Any]:
+    """p50 of the busiest country's page `depth` rows in, ours (cache off) and PostGraphile's,
+    each interleaved with its own first page, one client; both must answer the same ids. And
+    ours for an `asOf` page (half-way through the log), interleaved with the current page."""
+    from api.bench import http as bench
+
+    as_of_page = (
+        "query AsOfPage($country: String!, $asOf: Int) {"
+        f" countryTimeline(country: $country, first: {bench.PAGE}, asOf: $asOf)"
+        f" {{ {bench.CONNECTION} }} }}"
+    )
+    country, rows = bench.busiest(db_url)
+    used = max(1, min(depth, rows - bench.PAGE))
+    ours_cursor = bench._cursor_at(db_url, country, used)
+    result: dict[str, Any] = {"country": country, "rows": rows, "depth": used}
+    with bench.load_process() as pool:
+        with bench.serve_postgraphile(db_url) as base:
+            # Its own cursor for row `used`: the last of a page of `used` rows.
+            walked = page_of(_post(base, PAGE_QUERY, {"key": country, "first": used}))
+            cursor = walked["edges"][-1]["cursor"]
+            variables = {"key": country, "first": bench.PAGE, "after": cursor}
+            theirs = _ids(page_of(_post(base, PAGE_QUERY, variables)))
+            first = bench.page_request("postgraphile", base, country)
+            deep = bench.page_request("postgraphile", base, country, cursor)
+            theirs_raw = pool.call(bench.sequential_in_child, base, [first, deep] * (20 + count))
+        with bench.serve(db_url, response_cache=False) as base:
+            variables = {"country": country, "after": ours_cursor}
+            ours = _ids(bench.page_of("ours", _post(base, bench.COUNTRY_PAGE, variables)))
+            host = base.split("//", 1)[1]
+            as_of = {"country": country, "asOf": max(1, _projected(db_url) // 2)}
+            plan = [
+                bench.page_request("ours", base, country),
+                bench.page_request("ours", base, country, ours_cursor),
+                bench._graphql_request(host, as_of_page, as_of),
+            ]
+            ours_raw = pool.call(bench.sequential_in_child, base, plan * (20 + count))
+    for name, got in (("postgraphile", theirs_raw), ("ours", ours_raw)):
+        if got["errors"]:
+            raise RuntimeError(f"{name}: {len(got['errors'])} errors, first: {got['errors'][0]}")
+    if theirs != ours:
+        raise RuntimeError("PostGraphile's deep page holds other decisions than ours")
+    theirs_t, ours_t = theirs_raw["samples"][40:], ours_raw["samples"][60:]
+    figures = {
+        "postgraphile_first": bench.percentiles(theirs_t[0::2]),
+        "postgraphile_deep": bench.percentiles(theirs_t[1::2]),
+        "ours_first": bench.percentiles(ours_t[0::3]),
+        "ours_deep": bench.percentiles(ours_t[1::3]),
+        "ours_as_of": bench.percentiles(ours_t[2::3]),
+    }
+    result.update(figures)
+    p50 = {k: v["p50_ms"] for k, v in figures.items()}
+    result["same_ids"] = True
+    result["deep_ours_over_postgraphile"] = round(p50["ours_deep"] / p50["postgraphile_deep"], 3)
+    result["first_ours_over_postgraphile"] = round(p50["ours_first"] / p50["postgraphile_first"], 3)
+    result["as_of_over_current"] = round(p50["ours_as_of"] / p50["ours_first"], 3)
+    return result
+
+
+def compare(db_url: str, seconds: float, rounds: int, count: int) -> dict[str, Any]:
+    """The whole comparison on one PostgreSQL store: throughput (ours with the cache on and
+    off, PostGraphile, the bare route, alternating), then the deep and `asOf` pages."""
+    from api.bench import http as bench
+
+    throughput = bench.http_throughput(
+        db_url, seconds=seconds, warmup=2.0, rounds=rounds, postgraphile=True
+    )
+    return {"throughput": throughput, "pages": deep_and_as_of(db_url, count=count)}
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="ours against PostGraphile on one store")
+    parser.add_argument("--db", required=True, help="a PostgreSQL store (postgresql+psycopg://…)")
+    parser.add_argument("--seconds", type=float, default=40.0, help="measured, per server")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating slices")
+    parser.add_argument("--count", type=int, default=200, help="sequential page pairs")
+    options = parser.parse_args()
+    print(json.dumps(compare(options.db, options.seconds, options.rounds, options.count)))
