@@ -37,6 +37,8 @@ def take(folder: Path) -> list[Path]:
             context = browser.new_context(viewport={"width": width, "height": 900})
             page = context.new_page()
             page.goto(f"{base}/embed/timeline?{query}")
+            # Entries below the first screen are laid out once it is painted.
+            page.wait_for_function("document.documentElement.classList.contains('whole')")
             page.screenshot(path=str(folder / name), full_page=whole)
             written.append(folder / name)
             context.close()

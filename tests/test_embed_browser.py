@@ -171,7 +171,9 @@ INKED = """async ([data, boxes, background]) => {
 
 
 def _unpainted_entries(browser: Browser, page: Page) -> list[str]:
-    """Entries (and the graphic, and the figures) left blank in a full-page capture."""
+    """Entries (and the graphic, and the figures) left blank in a full-page capture, once the
+    page has laid out the entries below its first screen (after the first paint)."""
+    page.wait_for_function("document.documentElement.classList.contains('whole')")
     shot = base64.b64encode(page.screenshot(full_page=True)).decode()
     boxes = page.evaluate(
         """() => [...document.querySelectorAll('ol.timeline article, svg, .figures')].map(e => {
@@ -266,15 +268,43 @@ def test_a_very_long_word_wraps_instead_of_overflowing(browser: Browser, base_ur
     context.close()
 
 
-def test_print_shows_every_entry(browser: Browser, base_url: str) -> None:
-    context = browser.new_context(viewport={"width": 360, "height": 640})
+SHOWN = (
+    "a => a.map(e => e.checkVisibility({contentVisibilityAuto: true}) &&"
+    " e.getBoundingClientRect().height > 0)"
+)
+
+
+def test_entries_below_the_first_screen_are_laid_out_after_the_first_paint(
+    browser: Browser, base_url: str
+) -> None:
+    # Without JavaScript they stay skipped until scrolled near (content-visibility: auto)...
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 640}, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto(f"{base_url}/embed/timeline?country={LONG_TIMELINE}")
+    shown = page.locator("ol.timeline article").evaluate_all(SHOWN)
+    assert shown[:3] == [True] * 3 and shown[-1] is False
+    context.close()
+    # ...with it, every entry is laid out once the first screen is painted.
+    context = browser.new_context(viewport={"width": 1280, "height": 640})
+    page = context.new_page()
+    page.goto(f"{base_url}/embed/timeline?country={LONG_TIMELINE}")
+    page.wait_for_function("document.documentElement.classList.contains('whole')")
+    shown = page.locator("ol.timeline article").evaluate_all(SHOWN)
+    assert len(shown) >= 40 and all(shown)
+    context.close()
+
+
+@pytest.mark.parametrize("script", [True, False])
+def test_print_shows_every_entry(browser: Browser, base_url: str, script: bool) -> None:
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640}, java_script_enabled=script
+    )
     page = context.new_page()
     page.goto(f"{base_url}/embed/timeline?country=UKR")
     page.emulate_media(media="print")
-    shown = page.locator("ol.timeline article").evaluate_all(
-        "a => a.map(e => e.checkVisibility({contentVisibilityAuto: true}) &&"
-        " e.getBoundingClientRect().height > 0)"
-    )
+    shown = page.locator("ol.timeline article").evaluate_all(SHOWN)
     assert shown == [True] * len(BUNDLED_UKR_IDS)
     assert page.locator(".hint").is_hidden()
     context.close()

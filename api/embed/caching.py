@@ -11,7 +11,7 @@ from starlette.requests import Request
 from api.embed.params import View
 
 # Bump when the markup or the JSON shapes change, so caches drop old bodies.
-FORMAT_VERSION = "3"
+FORMAT_VERSION = "4"
 
 
 def etag(request: Request, view: View | str, position: int) -> str:

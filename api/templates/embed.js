@@ -14,6 +14,16 @@
     entries[index].focus();
     event.preventDefault();
   });
+  // Entries below the first screen are laid out after the first paint (CSS content-visibility),
+  // then all at once, so that a full-page capture or a search in the page finds every one.
+  var root = document.documentElement;
+  function whole() { root.classList.add("whole"); }
+  if (window.PerformanceObserver && (PerformanceObserver.supportedEntryTypes || [])
+    .indexOf("paint") >= 0) {
+    new PerformanceObserver(function () { setTimeout(whole, 0); }).observe({ type: "paint" });
+  }
+  setTimeout(whole, 500);
+  window.addEventListener("beforeprint", whole);
   function resize() {
     if (window.parent === window) { return; }
     var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
