@@ -12,16 +12,16 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from domain.application import Applied, PolicyRecord
-from projections import durability
-from projections import projector as projecting
 from projections.audit import status
-from projections.existence import existing_checker
-from projections.integrity import Integrity, check_chain
-from projections.membership import MembershipProjection
-from projections.projector import Projection, Projector
-from projections.queries import ReadModel
-from projections.store import ChainedRecorder, pool_options
-from projections.timelines import TimelineProjection
+from projections.eventlog import durability
+from projections.eventlog.chaincheck import Integrity, check_chain
+from projections.eventlog.existence import existing_checker
+from projections.eventlog.recorder import ChainedRecorder, pool_options
+from projections.readmodels import projector as projecting
+from projections.readmodels.membership import MembershipProjection
+from projections.readmodels.projector import Projection, Projector
+from projections.readmodels.queries import ReadModel
+from projections.readmodels.timelines import TimelineProjection
 
 DEFAULT_URL = "sqlite:///var/policy-timeline.sqlite3"
 
@@ -49,7 +49,7 @@ class Store:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.app = PolicyRecord(
             env={
-                "PERSISTENCE_MODULE": "projections.store:Factory",
+                "PERSISTENCE_MODULE": "projections.eventlog.recorder:Factory",
                 "SQLALCHEMY_URL": self.url,
             }
         )
@@ -72,7 +72,7 @@ class Store:
             self.read_engine = create_engine(read_url, **pool_options(read_url))
         self.read = ReadModel(self.read_engine)
         # Imported here: the rebuild opens a scratch Store of its own.
-        from projections.rebuild import rebuild_if_versions_changed
+        from projections.readmodels.rebuild import rebuild_if_versions_changed
 
         rebuild_if_versions_changed(self)
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import uvicorn
 
-from api.bench.embed import CHROMIUM_ARGS, one_page
-from api.bench.http import free_port
-from api.cli import BUNDLED
-from api.importing import import_file, import_lines
-from api.server import create_app
+from api.cli.main import BUNDLED
+from api.http.app import create_app
+from api.importing.commands import import_file, import_lines
+from bench.embed import CHROMIUM_ARGS, one_page
+from bench.http import free_port
 from projections.service import Store
 from tests.conftest import CHROMIUM, SEED
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
-from api.cli import SEED_TRANSLATIONS
-from api.importing import import_lines
-from api.server import create_app
+from api.cli.main import SEED_TRANSLATIONS
+from api.http.app import create_app
+from api.importing.commands import import_lines
 from projections.service import Store
 from tests.conftest import seed_lines
 

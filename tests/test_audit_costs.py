@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from api.importing import import_lines
-from api.keys import KeyRing
-from api.server import create_app
-from projections import tables
+from api.http.app import create_app
+from api.http.keys import KeyRing
+from api.importing.commands import import_lines
 from projections.audit import merkle
 from projections.audit.checkpoint import leaf_hashes
 from projections.audit.export import write_export
 from projections.audit.verifier import verify_inclusion
+from projections.readmodels import tables
 from projections.service import Store
 from tests.conftest import ROOT, SOURCE, line
 from tests.graphql_support import codes, gql, serving

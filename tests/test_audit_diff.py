@@ -10,12 +10,12 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from api.cli import app as cli
+from api.cli.main import app as cli
 from api.graphql.build import build_schema
 from api.graphql.context import Context
-from api.importing import import_lines
+from api.importing.commands import import_lines
+from projections.audit.checks import chained_of
 from projections.audit.export import stored_log
-from projections.audit.verify import chained_of
 from projections.service import Store
 from tests.conftest import ROOT, SOURCE, line, seed_lines
 

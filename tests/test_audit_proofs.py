@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from api.graphql.build import build_schema
 from api.graphql.context import Context
-from api.importing import import_lines
+from api.importing.commands import import_lines
 from projections.audit import merkle
 from projections.audit.checkpoint import create_checkpoint, load_key
 from projections.audit.verifier import (

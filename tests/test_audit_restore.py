@@ -12,9 +12,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
-from api.importing import import_lines
+from api.importing.commands import import_lines
 from projections.audit.checkpoint import create_checkpoint
-from projections.audit.verify import chained_of
+from projections.audit.checks import chained_of
 from projections.service import Store
 from tests.audit_forgery import ORIGIN, forge, read, rehash, set_state, state, vkey, write
 from tests.conftest import ROOT, SOURCE, seed_lines

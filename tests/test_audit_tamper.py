@@ -8,12 +8,19 @@ from pathlib import Path
 from sqlalchemy import Connection, Table, select, text
 from typer.testing import CliRunner
 
-from api.cli import app as cli
-from api.importing import import_lines
+from api.cli.main import app as cli
+from api.importing.commands import import_lines
 from projections.audit import nodes
 from projections.audit.checkpoint import Stored, create_checkpoint, load_key
-from projections.audit.verify import verify_store
-from projections.ledger import GENESIS, chain_hash, envelope_for, envelope_of, leaf_hash, log
+from projections.audit.checks import verify_store
+from projections.eventlog.ledger import (
+    GENESIS,
+    chain_hash,
+    envelope_for,
+    envelope_of,
+    leaf_hash,
+    log,
+)
 from projections.service import Store
 from tests.conftest import seed_lines
 

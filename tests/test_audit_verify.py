@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from api.importing import import_file, import_lines
+from api.importing.commands import import_file, import_lines
 from projections.audit.checkpoint import create_checkpoint, load_key
-from projections.audit.verify import verify_export, verify_store
+from projections.audit.checks import verify_export, verify_store
 from projections.service import Store
 from tests.conftest import ROOT, SOURCE, line, seed_lines
 
@@ -192,7 +192,7 @@ def test_a_checkpoint_is_extended_by_later_writes_and_a_consistent_rewrite_is_ca
         in done.stdout
     )
     # A consistent rewrite: change event 2 and recompute every hash after it.
-    from projections.ledger import GENESIS, chain_hash
+    from projections.eventlog.ledger import GENESIS, chain_hash
 
     with store.engine.begin() as conn:
         rows = conn.execute(

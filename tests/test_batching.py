@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from projections.batching import gc_paused
+from projections.eventlog.batching import gc_paused
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from api.bench.generator import LIFECYCLES, lines
-from api.importing import import_lines
+from api.importing.commands import import_lines
+from bench.generator import LIFECYCLES, lines
 from domain.commands import INPUTS
 from domain.values import Action
 from projections.service import Store

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from api.bench.embed import (
+from api.importing.commands import import_lines
+from bench.embed import (
     BROWSER_COUNTRIES,
     browser_figures,
     embed_figures,
@@ -18,7 +19,6 @@ from api.bench.embed import (
     temporary_store,
     timeline_lines,
 )
-from api.importing import import_lines
 from tests.browser_support import CHROMIUM
 
 pytestmark = pytest.mark.browser

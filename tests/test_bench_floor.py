@@ -7,12 +7,12 @@ import os
 import pytest
 from sqlalchemy import func, inspect, select
 
-from api.bench.floor import write_floor
-from api.bench.generator import lines
-from api.bench.run import floor_bounds, temporary_urls
-from api.importing import import_lines
-from projections import tables
-from projections.ledger import log
+from api.importing.commands import import_lines
+from bench.floor import write_floor
+from bench.generator import lines
+from bench.run import floor_bounds, temporary_urls
+from projections.eventlog.ledger import log
+from projections.readmodels import tables
 from projections.service import Store
 from tests.conftest import PG_ENV
 

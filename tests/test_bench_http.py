@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from api.bench import http as bench
-from api.bench import postgraphile
-from api.bench.generator import lines
-from api.importing import import_lines
+from api.importing.commands import import_lines
+from bench import http as bench
+from bench import postgraphile
+from bench.generator import lines
 from projections.service import Store
 from tests.conftest import _reset_pg
 

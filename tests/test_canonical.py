@@ -13,7 +13,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections.ledger import Envelope, canonical_json, envelope_of, leaf_hash, payload_of
+from projections.eventlog.ledger import Envelope, canonical_json, envelope_of, leaf_hash, payload_of
 
 SAFE = 2**53 - 1  # I-JSON integers: what RFC 8785 serialises exactly
 
@@ -193,7 +193,7 @@ def test_safe_integers_at_the_edge_of_the_domain_are_kept_exactly() -> None:
 
 
 def test_integers_beyond_double_precision_travel_as_strings() -> None:
-    from projections.ledger import payload_of
+    from projections.eventlog.ledger import payload_of
 
     payload = payload_of(b'{"big": 12345678901234567890, "small": -3, "flag": true}')
     assert payload == {"big": "12345678901234567890", "small": -3, "flag": True}

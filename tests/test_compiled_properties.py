@@ -24,8 +24,8 @@ from strawberry.http import process_result
 from api.graphql.build import build_schema
 from api.graphql.compiled import CompiledPath
 from api.graphql.context import Context
-from api.importing import import_file
-from api.server import create_app
+from api.http.app import create_app
+from api.importing.commands import import_file
 from projections.service import Store
 from tests.conftest import SEED
 from tests.graphql_support import serving

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from api.graphql.reasons import flag_reason
-from api.importing import import_lines
-from api.server import create_app
+from api.http.app import create_app
+from api.importing.commands import import_lines
 from projections.service import Store
 from tests.conftest import ROOT, SOURCE, line, seed_lines
 

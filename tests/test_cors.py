@@ -6,9 +6,9 @@ import json
 
 import httpx
 
-from api.importing import import_lines
-from api.limits import query_hash
-from api.server import create_app
+from api.http.app import create_app
+from api.http.limits import query_hash
+from api.importing.commands import import_lines
 from projections.service import Store
 from tests.conftest import seed_lines
 from tests.graphql_support import serving

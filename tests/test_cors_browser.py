@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from api.limits import query_hash
+from api.http.limits import query_hash
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, running_server
 from tests.node_support import node_prefix
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-OURS = {"domain", "projections", "api", "tests", "data"}
+OURS = {"domain", "projections", "api", "bench", "tests", "data"}
 # Code that lives in the checkout but is not what an installed product runs.
-DEV_CODE = ("api/bench/", "tests/", "data/")
+DEV_CODE = ("bench/", "tests/", "data/")
 
 
 def _name(requirement: str) -> str:
@@ -44,7 +44,7 @@ def _distributions(dev: bool) -> dict[str, set[str]]:
     """Distribution name -> the modules importing it, for the product's code or the rest."""
     provided = packages_distributions()
     found: dict[str, set[str]] = {}
-    for folder in ("domain", "projections", "api", "tests", "data"):
+    for folder in ("domain", "projections", "api", "bench", "tests", "data"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             relative = path.relative_to(ROOT).as_posix()
             if relative.startswith(DEV_CODE) != dev:

@@ -10,9 +10,9 @@ from typing import Any, is_typeddict
 import httpx
 import pytest
 
-from api.importing import import_lines
-from api.server import create_app
-from projections import documents
+from api.http.app import create_app
+from api.importing.commands import import_lines
+from projections.readmodels import documents
 from projections.service import Store
 from tests.conftest import ROOT, seed_lines
 

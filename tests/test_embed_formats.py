@@ -6,7 +6,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from api.importing import import_lines
+from api.importing.commands import import_lines
 from projections.service import Store
 from tests.conftest import SOURCE, line
 from tests.embed_support import BASE, UKR_IDS, Client, seeded

@@ -12,9 +12,9 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
-from api.catalogs import LANGS, LOCALE_DIR, po_path
-from api.display import display_edtf
 from api.embed.labels import country_name
+from api.text.catalogs import LANGS, LOCALE_DIR, po_path
+from api.text.display import display_edtf
 from projections.service import Store
 from tests.embed_support import seeded
 

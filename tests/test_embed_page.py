@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from api.importing import import_lines
+from api.importing.commands import import_lines
 from projections.service import Store
 from tests.conftest import SOURCE, line
 from tests.embed_support import UKR_IDS, Client, article_ids, seeded

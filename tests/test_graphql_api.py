@@ -8,8 +8,8 @@ import pytest
 from httpx import Client
 
 from api.graphql import schema as schema_module
-from api.keys import KeyRing
-from api.server import create_app
+from api.http.app import create_app
+from api.http.keys import KeyRing
 from projections.service import Store
 from tests.graphql_support import (
     CORRECT_DECISION,

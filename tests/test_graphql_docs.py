@@ -15,11 +15,11 @@ from graphql import OperationDefinitionNode, parse
 from typer.testing import CliRunner
 from websockets.sync.client import connect
 
-from api.cli import app as cli
+from api.cli.main import app as cli
 from api.graphql.build import build_schema
-from api.keys import KeyRing
-from api.limits import query_hash
-from api.server import create_app
+from api.http.app import create_app
+from api.http.keys import KeyRing
+from api.http.limits import query_hash
 from projections.service import Store
 from tests.graphql_support import DECISION, RECORD_DECISION, running
 

@@ -12,8 +12,8 @@ from sqlalchemy import event
 
 from api.graphql.build import build_schema
 from api.graphql.context import Context
-from api.importing import import_lines
-from api.keys import KeyRing
+from api.http.keys import KeyRing
+from api.importing.commands import import_lines
 from projections.service import Store
 from tests.conftest import ROOT, SOURCE, seed_lines
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from api.limits import MAX_BODY_BYTES, load_persisted, query_hash
-from api.server import create_app
+from api.http.app import create_app
+from api.http.limits import MAX_BODY_BYTES, load_persisted, query_hash
 from projections.service import Store
 from tests.graphql_support import codes, gql, serving
 

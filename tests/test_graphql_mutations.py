@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from httpx import Client
 
-from api.keys import KeyRing
-from api.server import create_app
+from api.http.app import create_app
+from api.http.keys import KeyRing
 from projections.service import Store
 from tests.graphql_support import DECISION, SOURCES, TREATY, gql, serving
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from api.keys import KeyRing
-from api.server import create_app
+from api.http.app import create_app
+from api.http.keys import KeyRing
 from projections.service import Store
 from tests.graphql_support import RECORD_DECISION, SOURCES, gql, running
 

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from api.importing import import_lines
-from api.server import create_app
+from api.http.app import create_app
+from api.importing.commands import import_lines
 from projections.service import Store
 from tests.conftest import SOURCE, line, seed_lines
 

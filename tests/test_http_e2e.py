@@ -13,8 +13,8 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from api.keys import KeyRing
-from api.server import create_app
+from api.http.app import create_app
+from api.http.keys import KeyRing
 from projections.service import Store
 from tests.graphql_support import DECISION, RECORD_DECISION, RECORD_TREATY, TREATY, gql, running
 

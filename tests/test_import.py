@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.importing import import_lines
+from api.importing.commands import import_lines
 from projections.service import Store
 from tests.conftest import SOURCE, line, seed_lines
 

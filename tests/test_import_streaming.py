@@ -5,8 +5,8 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
-from api.bench.generator import lines
-from api.importing import import_lines
+from api.importing.commands import import_lines
+from bench.generator import lines
 from projections.service import Store
 from tests.conftest import SOURCE, line
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from api.bench.generator import lines
-from api.importing import import_lines
-from projections import tables
+from api.importing.commands import import_lines
+from bench.generator import lines
+from projections.readmodels import tables
 from projections.service import Store
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from api.cli import app
-from api.keys import KeyRing
+from api.cli.main import app
+from api.http.keys import KeyRing
 from projections.service import Store
 
 runner = CliRunner()

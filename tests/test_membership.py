@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from api.importing import import_lines
-from projections.membership import Span, membership_spans
+from api.importing.commands import import_lines
+from projections.readmodels.membership import Span, membership_spans
 from projections.service import Store
 from tests.conftest import SOURCE, line, seed_lines
 

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from api.cli import BUNDLED
-from api.importing import import_file
-from api.server import create_app
+from api.cli.main import BUNDLED
+from api.http.app import create_app
+from api.importing.commands import import_file
 from projections.service import Store
 from tests.conftest import ROOT, SEED, _reset_pg
 

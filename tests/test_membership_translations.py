@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from api.cli import BUNDLED, MEMBERSHIP, MEMBERSHIP_TRANSLATIONS, SEED_TRANSLATIONS
-from api.importing import import_file
+from api.cli.main import BUNDLED, MEMBERSHIP, MEMBERSHIP_TRANSLATIONS, SEED_TRANSLATIONS
+from api.importing.commands import import_file
 from projections.service import Store
 from tests.conftest import _reset_pg
 from tests.embed_support import Client
@@ -139,7 +139,7 @@ def test_the_sources_say_the_text_was_generated_and_name_cldr() -> None:
 async def ask(store: Store, query: str) -> dict[str, Any]:
     import httpx
 
-    from api.server import create_app
+    from api.http.app import create_app
 
     transport = httpx.ASGITransport(app=create_app(store))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

@@ -15,8 +15,8 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
-from api.bench.http import free_port
-from api.server import create_app
+from api.http.app import create_app
+from bench.http import free_port
 from projections.service import Store
 from tests.graphql_support import running
 

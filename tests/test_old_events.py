@@ -7,11 +7,11 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.audit_import import import_export_lines
+from api.importing.exported import import_export_lines
 from projections.audit.checkpoint import public_vkey, sign_note
+from projections.audit.checks import verify_export, verify_store
 from projections.audit.merkle import root
-from projections.audit.verify import verify_export, verify_store
-from projections.rebuild import rebuild
+from projections.readmodels.rebuild import rebuild
 from projections.service import Store
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "export-2026-12-01.jsonl"

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from api.importing import import_lines
-from api.limits import load_persisted, query_hash
-from api.persisted import AutomaticStore
-from api.server import create_app
+from api.http.app import create_app
+from api.http.limits import load_persisted, query_hash
+from api.http.persisted import AutomaticStore
+from api.importing.commands import import_lines
 from projections.service import Store
 from tests.conftest import seed_lines
 from tests.graphql_support import serving

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from httpx import Client
 
-from api.importing import import_lines
-from api.server import create_app
+from api.http.app import create_app
+from api.importing.commands import import_lines
 from projections.service import Store
 from tests.conftest import SOURCE, line
 from tests.graphql_support import gql, serving

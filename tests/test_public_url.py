@@ -11,9 +11,9 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from api.embed import timelinejs
-from api.importing import import_lines
-from api.public_url import parse_public_url
-from api.server import create_app
+from api.http.app import create_app
+from api.http.public_url import parse_public_url
+from api.importing.commands import import_lines
 from projections.service import Store
 from tests.conftest import seed_lines
 from tests.graphql_support import running

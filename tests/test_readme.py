@@ -7,9 +7,9 @@ import re
 import httpx
 import pytest
 
-from api.cli import BUNDLED
-from api.importing import import_lines
-from api.server import create_app
+from api.cli.main import BUNDLED
+from api.http.app import create_app
+from api.importing.commands import import_lines
 from projections.service import Store
 from tests.conftest import ROOT
 

@@ -7,14 +7,14 @@ import threading
 from sqlalchemy import delete, select
 from typer.testing import CliRunner
 
-from api.cli import app as cli
-from api.importing import import_lines
-from projections import tables
-from projections.audit.verify import verify_store
-from projections.membership import MembershipProjection
-from projections.rebuild import rebuild
+from api.cli.main import app as cli
+from api.importing.commands import import_lines
+from projections.audit.checks import verify_store
+from projections.readmodels import tables
+from projections.readmodels.membership import MembershipProjection
+from projections.readmodels.rebuild import rebuild
+from projections.readmodels.timelines import TimelineProjection
 from projections.service import Store
-from projections.timelines import TimelineProjection
 from tests.conftest import SOURCE, line, seed_lines
 
 APL = "usa-2024-11-20-apl-ukraine"

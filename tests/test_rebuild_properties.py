@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import given
 
-from projections.rebuild import rebuild
+from projections.readmodels.rebuild import rebuild
 from tests.test_asof_properties import EXAMPLES, answers, fresh, operations, run
 
 

@@ -21,9 +21,9 @@ from api.graphql.response_cache import (
     CachedResponse,
     ResponseCache,
 )
-from api.importing import import_file
-from api.keys import KeyRing
-from api.server import create_app
+from api.http.app import create_app
+from api.http.keys import KeyRing
+from api.importing.commands import import_file
 from projections.service import Store
 from tests.conftest import SEED
 from tests.graphql_support import DECISION, RECORD_DECISION, codes, serving

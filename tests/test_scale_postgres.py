@@ -18,9 +18,9 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from api.bench.http import free_port
-from api.importing import import_lines
-from api.keys import KeyRing
+from api.http.keys import KeyRing
+from api.importing.commands import import_lines
+from bench.http import free_port
 from projections.service import Store
 from tests.conftest import ROOT, SOURCE, _reset_pg, seed_lines
 from tests.graphql_support import RECORD_DECISION, gql
@@ -286,7 +286,7 @@ def test_a_read_replica_answers_queries_and_minposition_refuses_its_stale_answer
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from api.server import create_app
+    from api.http.app import create_app
     from tests.graphql_support import serving
 
     _reset_pg(pg_url)

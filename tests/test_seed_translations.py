@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from api.cli import BUNDLED, SEED_TRANSLATIONS
-from api.importing import import_file
+from api.cli.main import BUNDLED, SEED_TRANSLATIONS
+from api.importing.commands import import_file
 from domain.values import TRANSLATABLE, TRANSLATION_LANGS, RecordKind
 from projections.service import Store
 from tests.conftest import seed_lines
@@ -144,7 +144,7 @@ def test_graphql_reads_the_seed_story_in_each_language(translated: Store) -> Non
 
     import httpx
 
-    from api.server import create_app
+    from api.http.app import create_app
 
     async def ask(query: str) -> dict[str, Any]:
         transport = httpx.ASGITransport(app=create_app(translated))

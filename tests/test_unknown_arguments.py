@@ -10,8 +10,8 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from api.importing import import_lines
-from api.server import create_app
+from api.http.app import create_app
+from api.importing.commands import import_lines
 from projections.service import Store
 from tests.conftest import SOURCE, line
 from tests.graphql_support import gql, running

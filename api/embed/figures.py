@@ -7,10 +7,10 @@ from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_decimal
 
-from api.display import LOCALES, display_edtf
 from api.embed import translated
 from api.embed.params import View
 from api.embed.story import Source, sources
+from api.text.display import LOCALES, display_edtf
 from projections.service import Store
 
 MAX_FIGURES = 50  # a page shows the latest figures of its country, not a whole data set

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from markupsafe import Markup
 
-from api.catalogs import tr
-from api.display import display_edtf
 from api.embed.timeline import Entry
-from api.htmlsafe import without_bidi
+from api.text.catalogs import tr
+from api.text.display import display_edtf
+from api.text.htmlsafe import without_bidi
 
 # Horizontal positions are percentages of the width, so the marks spread over any width while
 # the text keeps its size: the same markup is readable at 360 px and at 1280 px.

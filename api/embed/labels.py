@@ -7,8 +7,8 @@ from functools import lru_cache
 import pycountry
 from babel import Locale
 
-from api.catalogs import LANGS, N_, tr
-from api.display import LOCALES
+from api.text.catalogs import LANGS, N_, tr
+from api.text.display import LOCALES
 
 __all__ = ["LANGS", "action_label", "category_label", "country_name", "role_label"]
 

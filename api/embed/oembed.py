@@ -7,8 +7,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from markupsafe import escape
 
-from api.catalogs import tr
 from api.embed.params import BadParameter, View, parse_view, whole_number
+from api.text.catalogs import tr
 
 EMBED_PATH = "/embed/timeline"
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 640, 600

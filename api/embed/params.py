@@ -11,7 +11,7 @@ import pycountry
 from api.embed.labels import LANGS
 from domain.dates import FuzzyDate, InvalidDate
 from domain.errors import PolicyRecordError
-from projections.queries import MAX_PAGE, decode_cursor
+from projections.readmodels.queries import MAX_PAGE, decode_cursor
 
 THEMES = ("light", "dark", "contrast")
 KINDS = ("country", "system", "category")

@@ -11,11 +11,11 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from api.catalogs import LANGS, translations
 from api.embed.graphic import graphic
 from api.embed.story import field_label
 from api.embed.timeline import TimelinePage
-from api.htmlsafe import without_bidi
+from api.text.catalogs import LANGS, translations
+from api.text.htmlsafe import without_bidi
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FRAME_ANCESTORS_ENV = "POLICY_TIMELINE_FRAME_ANCESTORS"

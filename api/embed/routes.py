@@ -17,9 +17,9 @@ from api.embed.caching import PageCache, cache_control, etag, not_modified
 from api.embed.params import BadParameter, View, parse_view
 from api.embed.render import content_security_policy, render_page
 from api.embed.timeline import load_page, projected_position, view_title
-from api.htmlsafe import html_safe_json
+from api.text.htmlsafe import html_safe_json
 from domain.errors import PolicyRecordError
-from projections.arguments import check_category, check_record
+from projections.readmodels.arguments import check_category, check_record
 from projections.service import Store
 
 
@@ -43,7 +43,7 @@ def _check_view(store: Store, view: View) -> None:
 
 
 def _base(request: Request) -> str:
-    """The public base URL: `api.public_url.PublicOrigin` has put it in the scope."""
+    """The public base URL: `api.http.public_url.PublicOrigin` has put it in the scope."""
     return str(request.base_url).rstrip("/")
 
 

@@ -8,11 +8,11 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from api.catalogs import N_, tr
-from api.display import display_day, display_edtf
 from api.embed import translated
 from api.embed.params import View
-from projections.documents import (
+from api.text.catalogs import N_, tr
+from api.text.display import display_day, display_edtf
+from projections.readmodels.documents import (
     DecisionDoc,
     HistoryStep,
     SourceDoc,

@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from typing import cast
 from urllib.parse import urlencode
 
-from api.catalogs import tr
-from api.display import display_edtf
 from api.embed import translated
 from api.embed.figures import Figure, load_figures
 from api.embed.labels import action_label, category_label, country_name, role_label
 from api.embed.params import View
 from api.embed.story import Source, Story, load_stories, sources
+from api.text.catalogs import tr
+from api.text.display import display_edtf
 from domain.dates import FuzzyDate
-from projections.documents import DecisionDoc, TreatyDoc, WeaponDoc
+from projections.readmodels.documents import DecisionDoc, TreatyDoc, WeaponDoc
 from projections.service import Store
 
 

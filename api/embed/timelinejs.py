@@ -6,10 +6,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from api.catalogs import tr
 from api.embed.labels import category_label
 from api.embed.story import field_label
 from api.embed.timeline import Entry, TimelinePage
+from api.text.catalogs import tr
 from domain.dates import Precision
 
 MAX_EVENTS = 1000

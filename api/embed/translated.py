@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.values import ORIGINAL_LANG
-from projections.documents import TranslationDoc, TreatyDoc, WeaponDoc
+from projections.readmodels.documents import TranslationDoc, TreatyDoc, WeaponDoc
 from projections.service import Store
 
 Texts = dict[str, TranslationDoc]

@@ -17,12 +17,12 @@ from api.graphql.types import Integrity, Source, sources_of
 from domain.errors import InvalidInput
 from projections.audit import nodes
 from projections.audit.checkpoint import stored_checkpoints
+from projections.audit.checks import verify_and_record
 from projections.audit.diff import MAX_CHANGES
 from projections.audit.diff import diff as log_diff
 from projections.audit.status import Status
-from projections.audit.verify import verify_and_record
+from projections.eventlog.recorder import events_table
 from projections.service import Store
-from projections.store import events_table
 
 
 @strawberry.type(description="Proof that one event is leaf `leafIndex` of a Merkle tree.")

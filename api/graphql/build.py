@@ -24,7 +24,7 @@ from api.graphql.compiled import ValidatedDocuments
 from api.graphql.prepare import limit_rule, prepare_extension
 from api.graphql.schema import Mutation, Query, Subscription
 from api.graphql.translation import plain_timeline_resolvers
-from api.limits import UnstorableArguments
+from api.http.limits import UnstorableArguments
 
 log = logging.getLogger("policy_timeline")
 

@@ -45,13 +45,13 @@ from graphql.execution.executor import Executor
 from graphql.execution.values import get_argument_values
 from strawberry.types import ExecutionResult
 
-from api.display import display_edtf
 from api.graphql.types import TimelineRole, parse_datetime
-from api.limits import unstorable_in_operation
+from api.http.limits import unstorable_in_operation
+from api.text.display import display_edtf
 from domain.dates import FuzzyDate
 from domain.values import Action, Certainty, DecisionStatus
-from projections.arguments import check_category, check_country, check_record
-from projections.queries import Page
+from projections.readmodels.arguments import check_category, check_country, check_record
+from projections.readmodels.queries import Page
 
 PLANS = 256
 """Operations whose coverage is remembered (LRU), as many as the documents validated."""

@@ -14,11 +14,11 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 from api.graphql.errors import coded
-from api.keys import ApiKey
-from api.live import Live
-from api.ratelimit import WriteRateLimit
+from api.http.keys import ApiKey
+from api.http.live import Live
+from api.http.ratelimit import WriteRateLimit
 from domain.values import RecordKind
-from projections.documents import (
+from projections.readmodels.documents import (
     DecisionDoc,
     FlagDoc,
     HistoryStep,
@@ -26,7 +26,7 @@ from projections.documents import (
     TranslationDoc,
     TreatyDoc,
 )
-from projections.queries import ReadModel
+from projections.readmodels.queries import ReadModel
 from projections.service import Store
 
 V = TypeVar("V")

@@ -25,7 +25,7 @@ from api.graphql.types import (
 )
 from domain.decision import sort_date
 from domain.values import Action, Certainty, DecisionStatus, RecordKind
-from projections.documents import DecisionDoc
+from projections.readmodels.documents import DecisionDoc
 
 
 @strawberry.type

@@ -13,7 +13,7 @@ from api.graphql.errors import coded
 from api.graphql.reasons import LANGS, flag_reason
 from api.graphql.translation import translations_of
 from domain.values import ORIGINAL_LANG, RecordKind
-from projections.documents import FlagDoc, TreatyDoc
+from projections.readmodels.documents import FlagDoc, TreatyDoc
 
 
 @strawberry.enum

@@ -25,7 +25,7 @@ from api.graphql.treaty import Treaty
 from api.graphql.types import Observation, Statement, Weapon
 from domain.commands import INPUTS
 from domain.errors import PolicyRecordError
-from projections.queries import ReadModel
+from projections.readmodels.queries import ReadModel
 
 
 @dataclass(frozen=True)

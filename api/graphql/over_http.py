@@ -16,7 +16,7 @@ from typing import Any
 from starlette.responses import Response
 from strawberry.types import ExecutionResult
 
-from api.htmlsafe import html_safe_json
+from api.text.htmlsafe import html_safe_json
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"

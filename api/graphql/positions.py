@@ -32,8 +32,8 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine, event, literal_column, select, union_all
 
-from projections import tables
-from projections.projector import PROJECTED_CHANNEL
+from projections.readmodels import tables
+from projections.readmodels.projector import PROJECTED_CHANNEL
 
 log = logging.getLogger("policy_timeline")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from api.display import display_day
 from api.embed.labels import category_label, country_name
-from projections.documents import FlagDoc, TreatyDoc
+from api.text.display import display_day
+from projections.readmodels.documents import FlagDoc, TreatyDoc
 
 REASON = {
     "en": "{country} has been a party to the {treaty} since {since}{status}; "

@@ -242,7 +242,7 @@ class CachedGraphQL:
     """ASGI app in front of the GraphQL view: answers repeated queries from a ResponseCache.
 
     `watch` says what the read models answer at. `view` must record whether an answer had
-    errors under `ERRORS_KEY` in the scope (`api.server.PolicyGraphQL.process_result` does);
+    errors under `ERRORS_KEY` in the scope (`api.http.app.PolicyGraphQL.process_result` does);
     an answer without that mark is never stored. `parse_json` and `parse_query_params` are
     the view's own, so a request is read exactly as the view reads it (persisted queries
     resolved, unstorable text refused)."""

@@ -34,15 +34,15 @@ from api.graphql.types import (
 from domain.errors import FieldError as DomainFieldError
 from domain.errors import InvalidInput, PolicyRecordError
 from domain.values import Action
-from projections.arguments import (
+from projections.readmodels.arguments import (
     check_category,
     check_country,
     check_indicator,
     check_record,
     check_scope,
 )
-from projections.documents import ObservationDoc
-from projections.queries import Page, ReadModel
+from projections.readmodels.documents import ObservationDoc
+from projections.readmodels.queries import Page, ReadModel
 
 STALE_WAIT_SECONDS = 2.0
 

@@ -15,7 +15,7 @@ from api.graphql.errors import coded
 from api.graphql.types import Source, parse_datetime, sources_of
 from domain.commands import check_lang
 from domain.values import ORIGINAL_LANG, TRANSLATABLE, RecordKind
-from projections.documents import TranslationDoc
+from projections.readmodels.documents import TranslationDoc
 
 
 @strawberry.type(description="A record's text in one language, merged from its translations.")

@@ -14,8 +14,8 @@ from api.graphql.translation import Translation, in_lang, translations_field
 from api.graphql.types import FuzzyDate, Membership, MembershipStatus, Source, sources_of
 from domain.errors import PolicyRecordError
 from domain.values import RecordKind
-from projections.arguments import check_country
-from projections.documents import StandingDoc, TreatyDoc
+from projections.readmodels.arguments import check_country
+from projections.readmodels.documents import StandingDoc, TreatyDoc
 
 
 @strawberry.type

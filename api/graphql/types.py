@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 import strawberry
 from strawberry.types import Info
 
-from api.display import UnservedLanguage, display_edtf
 from api.graphql.context import Context
 from api.graphql.errors import coded
+from api.text.display import UnservedLanguage, display_edtf
 from domain.dates import FuzzyDate as FuzzyDateValue
 from domain.dates import Precision
 from domain.values import (
@@ -23,7 +23,7 @@ from domain.values import (
     RecordKind,
     Stance,
 )
-from projections import documents
+from projections.readmodels import documents
 
 if TYPE_CHECKING:
     from api.graphql.translation import Translation

@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, Text
 
 from projections.audit.merkle import root
 from projections.audit.verifier import SIGNATURE_PREFIX, key_hash, verifier_key
-from projections.ledger import log, rfc3339
+from projections.eventlog.ledger import log, rfc3339
 
 KEY_ENV = "POLICY_TIMELINE_SIGNING_KEY"
 ORIGIN_ENV = "POLICY_TIMELINE_ORIGIN"

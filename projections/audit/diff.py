@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, Table, and_, func, select
 
 from domain.errors import FieldError, InvalidInput
-from projections.documents import SourceDoc
-from projections.ledger import log
+from projections.eventlog.ledger import log
+from projections.readmodels.documents import SourceDoc
 
 MAX_CHANGES = 1000
 

@@ -15,7 +15,7 @@ from domain import jsontext
 from domain.application import PolicyRecord
 from projections.audit import nodes
 from projections.audit.checkpoint import stored_checkpoints
-from projections.ledger import (
+from projections.eventlog.ledger import (
     GENESIS,
     SCHEMA_VERSION,
     Envelope,
@@ -26,7 +26,7 @@ from projections.ledger import (
     log,
     payload_of,
 )
-from projections.store import Chained, events_table
+from projections.eventlog.recorder import Chained, events_table
 
 FORMAT = "policy-timeline-export"
 VERSION = 1

@@ -14,8 +14,8 @@ from sqlalchemy import BigInteger, Column, Connection, Engine, MetaData, String,
 
 from projections.audit.merkle import EMPTY_ROOT
 from projections.audit.verifier import node_hash
-from projections.bulk import insert_rows
-from projections.ledger import log
+from projections.eventlog.bulk import insert_rows
+from projections.eventlog.ledger import log
 
 metadata = MetaData()
 

@@ -18,7 +18,7 @@ from sqlalchemy import (
     select,
 )
 
-from projections.ledger import log, rfc3339
+from projections.eventlog.ledger import log, rfc3339
 
 metadata = MetaData()
 

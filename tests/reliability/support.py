@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from api.bench.http import free_port
-from api.keys import KeyRing
-from projections.ledger import log
+from api.http.keys import KeyRing
+from bench.http import free_port
+from projections.eventlog.ledger import log
 from projections.service import Store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from api import keys as keys_module
-from api.keys import KeyRing
-from api.server import create_app
+from api.http import keys as keys_module
+from api.http.app import create_app
+from api.http.keys import KeyRing
 from projections.service import Store
 from tests.graphql_support import DECISION, SOURCES, TREATY, serving
 from tests.reliability.support import log_rows

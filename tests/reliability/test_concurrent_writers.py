@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.server import create_app
+from api.http.app import create_app
 from domain.records import record_uuid
 from projections.service import Store
 from tests.graphql_support import CORRECT_DECISION, DECISION, RECORD_DECISION, SOURCES, running

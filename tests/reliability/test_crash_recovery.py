@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, exc, func, select
 
-from projections.ledger import log
+from projections.eventlog.ledger import log
 from projections.service import Store
 from tests.conftest import SOURCE
 from tests.reliability.support import assert_log_has_no_gaps, cli, cli_process

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from api.server import create_app
-from projections import durability
+from api.http.app import create_app
+from projections.eventlog import durability
 from projections.service import Store
 from tests.graphql_support import serving
 

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from api.importing import import_file
-from api.server import create_app
+from api.http.app import create_app
+from api.importing.commands import import_file
 from projections.service import Store
 from tests.conftest import SEED
 from tests.graphql_support import DECISION, RECORD_DECISION, running

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.graphql.build import schema_sdl
-from api.importing import import_file
-from api.server import create_app
+from api.http.app import create_app
+from api.importing.commands import import_file
 from projections.service import Store
 from tests.conftest import SEED
 from tests.graphql_support import running

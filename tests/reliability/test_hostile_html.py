@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from api.htmlsafe import BIDI_CONTROLS, html_safe_json
-from api.importing import import_lines
+from api.importing.commands import import_lines
+from api.text.htmlsafe import BIDI_CONTROLS, html_safe_json
 from projections.service import Store
 from tests.embed_support import BASE, Client
 

@@ -16,11 +16,11 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from api.bench.http import free_port
-from api.importing import import_file
-from api.jsonbody import MAX_DEPTH
-from api.server import create_app
-from projections.queries import MAX_POSITION
+from api.http.app import create_app
+from api.http.jsonbody import MAX_DEPTH
+from api.importing.commands import import_file
+from bench.http import free_port
+from projections.readmodels.queries import MAX_POSITION
 from projections.service import Store
 from tests.conftest import SEED
 from tests.graphql_support import running

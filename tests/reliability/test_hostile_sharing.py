@@ -16,11 +16,11 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from api.display import display_edtf
-from api.importing import import_file
-from api.limits import MAX_BODY_BYTES
-from api.live import DEFAULT_PER_ADDRESS, DEFAULT_PER_CONNECTION, PER_ADDRESS_ENV, TOO_MANY
-from api.server import create_app
+from api.http.app import create_app
+from api.http.limits import MAX_BODY_BYTES
+from api.http.live import DEFAULT_PER_ADDRESS, DEFAULT_PER_CONNECTION, PER_ADDRESS_ENV, TOO_MANY
+from api.importing.commands import import_file
+from api.text.display import display_edtf
 from projections.service import Store
 from tests.conftest import SEED
 from tests.graphql_support import running

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from api.server import create_app
+from api.http.app import create_app
 from projections.service import Store
 from tests.graphql_support import running
 from tests.reliability.support import Proxy, reset_postgres

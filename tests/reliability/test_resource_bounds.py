@@ -10,10 +10,10 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from api.importing import import_lines
-from api.live import MAX_SUBSCRIPTIONS_ENV, PER_ADDRESS_ENV, QUEUE_SIZE, TOO_MANY, Live
-from api.ratelimit import RATE_ENV, Rate, WriteRateLimit, parse_rate
-from api.server import create_app
+from api.http.app import create_app
+from api.http.live import MAX_SUBSCRIPTIONS_ENV, PER_ADDRESS_ENV, QUEUE_SIZE, TOO_MANY, Live
+from api.http.ratelimit import RATE_ENV, Rate, WriteRateLimit, parse_rate
+from api.importing.commands import import_lines
 from projections.service import Store
 from tests.graphql_support import running, serving
 from tests.reliability.support import editor_key, log_rows

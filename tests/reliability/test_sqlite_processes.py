@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.server import create_app
+from api.http.app import create_app
 from projections.service import Store
 from tests.conftest import SOURCE
 from tests.graphql_support import RECORD_DECISION, running

@@ -1,0 +1,1 @@
+"""The `policy-timeline` command line (typer)."""

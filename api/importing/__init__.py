@@ -1,0 +1,1 @@
+"""`import`: JSON Lines files of operations, and files written by `export`."""

@@ -1,0 +1,1 @@
+"""Text as readers see it: message catalogs, dates in their language, output hardening."""

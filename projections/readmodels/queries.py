@@ -1,0 +1,591 @@
+"""Reads of the projections, current or as of any log position."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any, Literal, cast, overload
+
+from sqlalchemy import ColumnElement, Engine, Table, and_, func, literal, or_, select, tuple_
+
+from domain.dates import FuzzyDate, InvalidDate
+from domain.errors import FieldError, InvalidInput
+from projections.readmodels import tables
+from projections.readmodels.documents import (
+    CategoryDoc,
+    DecisionDoc,
+    DecisionVersion,
+    FlagDoc,
+    HistoryDetails,
+    HistoryStep,
+    IndicatorDoc,
+    LogEntryDoc,
+    ObservationDoc,
+    RecordDoc,
+    StandingDoc,
+    StatementDoc,
+    TimelineChange,
+    TimelineEntry,
+    TranslationDoc,
+    TreatyDoc,
+    WeaponDoc,
+)
+from projections.readmodels.spans import BOUND
+
+MAX_PAGE = 100
+MAX_POSITION = 2**63 - 1
+"""The largest log position a cursor may carry: PostgreSQL's bigint (SQLite's integer too)."""
+
+
+def current_at(table: Table, as_of: int | None) -> ColumnElement[bool]:
+    """Row versions that were current after log position `as_of` (None: now)."""
+    if as_of is None:
+        return table.c.valid_to.is_(None)
+    return and_(
+        table.c.valid_from <= as_of, or_(table.c.valid_to.is_(None), table.c.valid_to > as_of)
+    )
+
+
+def encode_cursor(earliest: str, position: int) -> str:
+    raw = json.dumps(["t1", earliest, position], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    """Cursor back to its key; a forged or foreign cursor is a clear error."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        tag, earliest, position = json.loads(raw)
+        if tag != "t1" or type(position) is not int or not 0 <= position <= MAX_POSITION:
+            raise ValueError
+        FuzzyDate(earliest)
+        return str(earliest), position
+    except (ValueError, TypeError, RecursionError, binascii.Error, InvalidDate):
+        raise InvalidInput(
+            [FieldError(("after",), "not a cursor returned by this timeline")]
+        ) from None
+
+
+@dataclass
+class Page:
+    """One page of a timeline."""
+
+    entries: list[TimelineEntry]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+
+
+def check_first(first: int) -> int:
+    if not 0 <= first <= MAX_PAGE:
+        raise InvalidInput([FieldError(("first",), f"must be between 0 and {MAX_PAGE}")])
+    return first
+
+
+def _date_bound(name: str, text: str | None) -> FuzzyDate | None:
+    if text is None:
+        return None
+    try:
+        return FuzzyDate(text)
+    except InvalidDate as exc:
+        raise InvalidInput([FieldError((name,), str(exc))]) from None
+
+
+class ReadModel:
+    """Queries over the projection tables."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def timeline(
+        self,
+        kind: str,
+        key: str,
+        *,
+        first: int = 20,
+        after: str | None = None,
+        from_: str | None = None,
+        to: str | None = None,
+        actions: list[str] | None = None,
+        include_retracted: bool = False,
+        as_of: int | None = None,
+        before: str | None = None,
+    ) -> Page:
+        """A page of the timeline `kind` (country, system, category) for `key`."""
+        check_first(first)
+        t = tables.timeline
+        conditions = [t.c.kind == kind, t.c.key == key, current_at(t, as_of)]
+        start, end = _date_bound("from", from_), _date_bound("to", to)
+        if start is not None:
+            conditions.append(t.c.earliest >= start.earliest)
+        if end is not None:
+            conditions.append(t.c.earliest <= end.latest)
+        if actions:
+            conditions.append(t.c.action.in_(actions))
+        if not include_retracted:
+            conditions.append(t.c.status != "RETRACTED")
+        has_previous = False
+        if after is not None:
+            earliest, position = decode_cursor(after)
+            conditions.append(
+                tuple_(t.c.earliest, t.c.first_position)
+                > tuple_(literal(FuzzyDate(earliest).earliest), literal(position))
+            )
+            has_previous = True
+        if before is not None:  # the page just before a cursor: read backwards, then flip
+            earliest, position = decode_cursor(before)
+            conditions.append(
+                tuple_(t.c.earliest, t.c.first_position)
+                < tuple_(literal(FuzzyDate(earliest).earliest), literal(position))
+            )
+        order: tuple[Any, Any] = (
+            (t.c.earliest.desc(), t.c.first_position.desc())
+            if before
+            else (t.c.earliest, t.c.first_position)
+        )
+        query = select(t.c.doc, t.c.earliest, t.c.first_position).where(*conditions)
+        query = query.order_by(*order).limit(first + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        visible = list(rows[:first])
+        if before is not None:
+            visible.reverse()
+        return Page(
+            entries=[json.loads(r.doc) for r in visible],
+            cursors=[encode_cursor(r.earliest.isoformat(), int(r.first_position)) for r in visible],
+            has_next=True if before is not None else len(rows) > first,
+            has_previous=len(rows) > first if before is not None else has_previous,
+        )
+
+    def decision(self, decision_id: str, as_of: int | None = None) -> DecisionDoc | None:
+        """The decision as the record stated it (after `as_of`), or None."""
+        return self.decisions([decision_id], as_of).get(decision_id)
+
+    def decisions(self, ids: list[str], as_of: int | None = None) -> dict[str, DecisionDoc]:
+        """Several decisions in one query, by id."""
+        d = tables.decisions
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(d.c.decision_id, d.c.doc, d.c.status, d.c.valid_from, d.c.recorded_at).where(
+                    d.c.decision_id.in_(ids), current_at(d, as_of)
+                )
+            ).all()
+        found: dict[str, DecisionDoc] = {}
+        for row in rows:
+            version: DecisionVersion = json.loads(row.doc)
+            found[row.decision_id] = cast(
+                DecisionDoc,
+                {
+                    "id": row.decision_id,
+                    **version["fields"],
+                    "weapons": version["weapons"],
+                    "status": row.status,
+                    "position": int(row.valid_from),
+                    "recordedAt": row.recorded_at,
+                    **version["meta"],
+                },
+            )
+        return found
+
+    def related(
+        self, ids: list[str], relation: str, inverse: bool, as_of: int | None = None
+    ) -> dict[str, list[str]]:
+        """For each id, the decisions it `relation`s (or that `relation` it, if inverse)."""
+        r = tables.relations
+        this, other = (r.c.target_id, r.c.source_id) if inverse else (r.c.source_id, r.c.target_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(this, other)
+                .where(this.in_(ids), r.c.relation == relation, current_at(r, as_of))
+                .order_by(other)
+            ).all()
+        result: dict[str, list[str]] = {i: [] for i in ids}
+        for key, value in rows:
+            result[key].append(value)
+        return result
+
+    def history(self, ids: list[str], as_of: int | None = None) -> dict[str, list[HistoryStep]]:
+        h = tables.history
+        conditions: list[ColumnElement[bool]] = [h.c.decision_id.in_(ids)]
+        if as_of is not None:
+            conditions.append(h.c.position <= as_of)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(h).where(*conditions).order_by(h.c.position)).all()
+        result: dict[str, list[HistoryStep]] = {i: [] for i in ids}
+        for row in rows:
+            # Corrections and retractions keep their changes and sources; a recording none.
+            doc: HistoryDetails = json.loads(row.doc) if row.doc else {}
+            changes = doc.get("changes")
+            entry: HistoryStep = {
+                "position": int(row.position),
+                "eventType": row.event_type,
+                "recordedAt": row.recorded_at,
+                "reason": row.reason,
+                "keyId": row.key_id,
+                "sources": doc.get("sources"),
+                "fields": sorted(changes) if isinstance(changes, dict) else None,
+            }
+            if row.event_type == "Translated":
+                entry["translation"] = doc
+            result[row.decision_id].append(entry)
+        return result
+
+    def translations(
+        self, kind: str, ids: list[str], as_of: int | None = None
+    ) -> dict[str, list[TranslationDoc]]:
+        """For each record of `kind` (decision, treaty, ...), its translations by language."""
+        t = tables.translations
+        query = (
+            select(t.c.record_id, t.c.doc)
+            .where(t.c.kind == kind, t.c.record_id.in_(ids), current_at(t, as_of))
+            .order_by(t.c.record_id, t.c.lang)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        result: dict[str, list[TranslationDoc]] = {i: [] for i in ids}
+        for row in rows:
+            result[row.record_id].append(json.loads(row.doc))
+        return result
+
+    @overload
+    def records(
+        self, kind: Literal["treaty"], *, ids: list[str] | None = ..., as_of: int | None = ...
+    ) -> list[TreatyDoc]: ...
+    @overload
+    def records(
+        self, kind: Literal["weapon"], *, ids: list[str] | None = ..., as_of: int | None = ...
+    ) -> list[WeaponDoc]: ...
+    @overload
+    def records(
+        self,
+        kind: Literal["statement"],
+        *,
+        ids: list[str] | None = ...,
+        refs: list[str] | None = ...,
+        as_of: int | None = ...,
+    ) -> list[StatementDoc]: ...
+    @overload
+    def records(
+        self,
+        kind: Literal["observation"],
+        *,
+        ids: list[str] | None = ...,
+        refs: list[str] | None = ...,
+        as_of: int | None = ...,
+    ) -> list[ObservationDoc]: ...
+    @overload
+    def records(
+        self, kind: Literal["category"], *, ids: list[str] | None = ..., as_of: int | None = ...
+    ) -> list[CategoryDoc]: ...
+    @overload
+    def records(
+        self,
+        kind: str,
+        *,
+        ids: list[str] | None = ...,
+        refs: list[str] | None = ...,
+        as_of: int | None = ...,
+    ) -> list[RecordDoc]: ...
+    def records(
+        self,
+        kind: str,
+        *,
+        ids: list[str] | None = None,
+        refs: list[str] | None = None,
+        as_of: int | None = None,
+    ) -> list[Any]:
+        """Treaties, weapons, statements or observations, by id or by what they refer to."""
+        r = tables.records
+        conditions = [r.c.kind == kind]
+        if ids is not None:
+            conditions.append(r.c.record_id.in_(ids))
+        if refs is not None:
+            conditions.append(r.c.ref.in_(refs))
+        if as_of is not None:
+            conditions.append(r.c.position <= as_of)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(r.c.doc, r.c.position).where(*conditions).order_by(r.c.position)
+            ).all()
+        return [{**json.loads(row.doc), "position": int(row.position)} for row in rows]
+
+    def record_exists(self, kind: str, record_id: str) -> bool:
+        """Whether a record of `kind` (treaty, weapon, category, ...) has this id."""
+        r = tables.records
+        query = select(r.c.position).where(r.c.kind == kind, r.c.record_id == record_id)
+        with self.engine.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
+
+    def indicator_exists(self, indicator: str) -> bool:
+        """Whether any observation was recorded for `indicator`."""
+        r = tables.records
+        query = select(r.c.position).where(r.c.kind == "observation", r.c.ref == indicator)
+        with self.engine.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
+
+    def indicators(self) -> list[IndicatorDoc]:
+        """Each indicator with the label and unit of its latest observation.
+
+        When the latest observation gives no label, the latest one that does names it; with
+        none at all the label is the indicator's id."""
+        r = tables.records
+        observed = r.c.kind == "observation"
+        latest = (
+            select(r.c.ref, func.max(r.c.position).label("position"))
+            .where(observed)
+            .group_by(r.c.ref)
+            .subquery()
+        )
+        query = (
+            select(r.c.ref, r.c.doc)
+            .join(latest, and_(r.c.ref == latest.c.ref, r.c.position == latest.c.position))
+            .where(observed)
+            .order_by(r.c.ref)
+        )
+        found: list[IndicatorDoc] = []
+        with self.engine.connect() as conn:
+            for ref, doc in conn.execute(query).all():
+                latest_doc: ObservationDoc = json.loads(doc)
+                label = latest_doc.get("label") or self._latest_label(conn, ref)
+                found.append({"id": ref, "label": label or ref, "unit": latest_doc.get("unit")})
+        return found
+
+    @staticmethod
+    def _latest_label(conn: Any, indicator: str) -> str | None:
+        r = tables.records
+        rows = conn.execute(
+            select(r.c.doc)
+            .where(r.c.kind == "observation", r.c.ref == indicator, r.c.doc.contains('"label"'))
+            .order_by(r.c.position.desc())
+        )
+        for (doc,) in rows:
+            label = json.loads(doc).get("label")
+            if label:
+                return str(label)
+        return None
+
+    def observations(
+        self, indicator: str, *, scope: str | None = None, as_of: int | None = None
+    ) -> list[ObservationDoc]:
+        """Observations of an indicator; `conflict` marks values other sources contradict."""
+        docs = self.records("observation", refs=[indicator], as_of=as_of)
+        values: dict[tuple[str, str], set[str | float]] = {}
+        for doc in docs:
+            values.setdefault((doc["scope"], doc["period"]), set()).add(doc["value"])
+        return [
+            {**doc, "conflict": len(values[(doc["scope"], doc["period"])]) > 1}
+            for doc in docs
+            if scope is None or doc["scope"] == scope
+        ]
+
+    def observations_by_id(self, ids: list[str]) -> list[ObservationDoc]:
+        found: list[ObservationDoc] = []
+        for doc in self.records("observation", ids=ids):
+            same = self.observations(doc["indicator"], scope=doc["scope"])
+            found += [o for o in same if o["id"] == doc["id"]]
+        return found
+
+    def audit_log(self, *, after: int = 0, first: int = 100) -> list[LogEntryDoc]:
+        """Log entries with their hashes, in position order."""
+        from projections.eventlog.ledger import log
+
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(log).where(log.c.position > after).order_by(log.c.position).limit(first)
+            ).all()
+        return [
+            {
+                "position": int(r.position),
+                "eventId": r.event_id,
+                "eventType": r.event_type,
+                "streamId": r.stream_id,
+                "version": int(r.version),
+                "recordedAt": r.recorded_at,
+                "leafHash": r.leaf_hash,
+                "chainHash": r.chain_hash,
+            }
+            for r in rows
+        ]
+
+    def changes_after(self, position: int, limit: int = 500) -> list[TimelineChange]:
+        """Timeline row versions written after `position`: what subscribers are told.
+
+        About `limit` rows, never cutting a position in two: the caller resumes after the
+        last position returned, so every row of that position must be in this answer."""
+        t = tables.timeline
+        newer = t.c.valid_from > position
+        with self.engine.connect() as conn:
+            last = conn.execute(
+                select(t.c.valid_from)
+                .where(newer)
+                .order_by(t.c.valid_from)
+                .offset(limit - 1)
+                .limit(1)
+            ).scalar()
+            bounded = newer if last is None else and_(newer, t.c.valid_from <= last)
+            rows = conn.execute(
+                select(t.c.kind, t.c.key, t.c.valid_from, t.c.doc)
+                .where(bounded)
+                .order_by(t.c.valid_from)
+            ).all()
+        return [
+            {
+                "kind": r.kind,
+                "key": r.key,
+                "position": int(r.valid_from),
+                "entry": json.loads(r.doc),
+            }
+            for r in rows
+        ]
+
+    def parties(
+        self, treaty: str, *, as_of: int | None = None, valid_at: dt.date | None = None
+    ) -> list[StandingDoc]:
+        """States bound by a treaty on the calendar date `valid_at` (today when None)."""
+        return [
+            r
+            for r in self.standings(treaty, as_of=as_of, valid_at=valid_at)
+            if r["status"] in BOUND
+        ]
+
+    def signatories(
+        self, treaty: str, *, as_of: int | None = None, valid_at: dt.date | None = None
+    ) -> list[StandingDoc]:
+        """States that signed a treaty and are not yet bound by it on `valid_at`."""
+        return self.standings(treaty, as_of=as_of, valid_at=valid_at, status="SIGNATORY")
+
+    def standings(
+        self,
+        treaty: str,
+        *,
+        as_of: int | None = None,
+        valid_at: dt.date | None = None,
+        country: str | None = None,
+        status: str | None = None,
+    ) -> list[StandingDoc]:
+        """Every recorded standing towards a treaty on `valid_at` (one state's with `country`)."""
+        m = tables.membership
+        day = valid_at or dt.date.today()
+        conditions = [
+            m.c.treaty_id == treaty,
+            current_at(m, as_of),
+            m.c.starts_on <= day,
+            or_(m.c.ends_on.is_(None), m.c.ends_on > day),
+        ]
+        if country is not None:
+            conditions.append(m.c.country == country)
+        if status is not None:
+            conditions.append(m.c.status == status)
+        query = select(m.c.country, m.c.status, m.c.since, m.c.signed_on, m.c.withdrawal_on).where(
+            *conditions
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(m.c.country)).all()
+        return [
+            {
+                "country": r.country,
+                "status": r.status,
+                "since": r.since,
+                "signedOn": r.signed_on,
+                "withdrawalOn": r.withdrawal_on,
+            }
+            for r in rows
+        ]
+
+    def standing(
+        self,
+        treaty: str,
+        country: str,
+        *,
+        as_of: int | None = None,
+        valid_at: dt.date | None = None,
+    ) -> StandingDoc:
+        """One state's standing on `valid_at`: NON_PARTY when nothing recorded binds or signs."""
+        rows = self.standings(treaty, as_of=as_of, valid_at=valid_at, country=country)
+        if rows:
+            return rows[0]
+        return {
+            "country": country,
+            "status": "NON_PARTY",
+            "since": None,
+            "signedOn": None,
+            "withdrawalOn": None,
+        }
+
+    def compliance_flags(
+        self, *, country: str | None = None, decision: str | None = None, as_of: int | None = None
+    ) -> list[FlagDoc]:
+        """Transfers and uses a treaty forbids to the state it binds, with that state's standing."""
+        c = tables.compliance_flags
+        conditions = [current_at(c, as_of)]
+        if country is not None:
+            conditions.append(c.c.country == country)
+        if decision is not None:
+            conditions.append(c.c.decision_id == decision)
+        query = (
+            select(c)
+            .where(*conditions)
+            .order_by(
+                c.c.decided_on, c.c.decision_id, c.c.treaty_id, c.c.country, c.c.weapon_category
+            )
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [_flag(r) for r in rows]
+
+    def flags_of(self, ids: list[str], as_of: int | None = None) -> dict[str, list[FlagDoc]]:
+        """The compliance flags of several decisions in one query, by decision id."""
+        c = tables.compliance_flags
+        query = (
+            select(c)
+            .where(c.c.decision_id.in_(ids), current_at(c, as_of))
+            .order_by(c.c.decision_id, c.c.treaty_id, c.c.country, c.c.weapon_category)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        found: dict[str, list[FlagDoc]] = {}
+        for row in rows:
+            found.setdefault(row.decision_id, []).append(_flag(row))
+        return found
+
+    def observations_in(
+        self, scope: str, *, as_of: int | None = None, limit: int = 200
+    ) -> list[ObservationDoc]:
+        """The latest `limit` observations of one scope (a country or WORLD), conflicts marked."""
+        r = tables.records
+        # Records have no scope column: documents are compact JSON (`timelines.dumps`), so
+        # this prefilter finds the scope's rows and the check below keeps the exact ones.
+        conditions = [r.c.kind == "observation", r.c.doc.contains(f'"scope":{json.dumps(scope)}')]
+        if as_of is not None:
+            conditions.append(r.c.position <= as_of)
+        query = select(r.c.doc, r.c.position).where(*conditions).order_by(r.c.position.desc())
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.limit(limit)).all()
+        docs = [
+            cast(ObservationDoc, {**json.loads(row.doc), "position": int(row.position)})
+            for row in rows
+        ]
+        docs = [d for d in reversed(docs) if d.get("scope") == scope]
+        values: dict[tuple[str, str], set[str]] = {}
+        for doc in docs:
+            values.setdefault((doc["indicator"], doc["period"]), set()).add(str(doc["value"]))
+        return [{**d, "conflict": len(values[(d["indicator"], d["period"])]) > 1} for d in docs]
+
+
+def _flag(r: Any) -> FlagDoc:
+    """A compliance flag row as the API reads it."""
+    return {
+        "decisionId": r.decision_id,
+        "country": r.country,
+        "treaty": r.treaty_id,
+        "weaponCategory": r.weapon_category,
+        "act": r.act,
+        "decidedOn": r.decided_on,
+        "status": r.status,
+        "since": r.since,
+        "statusOn": r.status_on,
+        "withdrawalOn": r.withdrawal_on,
+    }
