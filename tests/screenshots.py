@@ -38,7 +38,7 @@ def take(folder: Path) -> list[Path]:
             page = context.new_page()
             page.goto(f"{base}/embed/timeline?{query}")
             # Entries below the first screen are laid out once it is painted.
-            page.wait_for_function("document.documentElement.classList.contains('whole')")
+            page.wait_for_selector("html.whole", state="attached")
             page.screenshot(path=str(folder / name), full_page=whole)
             written.append(folder / name)
             context.close()

@@ -173,7 +173,7 @@ INKED = """async ([data, boxes, background]) => {
 def _unpainted_entries(browser: Browser, page: Page) -> list[str]:
     """Entries (and the graphic, and the figures) left blank in a full-page capture, once the
     page has laid out the entries below its first screen (after the first paint)."""
-    page.wait_for_function("document.documentElement.classList.contains('whole')")
+    page.wait_for_selector("html.whole", state="attached")
     shot = base64.b64encode(page.screenshot(full_page=True)).decode()
     boxes = page.evaluate(
         """() => [...document.querySelectorAll('ol.timeline article, svg, .figures')].map(e => {
@@ -290,7 +290,7 @@ def test_entries_below_the_first_screen_are_laid_out_after_the_first_paint(
     context = browser.new_context(viewport={"width": 1280, "height": 640})
     page = context.new_page()
     page.goto(f"{base_url}/embed/timeline?country={LONG_TIMELINE}")
-    page.wait_for_function("document.documentElement.classList.contains('whole')")
+    page.wait_for_selector("html.whole", state="attached")
     shown = page.locator("ol.timeline article").evaluate_all(SHOWN)
     assert len(shown) >= 40 and all(shown)
     context.close()
