@@ -139,21 +139,29 @@ _RUNNING = threading.Lock()
 def integrity_of(state: Status) -> Integrity:
     """The GraphQL answer from stored state."""
     last = state.last
-    done = last is not None and last.finished_at is not None
+    if last is None or last.finished_at is None:  # none finished yet: nothing found wrong
+        return Integrity(
+            ok=True,
+            head_position=state.head_position,
+            head_hash=state.head_hash,
+            checked_up_to=0,
+            first_bad_position=None,
+            verifying=_RUNNING.locked(),
+        )
     return Integrity(
-        ok=not done or bool(last.ok),  # type: ignore[union-attr]
+        ok=bool(last.ok),
         head_position=state.head_position,
         head_hash=state.head_hash,
-        checked_up_to=(last.head_position or 0) if done else 0,  # type: ignore[union-attr]
-        first_bad_position=last.first_bad_position if done else None,  # type: ignore[union-attr]
-        verified_at=_moment(last.finished_at) if done else None,  # type: ignore[union-attr]
-        detail=last.detail if done else None,  # type: ignore[union-attr]
+        checked_up_to=last.head_position or 0,
+        first_bad_position=last.first_bad_position,
+        verified_at=_at(last.finished_at),
+        detail=last.detail,
         verifying=_RUNNING.locked(),
     )
 
 
-def _moment(text: str | None) -> dt.datetime | None:
-    return None if text is None else dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+def _at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 async def resolve_integrity(info: Info[Context, None]) -> Integrity:
@@ -181,7 +189,7 @@ async def resolve_verify_integrity(info: Info[Context, None]) -> Integrity:
     store = ctx.store
     last = (await asyncio.to_thread(store.integrity_status)).last
     if last is not None:
-        since = dt.datetime.now(dt.UTC) - _moment(last.started_at)  # type: ignore[operator]
+        since = dt.datetime.now(dt.UTC) - _at(last.started_at)
         wait = _interval() - since.total_seconds()
         if wait > 0:
             raise coded(

@@ -80,7 +80,7 @@ def _type(name: str, annotation: Any) -> Any:
         [present] = [a for a in get_args(annotation) if a is not type(None)]
         return _type(name, present)
     if origin is list:
-        return list[_type(name, get_args(annotation)[0])]  # type: ignore[misc]
+        return types.GenericAlias(list, (_type(name, get_args(annotation)[0]),))
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return input_type(annotation)
     if annotation is str and name in ID_FIELDS:

@@ -284,8 +284,9 @@ def create_app(
 
     async def healthz(_: Request) -> Response:
         try:
-            head = store.head()
-            applied = store.read_position()
+            # Database reads: in a thread, so a slow database never stalls the event loop.
+            head = await asyncio.to_thread(store.head)
+            applied = await asyncio.to_thread(store.read_position)
         except Exception:  # the database is unreachable: say so, without a traceback
             log.exception("health check failed")
             return JSONResponse({"ok": False, "error": "database unavailable"}, status_code=503)
