@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from domain.application import Applied, PolicyRecord
+from projections import settings
 from projections.audit import status
 from projections.eventlog import durability
 from projections.eventlog.chaincheck import Integrity, check_chain
@@ -23,12 +23,10 @@ from projections.readmodels.projector import Projection, Projector
 from projections.readmodels.queries import ReadModel
 from projections.readmodels.timelines import TimelineProjection
 
-DEFAULT_URL = "sqlite:///var/policy-timeline.sqlite3"
-
 
 def database_url(url: str | None = None) -> str:
     """The store URL: the argument, else POLICY_TIMELINE_DB, else the local SQLite file."""
-    return url or os.environ.get("POLICY_TIMELINE_DB") or DEFAULT_URL
+    return url or settings.current().db
 
 
 class Store:

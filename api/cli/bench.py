@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from projections import settings
+
 DEFAULT_EVENTS = 1_000_000
 QUICK_EVENTS = 50_000
 # The suite is the checkout's top-level `bench/` package, beside `api/`: it is not installed
@@ -51,7 +53,9 @@ def bench(
     run = load_suite(err)
     say = (lambda m: None) if as_json else (lambda m: err.print(f"bench: {m}…"))
     try:
-        result = run(n, backend, db or os.environ.get("POLICY_TIMELINE_DB"), seed, say, quick)
+        chosen = settings.current()  # POLICY_TIMELINE_DB when set, else a store of its own
+        db = db or (chosen.db if "db" in chosen.model_fields_set else None)
+        result = run(n, backend, db, seed, say, quick)
     except ValueError as exc:
         err.print(f"bench: {exc}", markup=False)
         raise typer.Exit(2) from None

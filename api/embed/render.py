@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,9 +15,10 @@ from api.embed.story import field_label
 from api.embed.timeline import TimelinePage
 from api.text.catalogs import LANGS, translations
 from api.text.htmlsafe import without_bidi
+from projections import settings
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-FRAME_ANCESTORS_ENV = "POLICY_TIMELINE_FRAME_ANCESTORS"
+FRAME_ANCESTORS_ENV = settings.env_name("frame_ancestors")
 
 
 @lru_cache(maxsize=len(LANGS))
@@ -51,7 +51,7 @@ STYLE_HASH, SCRIPT_HASH = _sha256(CSS), _sha256(JS)
 
 def frame_ancestors() -> str:
     """Who may frame the embeds (env POLICY_TIMELINE_FRAME_ANCESTORS, default any page)."""
-    return os.environ.get(FRAME_ANCESTORS_ENV, "").strip() or "*"
+    return settings.current().frame_ancestors
 
 
 def content_security_policy() -> str:

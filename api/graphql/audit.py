@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import threading
 from typing import Annotated
 
@@ -15,6 +14,7 @@ from api.graphql.context import Context
 from api.graphql.errors import coded, user_error
 from api.graphql.types import Integrity, Source, sources_of
 from domain.errors import InvalidInput
+from projections import settings
 from projections.audit import nodes
 from projections.audit.checkpoint import stored_checkpoints
 from projections.audit.checks import verify_and_record
@@ -129,8 +129,7 @@ diff = strawberry.field(
 )
 
 
-INTERVAL_ENV = "POLICY_TIMELINE_VERIFY_INTERVAL"
-DEFAULT_INTERVAL = 300.0
+INTERVAL_ENV = settings.env_name("verify_interval")
 """Seconds between two full verifications started through the API (any process)."""
 _RUNNING = threading.Lock()
 """One full verification at a time in this process."""
@@ -176,10 +175,7 @@ integrity = strawberry.field(
 
 
 def _interval() -> float:
-    try:
-        return float(os.environ.get(INTERVAL_ENV, DEFAULT_INTERVAL))
-    except ValueError:
-        return DEFAULT_INTERVAL
+    return settings.current().verify_interval
 
 
 async def resolve_verify_integrity(info: Info[Context, None]) -> Integrity:

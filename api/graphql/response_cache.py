@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,13 +45,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.graphql.positions import PositionWatch
 from api.graphql.prepare import off_loop
+from projections import settings
 
 log = logging.getLogger("policy_timeline")
 
-ENTRIES_ENV = "POLICY_TIMELINE_RESPONSE_CACHE_ENTRIES"
-BYTES_ENV = "POLICY_TIMELINE_RESPONSE_CACHE_BYTES"
-DEFAULT_ENTRIES = 2048
-DEFAULT_BYTES = 64 * 1024 * 1024
+ENTRIES_ENV = settings.env_name("response_cache_entries")
+BYTES_ENV = settings.env_name("response_cache_bytes")
+DEFAULT_ENTRIES = settings.DEFAULTS.response_cache_entries
+DEFAULT_BYTES = settings.DEFAULTS.response_cache_bytes
 ENTRY_OVERHEAD = 256
 """Bytes counted per entry beyond its body, request key and headers (the dict, the tuple)."""
 
@@ -81,15 +81,6 @@ ERRORS_KEY = "policy_timeline.graphql_errors"
 """Set in the ASGI scope by the GraphQL view: whether the answer carried errors."""
 
 
-def _size(text: str) -> int:
-    """Bytes in an env value: a plain integer, or with a K, M or G suffix (binary)."""
-    value = text.strip().upper().removesuffix("B")
-    for suffix, factor in (("K", 1024), ("M", 1024**2), ("G", 1024**3)):
-        if value.endswith(suffix):
-            return int(value[: -len(suffix)].strip()) * factor
-    return int(value)
-
-
 class ResponseCache:
     """An LRU of responses bounded by entry count and by total bytes; 0 for either disables."""
 
@@ -104,18 +95,8 @@ class ResponseCache:
     @classmethod
     def from_env(cls) -> ResponseCache:
         """Bounds from POLICY_TIMELINE_RESPONSE_CACHE_ENTRIES and ..._BYTES (0 turns it off)."""
-        entries = os.environ.get(ENTRIES_ENV, "").strip()
-        size = os.environ.get(BYTES_ENV, "").strip()
-        try:
-            return cls(
-                int(entries) if entries else DEFAULT_ENTRIES,
-                _size(size) if size else DEFAULT_BYTES,
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"{ENTRIES_ENV} must be a whole number and {BYTES_ENV} a size such as "
-                f"67108864 or 64M: {exc}"
-            ) from None
+        chosen = settings.current()
+        return cls(chosen.response_cache_entries, chosen.response_cache_bytes)
 
     @property
     def enabled(self) -> bool:

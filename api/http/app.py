@@ -7,7 +7,6 @@ import contextlib
 import gc
 import json
 import logging
-import os
 import threading
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
@@ -60,6 +59,7 @@ from api.http.persisted_ws import PersistedTransportWS
 from api.http.public_url import PublicOrigin, PublicURL, public_url_from_env
 from api.http.ratelimit import WriteRateLimit
 from api.text.htmlsafe import html_safe_json
+from projections import settings
 from projections.readmodels.worker import ProjectionWorker, start_in_thread
 from projections.service import Store
 
@@ -209,12 +209,12 @@ class PolicyApp(Starlette):
         return NoSniff(super().build_middleware_stack())
 
 
-ORIGINS_ENV = "POLICY_TIMELINE_ALLOWED_ORIGINS"
+ORIGINS_ENV = settings.env_name("allowed_origins")
 
 
 def allowed_origins_from_env() -> list[str]:
     """Origins (comma-separated in POLICY_TIMELINE_ALLOWED_ORIGINS) whose pages may subscribe."""
-    return [o.strip() for o in os.environ.get(ORIGINS_ENV, "").split(",") if o.strip()]
+    return list(settings.current().allowed_origins)
 
 
 def create_app(
@@ -325,21 +325,17 @@ def create_app(
 
 def app_from_env() -> Starlette:
     """The application as `serve --workers N` starts it in each process (configured by env)."""
-    from pathlib import Path
 
     from api.http.limits import load_persisted
 
-    store = Store(
-        os.environ.get("POLICY_TIMELINE_DB"),
-        project_inline=False,
-        read_url=os.environ.get("POLICY_TIMELINE_READ_DB") or None,
-    )
-    persisted_file = os.environ.get("POLICY_TIMELINE_PERSISTED_QUERIES")
+    chosen = settings.current()
+    store = Store(chosen.db, project_inline=False, read_url=chosen.read_db)
+    persisted_file = chosen.persisted_queries
     return create_app(
         store,
-        production=os.environ.get("POLICY_TIMELINE_PRODUCTION") == "1",
-        persisted=load_persisted(Path(persisted_file)) if persisted_file else None,
-        run_worker=os.environ.get("POLICY_TIMELINE_EMBEDDED_WORKER", "1") == "1",
+        production=chosen.production,
+        persisted=load_persisted(persisted_file) if persisted_file else None,
+        run_worker=chosen.embedded_worker,
         public_url=public_url_from_env(),
         metrics_addr=metrics_addr_from_env(),
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -14,6 +13,7 @@ from typing import TypeVar
 import psycopg
 from graphql import GraphQLError
 
+from projections import settings
 from projections.readmodels.documents import TimelineChange, TimelineEntry
 from projections.readmodels.projector import PROJECTED_CHANNEL
 from projections.service import Store
@@ -21,25 +21,18 @@ from projections.service import Store
 POLL_SECONDS = 0.2
 REPOLL_SECONDS = 1.0  # with LISTEN/NOTIFY, a re-poll only guards against a lost notification
 QUEUE_SIZE = 1000  # per subscriber: a client that stops reading loses entries, not memory
-MAX_SUBSCRIPTIONS_ENV = "POLICY_TIMELINE_MAX_SUBSCRIPTIONS"
-DEFAULT_MAX_SUBSCRIPTIONS = 2000
-PER_CONNECTION_ENV = "POLICY_TIMELINE_MAX_SUBSCRIPTIONS_PER_CONNECTION"
-DEFAULT_PER_CONNECTION = 20
-PER_ADDRESS_ENV = "POLICY_TIMELINE_MAX_SUBSCRIPTIONS_PER_ADDRESS"
-DEFAULT_PER_ADDRESS = 100
+MAX_SUBSCRIPTIONS_ENV = settings.env_name("max_subscriptions")
+DEFAULT_MAX_SUBSCRIPTIONS = settings.DEFAULTS.max_subscriptions
+PER_CONNECTION_ENV = settings.env_name("max_subscriptions_per_connection")
+DEFAULT_PER_CONNECTION = settings.DEFAULTS.max_subscriptions_per_connection
+PER_ADDRESS_ENV = settings.env_name("max_subscriptions_per_address")
+DEFAULT_PER_ADDRESS = settings.DEFAULTS.max_subscriptions_per_address
 TOO_MANY = "TOO_MANY_SUBSCRIPTIONS"
-
-
-def _positive_from_env(name: str, default: int) -> int:
-    text = os.environ.get(name, "").strip() or str(default)
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise ValueError(f"{name}: must be a whole number ≥ 1, not {text!r}")
-    return int(text)
 
 
 def max_subscriptions_from_env() -> int:
     """The cap on concurrent subscriptions per process (POLICY_TIMELINE_MAX_SUBSCRIPTIONS)."""
-    return _positive_from_env(MAX_SUBSCRIPTIONS_ENV, DEFAULT_MAX_SUBSCRIPTIONS)
+    return settings.current().max_subscriptions
 
 
 @dataclass(frozen=True)
@@ -53,10 +46,11 @@ class Caps:
     @classmethod
     def from_env(cls, process: int | None = None) -> Caps:
         """The caps POLICY_TIMELINE_MAX_SUBSCRIPTIONS[_PER_CONNECTION|_PER_ADDRESS] set."""
+        chosen = settings.current()
         return cls(
-            process=process or max_subscriptions_from_env(),
-            connection=_positive_from_env(PER_CONNECTION_ENV, DEFAULT_PER_CONNECTION),
-            address=_positive_from_env(PER_ADDRESS_ENV, DEFAULT_PER_ADDRESS),
+            process=process or chosen.max_subscriptions,
+            connection=chosen.max_subscriptions_per_connection,
+            address=chosen.max_subscriptions_per_address,
         )
 
 

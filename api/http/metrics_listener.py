@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from socketserver import ThreadingMixIn
@@ -12,7 +11,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
 
-METRICS_ADDR_ENV = "POLICY_TIMELINE_METRICS_ADDR"
+from projections import settings
+
+METRICS_ADDR_ENV = settings.env_name("metrics_addr")
 
 
 def parse_metrics_addr(text: str) -> tuple[str, int]:
@@ -29,7 +30,7 @@ def parse_metrics_addr(text: str) -> tuple[str, int]:
 
 def metrics_addr_from_env() -> tuple[str, int] | None:
     """The address in POLICY_TIMELINE_METRICS_ADDR, if set."""
-    text = os.environ.get(METRICS_ADDR_ENV, "").strip()
+    text = settings.current().metrics_addr
     return parse_metrics_addr(text) if text else None
 
 

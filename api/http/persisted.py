@@ -9,20 +9,20 @@ SHA-256 matches, in a store bounded by entries and bytes that evicts the least r
 
 from __future__ import annotations
 
-import os
 import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
 from api.http.limits import query_hash
+from projections import settings
 
 NOT_FOUND_MESSAGE = "PersistedQueryNotFound"
 NOT_FOUND_CODE = "PERSISTED_QUERY_NOT_FOUND"
-ENTRIES_ENV = "POLICY_TIMELINE_APQ_ENTRIES"
-BYTES_ENV = "POLICY_TIMELINE_APQ_BYTES"
-DEFAULT_ENTRIES = 1000
-DEFAULT_BYTES = 4 * 1024 * 1024
+ENTRIES_ENV = settings.env_name("apq_entries")
+BYTES_ENV = settings.env_name("apq_bytes")
+DEFAULT_ENTRIES = settings.DEFAULTS.apq_entries
+DEFAULT_BYTES = settings.DEFAULTS.apq_bytes
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -56,17 +56,8 @@ class AutomaticStore:
     @classmethod
     def from_env(cls) -> AutomaticStore:
         """Bounds from POLICY_TIMELINE_APQ_ENTRIES and POLICY_TIMELINE_APQ_BYTES."""
-        entries = os.environ.get(ENTRIES_ENV, "").strip()
-        size = os.environ.get(BYTES_ENV, "").strip()
-        try:
-            return cls(
-                int(entries) if entries else DEFAULT_ENTRIES,
-                int(size) if size else DEFAULT_BYTES,
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"{ENTRIES_ENV} and {BYTES_ENV} must be whole numbers: {exc}"
-            ) from None
+        chosen = settings.current()
+        return cls(chosen.apq_entries, chosen.apq_bytes)
 
     def __len__(self) -> int:
         return len(self._queries)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-PUBLIC_URL_ENV = "POLICY_TIMELINE_PUBLIC_URL"
+from projections import settings
+
+PUBLIC_URL_ENV = settings.env_name("public_url")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 EXEMPT_PATHS = frozenset({"/healthz"})
 """Answered whatever the Host: probes call by address, and the answer holds no URL."""
@@ -60,7 +61,7 @@ def parse_public_url(text: str) -> PublicURL:
 
 def public_url_from_env() -> PublicURL | None:
     """The public URL in POLICY_TIMELINE_PUBLIC_URL, if set."""
-    text = os.environ.get(PUBLIC_URL_ENV, "").strip()
+    text = settings.current().public_url
     return parse_public_url(text) if text else None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -11,8 +10,10 @@ from dataclasses import dataclass
 
 from graphql import GraphQLError
 
-RATE_ENV = "POLICY_TIMELINE_WRITE_RATE"
-DEFAULT_RATE = "60/minute"
+from projections import settings
+
+RATE_ENV = settings.env_name("write_rate")
+DEFAULT_RATE = settings.DEFAULTS.write_rate
 CODE = "RATE_LIMITED"
 _PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
 
@@ -67,7 +68,7 @@ class WriteRateLimit:
     @classmethod
     def from_env(cls) -> WriteRateLimit:
         """The limit POLICY_TIMELINE_WRITE_RATE sets (default 60/minute)."""
-        return cls(parse_rate(os.environ.get(RATE_ENV) or DEFAULT_RATE))
+        return cls(parse_rate(settings.current().write_rate))
 
     def take(self, key_id: str) -> float:
         """Spend one token of `key_id`: 0.0 when allowed, else seconds until one is free."""

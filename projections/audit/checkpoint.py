@@ -12,14 +12,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, Text, inspect, select
 
+from projections import settings
 from projections.audit.merkle import root
 from projections.audit.verifier import SIGNATURE_PREFIX, key_hash, verifier_key
 from projections.eventlog.ledger import log, rfc3339
 
-KEY_ENV = "POLICY_TIMELINE_SIGNING_KEY"
-ORIGIN_ENV = "POLICY_TIMELINE_ORIGIN"
-DEFAULT_KEY = "var/checkpoint-signing.key"
-DEFAULT_ORIGIN = "policy-timeline"
+KEY_ENV = settings.env_name("signing_key")
 
 metadata = MetaData()
 
@@ -41,12 +39,12 @@ class SigningKeyError(ValueError):
 
 def key_path(path: str | Path | None = None) -> Path:
     """The signing key file: the argument, else POLICY_TIMELINE_SIGNING_KEY, else var/."""
-    return Path(path or os.environ.get(KEY_ENV) or DEFAULT_KEY)
+    return Path(path) if path else settings.current().signing_key
 
 
 def origin_name(origin: str | None = None) -> str:
     """The log's name in its checkpoints: the argument, else POLICY_TIMELINE_ORIGIN."""
-    return origin or os.environ.get(ORIGIN_ENV) or DEFAULT_ORIGIN
+    return origin or settings.current().origin
 
 
 def load_key(path: Path, *, create: bool = False) -> Ed25519PrivateKey:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine, text
 
-SYNCHRONOUS_ENV = "POLICY_TIMELINE_SQLITE_SYNCHRONOUS"
+from projections import settings
+
+SYNCHRONOUS_ENV = settings.env_name("sqlite_synchronous")
 OK = "ok"
 
 log = logging.getLogger("policy_timeline.durability")
@@ -17,10 +18,7 @@ log = logging.getLogger("policy_timeline.durability")
 
 def sqlite_synchronous() -> str:
     """FULL, or NORMAL when POLICY_TIMELINE_SQLITE_SYNCHRONOUS says so explicitly."""
-    chosen = os.environ.get(SYNCHRONOUS_ENV, "").strip().upper() or "FULL"
-    if chosen not in ("FULL", "NORMAL"):
-        raise ValueError(f"{SYNCHRONOUS_ENV}: must be FULL or NORMAL, not {chosen!r}")
-    return chosen
+    return settings.current().sqlite_synchronous
 
 
 def tune_sqlite_connection(dbapi_connection: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import Engine, Table, func, select
 from sqlalchemy.orm import Session
 
+from projections import settings
 from projections.audit import nodes, status
 from projections.eventlog.bulk import insert_rows
 from projections.eventlog.ledger import GENESIS, envelope_for, log, log_row, rfc3339
@@ -128,17 +128,14 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
             )
 
 
-POOL_SIZE_ENV = "POLICY_TIMELINE_POOL_SIZE"
-MAX_OVERFLOW_ENV = "POLICY_TIMELINE_MAX_OVERFLOW"
-
-
 def pool_options(url: str | None) -> dict[str, Any]:
     """Connection-pool settings for server databases, from the environment."""
     if not url or url.startswith("sqlite"):
         return {}
+    chosen = settings.current()
     return {
-        "pool_size": int(os.environ.get(POOL_SIZE_ENV, "10")),
-        "max_overflow": int(os.environ.get(MAX_OVERFLOW_ENV, "10")),
+        "pool_size": chosen.pool_size,
+        "max_overflow": chosen.max_overflow,
         # Check connections before use, so the service recovers by itself after an outage.
         "pool_pre_ping": True,
     }
