@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -11,6 +9,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from domain.commands import (
     RELATION_FIELDS,
@@ -41,6 +45,18 @@ WRITE_ATTEMPTS = 8
 """Saves tried before a write racing other writers on one record is refused as a Conflict."""
 
 
+def write_attempts() -> Retrying:
+    """Attempts at a save racing other writers (optimistic concurrency): on IntegrityError
+    another writer saved the same record's next version first and nothing of ours was stored,
+    so wait a random 0 to 10 ms x 2^n and try again; after WRITE_ATTEMPTS the loop ends."""
+    return Retrying(
+        stop=stop_after_attempt(WRITE_ATTEMPTS),
+        wait=wait_random_exponential(multiplier=0.01),
+        retry=retry_if_exception_type(IntegrityError),
+        retry_error_callback=lambda _: None,  # the caller says what could not be written
+    )
+
+
 @dataclass
 class Applied:
     """What one operation did: its outcome, the record it touched, and new events."""
@@ -68,14 +84,10 @@ class PolicyRecord(Application[UUID]):
     def execute(self, op: str, data: Any, key_id: str | None = None) -> tuple[Applied, int | None]:
         """Validate and apply one operation, saving its events in one transaction."""
         inp = parse_input(op, data)
-        for attempt in range(WRITE_ATTEMPTS):
-            applied = self.unit_of_work().apply(op, inp, key_id)
-            try:
+        for attempt in write_attempts():
+            with attempt:  # applied again on top of what another writer saved first
+                applied = self.unit_of_work().apply(op, inp, key_id)
                 return applied, self.save_events(applied.events)
-            except IntegrityError:
-                # Another writer saved the same record's next version first (optimistic
-                # concurrency): nothing of ours was stored, so apply again on top of theirs.
-                time.sleep(random.uniform(0, 0.01 * 2**attempt))
         raise ConcurrentWrite(applied.record.KIND, applied.record.slug)
 
     def save_events(self, events: Sequence[Any]) -> int | None:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import itertools
 import pickle
-import random
 import sqlite3
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -18,10 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
-
 from domain import jsontext
-from domain.application import WRITE_ATTEMPTS
+from domain.application import write_attempts
 from domain.commands import parse_input
 from domain.decision import Decision
 from domain.errors import ConcurrentWrite, PolicyRecordError
@@ -290,14 +286,14 @@ def _version(record: Any) -> Any:
 
 def _save(store: Store, chunk: list[_Planned], report: ImportReport) -> list[Applied]:
     """Save one batch; when another writer recorded some of its records first, apply it again."""
-    for attempt in range(WRITE_ATTEMPTS):
-        try:
+    lines = f"{chunk[0].line}-{chunk[-1].line}"
+    for attempt in write_attempts():
+        with attempt:
+            if attempt.retry_state.attempt_number > 1:
+                # Nothing of the batch was stored: re-plan it on top of what the other writer saved.
+                chunk = _replan(store, chunk, report)
             return store.save_applied([e for p in chunk for e in p.events])
-        except IntegrityError:
-            # Nothing of the batch was stored: re-plan it on top of what the other writer saved.
-            time.sleep(random.uniform(0, 0.01 * 2**attempt))
-            chunk = _replan(store, chunk, report)
-    raise ConcurrentWrite("batch of lines", f"{chunk[0].line}-{chunk[-1].line}")
+    raise ConcurrentWrite("batch of lines", lines)
 
 
 def _replan(store: Store, chunk: list[_Planned], report: ImportReport) -> list[_Planned]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import Connection, Engine, exc, insert, select, text, update
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from domain.application import PolicyRecord
 from projections.eventlog.batching import gc_paused
@@ -184,33 +189,47 @@ class Projector:
         """One batch through `projections`, in order, in one transaction.
 
         None (and nothing written) when they do not all stand at the same position."""
-        for attempt in range(20):
-            try:
-                with gc_paused(), self.engine.begin() as conn:
-                    starts = {self._claim(conn, p.name) for p in projections}
-                    if len(starts) != 1:
-                        return None
-                    start = starts.pop()
-                    limit = batch if until is None else max(0, min(batch, until - start))
-                    if recent and recent[0].position == start + 1 and len(recent) <= limit:
-                        items = recent
-                    else:
-                        items = list(read_log(self.app, conn, start, limit))
-                    for projection in projections:
-                        self._run(conn, projection, items)
-                    if items:
-                        for projection in projections:
-                            self._advance(conn, projection.name, start, items[-1].position)
-                        self._notify(conn, items[-1].position)
-                if items:
-                    self.generation += 1  # committed: held read-model states are out of date
-                return len(items)
-            except (exc.OperationalError, _LostRace):
-                # Another process projected the same positions first (or held the
-                # write lock): roll back and read the new tracking positions.
-                time.sleep(min(0.5, 0.01 * 2**attempt))
+        attempts = Retrying(
+            stop=stop_after_attempt(20),
+            wait=wait_exponential(multiplier=0.01, max=0.5),
+            # Another process projected the same positions first (or held the write lock):
+            # roll back and read the new tracking positions.
+            retry=retry_if_exception_type((exc.OperationalError, _LostRace)),
+            retry_error_callback=lambda _: None,
+        )
+        for attempt in attempts:
+            with attempt:
+                return self._apply_once(projections, batch, until, recent)
         names = ", ".join(p.name for p in projections)
         raise RuntimeError(f"projections {names} could not make progress")
+
+    def _apply_once(
+        self,
+        projections: list[Projection],
+        batch: int,
+        until: int | None,
+        recent: list[Applied] | None,
+    ) -> int | None:
+        """One attempt at `_apply`; raises when another process got in the way."""
+        with gc_paused(), self.engine.begin() as conn:
+            starts = {self._claim(conn, p.name) for p in projections}
+            if len(starts) != 1:
+                return None
+            start = starts.pop()
+            limit = batch if until is None else max(0, min(batch, until - start))
+            if recent and recent[0].position == start + 1 and len(recent) <= limit:
+                items = recent
+            else:
+                items = list(read_log(self.app, conn, start, limit))
+            for projection in projections:
+                self._run(conn, projection, items)
+            if items:
+                for projection in projections:
+                    self._advance(conn, projection.name, start, items[-1].position)
+                self._notify(conn, items[-1].position)
+        if items:
+            self.generation += 1  # committed: held read-model states are out of date
+        return len(items)
 
     def _run(self, conn: Connection, projection: Projection, items: list[Applied]) -> None:
         """Apply `items` to one projection and write what it deferred."""
