@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from cachetools import LRUCache
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -133,25 +133,6 @@ class NumberLiteralRule(ValidationRule):
 Prepared = tuple[DocumentNode, list[GraphQLError]]
 
 
-class _Cache:
-    """The last `size` prepared documents by query text and rules (LRU)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.entries: OrderedDict[tuple[Any, ...], Prepared] = OrderedDict()
-
-    def get(self, key: tuple[Any, ...]) -> Prepared | None:
-        found = self.entries.get(key)
-        if found is not None:
-            self.entries.move_to_end(key)
-        return found
-
-    def put(self, key: tuple[Any, ...], value: Prepared) -> None:
-        self.entries[key] = value
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
-
-
 def _prepare(
     schema: GraphQLSchema,
     query: str,
@@ -178,7 +159,7 @@ def prepare_extension(
     `rules` first, then those of the request (graphql-core's, introspection's) and
     Strawberry's own, and keeps the last `cache_size` results; `remember` is told each text
     that passed them all (the compiled execution path answers only those)."""
-    cache = _Cache(cache_size)
+    cache: LRUCache[tuple[Any, ...], Prepared] = LRUCache(cache_size)
 
     class PrepareOffLoop(SchemaExtension):
         async def on_parse(self) -> AsyncIterator[None]:
@@ -195,7 +176,7 @@ def prepare_extension(
                     all_rules,
                     hide_suggestions,
                 )
-                cache.put(key, prepared)
+                cache[key] = prepared
                 if remember is not None and not prepared[1] and context.query:
                     remember(context.query, prepared[0])
             context.graphql_document, self.errors = prepared

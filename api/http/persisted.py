@@ -10,9 +10,10 @@ SHA-256 matches, in a store bounded by entries and bytes that evicts the least r
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
+
+from cachetools import LRUCache
 
 from api.http.limits import query_hash
 from projections import settings
@@ -50,8 +51,7 @@ class AutomaticStore:
         if max_entries < 0 or max_bytes < 0:
             raise ValueError("persisted query store bounds must be 0 (off) or positive")
         self.max_entries, self.max_bytes = max_entries, max_bytes
-        self._queries: OrderedDict[str, str] = OrderedDict()
-        self.bytes = 0
+        self._queries: LRUCache[str, str] = LRUCache(max_bytes, getsizeof=_encoded_size)
 
     @classmethod
     def from_env(cls) -> AutomaticStore:
@@ -62,24 +62,24 @@ class AutomaticStore:
     def __len__(self) -> int:
         return len(self._queries)
 
+    @property
+    def bytes(self) -> int:
+        """Bytes of query text held."""
+        return int(self._queries.currsize)
+
     def get(self, digest: str) -> str | None:
-        query = self._queries.get(digest)
-        if query is not None:
-            self._queries.move_to_end(digest)
-        return query
+        return self._queries.get(digest)
 
     def put(self, digest: str, query: str) -> None:
-        size = len(query.encode())
-        if size > self.max_bytes or self.max_entries == 0:
+        if _encoded_size(query) > self.max_bytes or self.max_entries == 0:
             return  # the query still runs; it is only not remembered
-        old = self._queries.pop(digest, None)
-        if old is not None:
-            self.bytes -= len(old.encode())
-        self._queries[digest] = query
-        self.bytes += size
-        while len(self._queries) > self.max_entries or self.bytes > self.max_bytes:
-            _, evicted = self._queries.popitem(last=False)
-            self.bytes -= len(evicted.encode())
+        self._queries[digest] = query  # evicts the least recently used beyond max_bytes
+        while len(self._queries) > self.max_entries:
+            self._queries.popitem()
+
+
+def _encoded_size(query: str) -> int:
+    return len(query.encode())
 
 
 def named_hash(data: Mapping[str, Any], *, by_id: bool) -> str | None:
