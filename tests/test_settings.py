@@ -8,10 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from api.live import Caps
 
 from api.graphql.response_cache import ResponseCache
-from projections import durability, settings
+from api.http.live import Caps
+from projections import settings
+from projections.eventlog import durability
 from projections.service import database_url
 from projections.settings import SettingsError, current
 from tests.conftest import ROOT
