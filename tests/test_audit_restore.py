@@ -17,7 +17,7 @@ from projections.audit.checkpoint import create_checkpoint
 from projections.audit.checks import chained_of
 from projections.service import Store
 from tests.audit_forgery import ORIGIN, forge, read, rehash, set_state, state, vkey, write
-from tests.conftest import ROOT, SOURCE, seed_lines
+from tests.conftest import ROOT, SOURCE, _reset_pg, seed_lines
 
 CLI = str(ROOT / ".venv" / "bin" / "policy-timeline")
 
@@ -38,6 +38,36 @@ def exported(store: Store, tmp_path: Path, trusted: Ed25519PrivateKey) -> Path:
     create_checkpoint(store.engine, trusted, ORIGIN)
     path = tmp_path / "log.jsonl"
     assert run("export", str(path), "--db", store.url).returncode == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def signer() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def seed_export(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    signer: Ed25519PrivateKey,
+) -> Path:
+    """`exported`, made once per backend for the tests that only read it (each export imports
+    the seed story and runs the CLI: made for every test, they were most of this module's time)."""
+    directory = tmp_path_factory.mktemp("export")
+    url = f"sqlite:///{directory / 'source.sqlite3'}"
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        _reset_pg(url)
+    store = Store(url)
+    try:
+        import_lines(store, seed_lines())
+        create_checkpoint(store.engine, signer, ORIGIN)
+        path = directory / "log.jsonl"
+        assert run("export", str(path), "--db", store.url).returncode == 0
+    finally:
+        store.close()
+        store.engine.dispose()
     return path
 
 
@@ -87,31 +117,33 @@ def test_an_export_restores_under_its_trusted_checkpoint_and_not_without(
 
 
 def test_a_store_takes_only_an_export_that_begins_with_its_own_log(
-    exported: Path, tmp_path: Path, trusted: Ed25519PrivateKey
+    seed_export: Path, tmp_path: Path, signer: Ed25519PrivateKey
 ) -> None:
-    header, entries = read(exported)
+    header, entries = read(seed_export)
     url = empty(tmp_path)
     prefix = tmp_path / "prefix.jsonl"
-    write(prefix, header, entries[:5], trusted)
-    assert run("import", str(prefix), "--db", url, "--trusted-key", vkey(trusted)).returncode == 0
+    write(prefix, header, entries[:5], signer)
+    assert run("import", str(prefix), "--db", url, "--trusted-key", vkey(signer)).returncode == 0
     # The same store continues with the whole log: its five events are the export's first.
-    done = run("import", str(exported), "--db", url, "--trusted-key", vkey(trusted))
+    done = run("import", str(seed_export), "--db", url, "--trusted-key", vkey(signer))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith(f"imported {len(entries) - 5}, unchanged 5, rejected 0")
     # A store holding another first event takes nothing of it.
     other = empty(tmp_path, "other")
     forged = tmp_path / "other.jsonl"
-    forge(exported, forged, trusted, lambda e: _edit(e[0], name="Another Treaty"))
-    assert run("import", str(forged), "--db", other, "--trusted-key", vkey(trusted)).returncode == 0
-    message = refused(other, exported, "--trusted-key", vkey(trusted))
+    forge(seed_export, forged, signer, lambda e: _edit(e[0], name="Another Treaty"))
+    assert run("import", str(forged), "--db", other, "--trusted-key", vkey(signer)).returncode == 0
+    message = refused(other, seed_export, "--trusted-key", vkey(signer))
     assert message.startswith("line 2: position 1 differs from the store's log")
 
 
 def test_an_event_appended_to_a_live_store_needs_a_trusted_signature(
-    exported: Path, tmp_path: Path, trusted: Ed25519PrivateKey
+    seed_export: Path, tmp_path: Path, signer: Ed25519PrivateKey
 ) -> None:
     url = empty(tmp_path)
-    assert run("import", str(exported), "--db", url, "--trusted-key", vkey(trusted)).returncode == 0
+    assert (
+        run("import", str(seed_export), "--db", url, "--trusted-key", vkey(signer)).returncode == 0
+    )
     size = head(url)
     attacker = Ed25519PrivateKey.generate()
     forged = tmp_path / "forged.jsonl"
@@ -124,8 +156,8 @@ def test_an_event_appended_to_a_live_store_needs_a_trusted_signature(
         extra["streamId"] = "8f6d3c1e-0000-5000-8000-000000000001"
         entries.append(extra)
 
-    forge(exported, forged, attacker, append)
-    message = refused(url, forged, "--trusted-key", vkey(trusted))
+    forge(seed_export, forged, attacker, append)
+    message = refused(url, forged, "--trusted-key", vkey(signer))
     assert message.startswith(f"line {size + 2}: position {size + 1} is not covered")
 
 
@@ -205,13 +237,13 @@ FORGERIES: dict[str, tuple[Callable[[list[dict[str, Any]]], None], str]] = {
 
 @pytest.mark.parametrize("name", sorted(FORGERIES))
 def test_a_forged_event_signed_by_the_trusted_key_is_still_validated(
-    name: str, exported: Path, tmp_path: Path, trusted: Ed25519PrivateKey
+    name: str, seed_export: Path, tmp_path: Path, signer: Ed25519PrivateKey
 ) -> None:
     change, message = FORGERIES[name]
     forged = tmp_path / "forged.jsonl"
-    forge(exported, forged, trusted, change)
+    forge(seed_export, forged, signer, change)
     url = empty(tmp_path)
-    answer = refused(url, forged, "--trusted-key", vkey(trusted))
+    answer = refused(url, forged, "--trusted-key", vkey(signer))
     assert message in answer, answer
 
 
@@ -246,11 +278,11 @@ def test_verify_fails_a_store_holding_an_event_that_cannot_be_served(
     ],
 )
 def test_hostile_json_in_an_export_is_named_by_line(
-    bad: bytes, message: str, exported: Path, tmp_path: Path, trusted: Ed25519PrivateKey
+    bad: bytes, message: str, seed_export: Path, tmp_path: Path, signer: Ed25519PrivateKey
 ) -> None:
-    lines = exported.read_bytes().splitlines()
+    lines = seed_export.read_bytes().splitlines()
     lines[3] = bad
     hostile = tmp_path / "hostile.jsonl"
     hostile.write_bytes(b"\n".join(lines) + b"\n")
-    answer = refused(empty(tmp_path), hostile, "--trusted-key", vkey(trusted))
+    answer = refused(empty(tmp_path), hostile, "--trusted-key", vkey(signer))
     assert answer.startswith("line 4:") and message in answer, answer
