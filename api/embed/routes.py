@@ -42,6 +42,13 @@ def _check_view(store: Store, view: View) -> None:
         check_category(store.read, "category", view.key)
 
 
+def _locate(store: Store, view: View) -> int:
+    """Check the view against the store and give the position its answer reflects: reads of
+    the database, for a worker thread."""
+    _check_view(store, view)
+    return projected_position(store, view)
+
+
 def _base(request: Request) -> str:
     """The public base URL: `api.http.public_url.PublicOrigin` has put it in the scope."""
     return str(request.base_url).rstrip("/")
@@ -71,13 +78,26 @@ def embed_routes(store: Store, pages: PageCache | None = None) -> list[BaseRoute
             return html.encode(), before[0] >= position
         return html.encode(), before == read_state() == (position, position)
 
+    def timelinejs_document(view: View, position: int, base: str) -> dict[str, Any]:
+        """The view's TimelineJS document at `position`, up to TimelineJS's event limit, with
+        a link to the rest (queries and the document's text: for a worker thread)."""
+        pages = [load_page(store, view, position=position)]
+        count = len(pages[0].entries)
+        while pages[-1].later and count < timelinejs.MAX_EVENTS:
+            later = View(**{**vars(view), "after": pages[-1].later})
+            pages.append(load_page(store, later, position=position))
+            count += len(pages[-1].entries)
+        more = None
+        if pages[-1].later:
+            more = f"{base}/timelinejs.json?{view.query(after=pages[-1].later)}"
+        return timelinejs.document(pages, more)
+
     async def embed_timeline(request: Request) -> Response:
         security = {"Content-Security-Policy": content_security_policy()}
         security |= {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin"}
         try:
             view = parse_view(request.query_params)
-            _check_view(store, view)
-            position = projected_position(store, view)
+            position = await asyncio.to_thread(_locate, store, view)
             tag = etag(request, view, position)
             headers = {**security, "ETag": tag, "Cache-Control": cache_control(view)}
             if not_modified(request, tag):
@@ -103,12 +123,13 @@ def embed_routes(store: Store, pages: PageCache | None = None) -> list[BaseRoute
             return _json({"error": "url: required (an embed URL of this server)"}, 400)
         try:
             view = oe.view_of_url(url, request.url.netloc)
-            _check_view(store, view)
-            tag = etag(request, urlencode(sorted(params.items())), projected_position(store, view))
+            position = await asyncio.to_thread(_locate, store, view)
+            tag = etag(request, urlencode(sorted(params.items())), position)
             headers = {"ETag": tag, "Cache-Control": f"public, max-age={oe.CACHE_AGE}"}
             if not_modified(request, tag):
                 return Response(status_code=304, headers=headers)
-            body = oe.oembed(_base(request), view, view_title(store, view), params)
+            title = await asyncio.to_thread(view_title, store, view)
+            body = oe.oembed(_base(request), view, title, params)
         except oe.NotOurs as exc:
             return _json({"error": str(exc)}, 404)
         except (BadParameter, PolicyRecordError) as exc:
@@ -118,24 +139,15 @@ def embed_routes(store: Store, pages: PageCache | None = None) -> list[BaseRoute
     async def timeline_json(request: Request) -> Response:
         try:
             view = parse_view(request.query_params)
-            _check_view(store, view)
-            position = projected_position(store, view)
+            position = await asyncio.to_thread(_locate, store, view)
             tag = etag(request, view, position)
             headers = {"ETag": tag, "Cache-Control": cache_control(view)}
             if not_modified(request, tag):
                 return Response(status_code=304, headers=headers)
-            pages = [load_page(store, view, position=position)]
-            count = len(pages[0].entries)
-            while pages[-1].later and count < timelinejs.MAX_EVENTS:
-                later = View(**{**vars(view), "after": pages[-1].later})
-                pages.append(load_page(store, later, position=position))
-                count += len(pages[-1].entries)
+            document = await asyncio.to_thread(timelinejs_document, view, position, _base(request))
         except (BadParameter, PolicyRecordError) as exc:
             return _json({"error": str(exc)}, 400)
-        more = None
-        if pages[-1].later:
-            more = f"{_base(request)}/timelinejs.json?{view.query(after=pages[-1].later)}"
-        return _json(timelinejs.document(pages, more), headers=headers)
+        return _json(document, headers=headers)
 
     return [
         Route(oe.EMBED_PATH, embed_timeline, methods=["GET"]),
