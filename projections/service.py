@@ -21,6 +21,7 @@ from projections.readmodels import projector as projecting
 from projections.readmodels.membership import MembershipProjection
 from projections.readmodels.projector import Projection, Projector
 from projections.readmodels.queries import ReadModel
+from projections.readmodels.rebuild import rebuild_if_versions_changed
 from projections.readmodels.timelines import TimelineProjection
 
 
@@ -57,6 +58,7 @@ class Store:
         engine = recorder.datastore.engine
         assert isinstance(engine, Engine)
         self.engine = engine
+        status.create(engine)  # the audit's verifications, beside the log
         self.app.existing = existing_checker(self.app, engine)
         if engine.dialect.name == "sqlite":
             _tune_sqlite(engine)
@@ -69,9 +71,6 @@ class Store:
         if read_url:
             self.read_engine = create_engine(read_url, **pool_options(read_url))
         self.read = ReadModel(self.read_engine)
-        # Imported here: the rebuild opens a scratch Store of its own.
-        from projections.readmodels.rebuild import rebuild_if_versions_changed
-
         rebuild_if_versions_changed(self)
 
     @property

@@ -11,8 +11,8 @@ import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from projections.audit.checkpoint import public_vkey, sign_note
-from projections.audit.merkle import root
 from projections.eventlog.ledger import GENESIS, chain_hash, envelope_of, leaf_hash, payload_of
+from projections.eventlog.merkle import root
 
 ORIGIN = "policy-timeline"
 

@@ -12,8 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from projections.audit.checks import chained_of
-from projections.audit.export import stored_log
+from projections.eventlog.entries import chained_of, stored_log
 from projections.service import Store
 from tests.conftest import SOURCE, _reset_pg
 

@@ -15,10 +15,10 @@ from sqlalchemy import event, text
 from api.http.app import create_app
 from api.http.keys import KeyRing
 from api.importing.commands import import_lines
-from projections.audit import merkle
 from projections.audit.checkpoint import leaf_hashes
 from projections.audit.export import write_export
 from projections.audit.verifier import verify_inclusion
+from projections.eventlog import merkle
 from projections.readmodels import tables
 from projections.service import Store
 from tests.conftest import ROOT, SOURCE, line
@@ -178,7 +178,7 @@ def test_a_store_older_than_the_node_table_gets_it_filled_when_opened(db_url: st
             assert stored == 45 - bin(45).count("1")  # every complete subtree of level >= 1
         weapons(again, 45, 6)
         leaves = leaf_hashes(again.engine)
-        from projections.audit import nodes
+        from projections.eventlog import nodes
 
         with again.engine.connect() as conn:
             assert nodes.inclusion(conn, 20, 45)[2] == expected

@@ -14,8 +14,7 @@ from api.cli.main import app as cli
 from api.graphql.build import build_schema
 from api.graphql.context import Context
 from api.importing.commands import import_lines
-from projections.audit.checks import chained_of
-from projections.audit.export import stored_log
+from projections.eventlog.entries import chained_of, stored_log
 from projections.service import Store
 from tests.conftest import ROOT, SOURCE, line, seed_lines
 

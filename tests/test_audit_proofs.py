@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from api.graphql.build import build_schema
 from api.graphql.context import Context
 from api.importing.commands import import_lines
-from projections.audit import merkle
 from projections.audit.checkpoint import create_checkpoint, load_key
 from projections.audit.verifier import (
     ProofError,
@@ -25,6 +24,7 @@ from projections.audit.verifier import (
     verify_consistency,
     verify_inclusion,
 )
+from projections.eventlog import merkle
 from projections.service import Store
 from tests.conftest import ROOT, seed_lines
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from api.importing.commands import import_lines
 from projections.audit.checkpoint import create_checkpoint
-from projections.audit.checks import chained_of
+from projections.eventlog.entries import chained_of
 from projections.service import Store
 from tests.audit_forgery import ORIGIN, forge, read, rehash, set_state, state, vkey, write
 from tests.conftest import ROOT, SOURCE, _reset_pg, seed_lines

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from api.cli.main import app as cli
 from api.importing.commands import import_lines
-from projections.audit import nodes
 from projections.audit.checkpoint import Stored, create_checkpoint, load_key
 from projections.audit.checks import verify_store
+from projections.eventlog import nodes
 from projections.eventlog.ledger import (
     GENESIS,
     chain_hash,

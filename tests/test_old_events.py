@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from api.importing.exported import import_export_lines
 from projections.audit.checkpoint import public_vkey, sign_note
 from projections.audit.checks import verify_export, verify_store
-from projections.audit.merkle import root
+from projections.eventlog.merkle import root
 from projections.readmodels.rebuild import rebuild
 from projections.service import Store
 

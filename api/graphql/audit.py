@@ -12,15 +12,16 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.errors import coded, user_error
-from api.graphql.types import Integrity, Source, sources_of
+from api.graphql.sources import Source, sources_of
+from api.graphql.types import Integrity
 from domain.errors import InvalidInput
 from projections import settings
-from projections.audit import nodes
 from projections.audit.checkpoint import stored_checkpoints
 from projections.audit.checks import verify_and_record
 from projections.audit.diff import MAX_CHANGES
 from projections.audit.diff import diff as log_diff
 from projections.audit.status import Status
+from projections.eventlog import nodes
 from projections.eventlog.recorder import events_table
 from projections.service import Store
 

@@ -45,7 +45,8 @@ from graphql.execution.executor import Executor
 from graphql.execution.values import get_argument_values
 from strawberry.types import ExecutionResult
 
-from api.graphql.types import TimelineRole, parse_datetime
+from api.graphql.sources import parse_datetime
+from api.graphql.types import TimelineRole
 from api.http.limits import unstorable_in_operation
 from api.text.display import display_edtf
 from domain.dates import FuzzyDate

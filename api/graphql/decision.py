@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.flags import ComplianceFlag, flags_of
+from api.graphql.sources import Source, parse_datetime, sources_of
 from api.graphql.translation import Translation, in_lang, translations_field
 from api.graphql.types import (
     CertaintyEnum,
@@ -17,11 +18,8 @@ from api.graphql.types import (
     FuzzyDate,
     HistoryEntry,
     Official,
-    Source,
     Statement,
     WeaponRef,
-    parse_datetime,
-    sources_of,
 )
 from domain.decision import sort_date
 from domain.values import Action, Certainty, DecisionStatus, RecordKind

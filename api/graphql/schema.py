@@ -18,6 +18,7 @@ from api.graphql.decision import Decision
 from api.graphql.errors import coded, user_error
 from api.graphql.flags import ComplianceFlag, flags_of
 from api.graphql.mutations import mutations
+from api.graphql.sources import parse_datetime
 from api.graphql.treaty import Treaty
 from api.graphql.types import (
     AuditEntry,
@@ -29,7 +30,6 @@ from api.graphql.types import (
     TimelineEdge,
     TimelineEntry,
     Weapon,
-    parse_datetime,
 )
 from domain.errors import FieldError as DomainFieldError
 from domain.errors import InvalidInput, PolicyRecordError

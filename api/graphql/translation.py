@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.errors import coded
-from api.graphql.types import Source, parse_datetime, sources_of
+from api.graphql.sources import Source, parse_datetime, sources_of
 from domain.commands import check_lang
 from domain.values import ORIGINAL_LANG, TRANSLATABLE, RecordKind
 from projections.readmodels.documents import TranslationDoc

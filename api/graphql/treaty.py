@@ -10,8 +10,9 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.errors import user_error
+from api.graphql.sources import Source, sources_of
 from api.graphql.translation import Translation, in_lang, translations_field
-from api.graphql.types import FuzzyDate, Membership, MembershipStatus, Source, sources_of
+from api.graphql.types import FuzzyDate, Membership, MembershipStatus
 from domain.errors import PolicyRecordError
 from domain.values import RecordKind
 from projections.readmodels.arguments import check_country

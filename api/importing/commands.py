@@ -11,11 +11,13 @@ import pickle
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
+from api.importing.exported import import_export_lines
+from api.importing.report import ImportReport
 from domain import jsontext
 from domain.application import write_attempts
 from domain.commands import parse_input
@@ -43,22 +45,6 @@ OP_KINDS = {
 }
 """The kind of record each operation's `id` names."""
 T = TypeVar("T")
-
-
-@dataclass
-class ImportReport:
-    """What an import did, line by line."""
-
-    imported: int = 0
-    unchanged: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> int:
-        return len(self.errors)
-
-    def summary(self) -> str:
-        return f"imported {self.imported}, unchanged {self.unchanged}, rejected {self.rejected}"
 
 
 @dataclass
@@ -324,8 +310,6 @@ def import_file(
     with path.open(encoding="utf-8", errors="surrogateescape") as handle:
         if is_export(handle.readline()):
             # A file written by `export`: rebuild the identical log instead.
-            from api.importing.exported import import_export_lines
-
             handle.seek(0)
             return import_export_lines(store, handle, trusted_keys)
         handle.seek(0)

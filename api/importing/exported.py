@@ -19,14 +19,15 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
-from api.importing.commands import ImportReport
+from api.importing.report import ImportReport
 from domain.commands import parse_input
 from domain.decision import Decision
 from domain.errors import PolicyRecordError
 from domain.restore import FOLLOWERS, operation_of
-from projections.audit.export import BATCH, ExportCheck, read_export, stored_log
-from projections.audit.merkle import root
+from projections.audit.export import ExportCheck, read_export
 from projections.audit.verifier import ProofError, open_note
+from projections.eventlog.entries import BATCH, stored_log
+from projections.eventlog.merkle import root
 from projections.eventlog.recorder import ChainMismatch
 from projections.service import Store
 

@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, Text, inspect, select
 
 from projections import settings
-from projections.audit.merkle import root
 from projections.audit.verifier import SIGNATURE_PREFIX, key_hash, verifier_key
 from projections.eventlog.ledger import log, rfc3339
+from projections.eventlog.merkle import root
 
 KEY_ENV = settings.env_name("signing_key")
 

@@ -7,25 +7,28 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from uuid import UUID
+from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import StoredEvent
 from sqlalchemy import func, select
 
-from projections.audit import nodes, status
+from projections.audit import status
 from projections.audit.checkpoint import leaf_hashes, stored_checkpoints
-from projections.audit.export import BATCH, ExportCheck, read_export, stored_log
-from projections.audit.merkle import consistency_proof, root
+from projections.audit.export import ExportCheck, read_export
 from projections.audit.verifier import (
     ProofError,
     parse_checkpoint,
     verify_consistency,
 )
 from projections.audit.verifier import open_note as _open_note
+from projections.eventlog import nodes
+from projections.eventlog.entries import BATCH, chained_of, stored_log
 from projections.eventlog.ledger import log
+from projections.eventlog.merkle import consistency_proof, root
 from projections.eventlog.recorder import Chained, events_table
-from projections.service import Store
+
+if TYPE_CHECKING:
+    # The facade composes what this module serves; it is only named here, never imported.
+    from projections.service import Store
 
 _EXPECTED = re.compile(r"expected (\w+), (?:stored|found) (\w+)")
 
@@ -199,7 +202,7 @@ def _projections(store: Store) -> Check:
     every projection digest: a store that `serve` or `replay` could not apply fails here."""
     upto = store.projector.position()
     with tempfile.TemporaryDirectory() as tmp:
-        scratch = Store(f"sqlite:///{Path(tmp) / 'replay.sqlite3'}")
+        scratch = type(store)(f"sqlite:///{Path(tmp) / 'replay.sqlite3'}")
         try:
             batch: list[Chained] = []
             for entry in stored_log(store.app, store.engine):
@@ -264,21 +267,6 @@ def _unservable(position: int, what: str, exc: Exception) -> Check:
         False,
         f"at position {position}: the event {what} ({detail}); serve and replay would fail",
         position,
-    )
-
-
-def chained_of(entry: dict[str, Any]) -> Chained:
-    """An export line object as an event to append."""
-    stored = StoredEvent(
-        UUID(entry["streamId"]), entry["version"], entry["topic"], entry["state"].encode()
-    )
-    return Chained(
-        entry["position"],
-        stored,
-        entry["recordedAt"],
-        entry["schemaVersion"],
-        entry["leafHash"],
-        entry["chainHash"],
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 from uuid import UUID
@@ -13,8 +13,9 @@ from sqlalchemy import Engine, select
 
 from domain import jsontext
 from domain.application import PolicyRecord
-from projections.audit import nodes
 from projections.audit.checkpoint import stored_checkpoints
+from projections.eventlog import nodes
+from projections.eventlog.entries import BATCH, stored_log
 from projections.eventlog.ledger import (
     GENESIS,
     SCHEMA_VERSION,
@@ -26,11 +27,10 @@ from projections.eventlog.ledger import (
     log,
     payload_of,
 )
-from projections.eventlog.recorder import Chained, events_table
+from projections.eventlog.recorder import Chained
 
 FORMAT = "policy-timeline-export"
 VERSION = 1
-BATCH = 1000
 FIELDS = (
     "position",
     "streamId",
@@ -45,45 +45,6 @@ FIELDS = (
     "leafHash",
     "chainHash",
 )
-
-
-def stored_log(
-    app: PolicyRecord, engine: Engine, batch: int = BATCH, upto: int | None = None
-) -> Iterator[dict[str, Any]]:
-    """Every log entry (up to position `upto`) with its event, as an export line object."""
-    events = events_table(app)
-    after = 0
-    with engine.connect() as conn:
-        while True:
-            query = (
-                select(log, events.c.originator_id, events.c.topic, events.c.state)
-                .join(events, events.c.id == log.c.notification_id)
-                .where(log.c.position > after)
-                .order_by(log.c.position)
-                .limit(batch)
-            )
-            if upto is not None:
-                query = query.where(log.c.position <= upto)
-            rows = conn.execute(query).all()
-            for r in rows:
-                state = bytes(r.state).decode("utf-8")
-                yield {
-                    "position": int(r.position),
-                    "streamId": str(r.originator_id),
-                    "version": int(r.version),
-                    "eventId": r.event_id,
-                    "eventType": r.event_type,
-                    "schemaVersion": int(r.schema_version),
-                    "recordedAt": r.recorded_at,
-                    "payload": payload_of(bytes(r.state)),
-                    "topic": r.topic,
-                    "state": state,
-                    "leafHash": r.leaf_hash,
-                    "chainHash": r.chain_hash,
-                }
-                after = int(r.position)
-            if len(rows) < batch:
-                return
 
 
 def write_export(

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, Table, func, select
 from sqlalchemy.orm import Session
 
 from projections import settings
-from projections.audit import nodes, status
+from projections.eventlog import nodes
 from projections.eventlog.bulk import insert_rows
 from projections.eventlog.ledger import GENESIS, envelope_for, log, log_row, rfc3339
 
@@ -69,7 +69,6 @@ class ChainedRecorder(SQLAlchemyApplicationRecorder):
         assert isinstance(engine, Engine)
         log.create(engine, checkfirst=True)
         nodes.create(engine)
-        status.create(engine)
 
     def _insert_stored_events(
         self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any

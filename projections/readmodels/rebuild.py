@@ -6,16 +6,18 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Table, exc, insert, select, text
 
-from projections.audit.checks import chained_of
-from projections.audit.export import BATCH, stored_log
+from projections.eventlog.entries import BATCH, chained_of, stored_log
 from projections.eventlog.recorder import Chained
 from projections.readmodels import tables
 from projections.readmodels.projector import PROJECTED_CHANNEL, REBUILD_BATCH, analyze
-from projections.service import Store
+
+if TYPE_CHECKING:
+    # The facade composes what this module serves; it is only named here, never imported.
+    from projections.service import Store
 
 CHUNK = 2000
 """Rows per bulk insert while swapping."""
@@ -36,7 +38,7 @@ def rebuild(store: Store, until: int | None = None) -> Rebuilt:
     The live tables keep serving during the replay; the swap is one transaction, so a reader
     sees either every old projection row or every new one."""
     with tempfile.TemporaryDirectory() as tmp:
-        scratch = Store(
+        scratch = type(store)(
             f"sqlite:///{Path(tmp) / 'rebuild.sqlite3'}",
             projections=store.projector.projections,
         )

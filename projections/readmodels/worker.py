@@ -7,10 +7,14 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
-from projections.service import Store
+if TYPE_CHECKING:
+    # The facade composes what this module serves; it is only named here, never imported.
+    from projections.service import Store
+
 
 log = logging.getLogger("policy_timeline.worker")
 

@@ -12,10 +12,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy import BigInteger, Column, Connection, Engine, MetaData, String, Table, select
 
-from projections.audit.merkle import EMPTY_ROOT
-from projections.audit.verifier import node_hash
 from projections.eventlog.bulk import insert_rows
 from projections.eventlog.ledger import log
+from projections.eventlog.merkle import EMPTY_ROOT, node_hash
 
 metadata = MetaData()
 
@@ -98,7 +97,7 @@ def fetch(conn: Connection, wanted: Iterable[Key], size: int) -> dict[Key, bytes
 
 
 def _from_leaves(conn: Connection, start: int, end: int) -> bytes:
-    from projections.audit.merkle import root
+    from projections.eventlog.merkle import root
 
     rows = conn.execute(
         select(log.c.leaf_hash)
