@@ -22,6 +22,8 @@ its errors. `tests/test_compiled_properties.py` compares both paths' answers byt
 from __future__ import annotations
 
 import asyncio
+import functools
+import operator
 from collections import OrderedDict
 from collections.abc import Callable
 from enum import Enum
@@ -93,6 +95,8 @@ COVERED: dict[str, frozenset[str]] = {
 ordinary execution."""
 
 INT_RANGE = range(-(2**31), 2**31)
+DATES = 65_536
+"""Dates whose fields are kept serialized (LRU), as many as the EDTF parser keeps."""
 
 
 class NotCovered(Exception):
@@ -365,7 +369,7 @@ class CompiledPath:
                 plan.append((key, _DATE[name]))
 
         def get(doc: dict[str, Any]) -> dict[str, Any]:
-            date = FuzzyDate(doc["date"]["edtf"])
+            date = _date(doc["date"]["edtf"])
             return {key: value(date) for key, value in plan}
 
         return get
@@ -380,7 +384,21 @@ def _arguments(field: Any, details: FieldDetailsList, executor: Run) -> dict[str
 
 
 def _display(lang: str) -> Getter:
-    return lambda date: display_edtf(date.edtf, lang)
+    return lambda date: display_edtf(date["edtf"], lang)
+
+
+@functools.lru_cache(maxsize=DATES)
+def _date(edtf: str) -> dict[str, Any]:
+    """A FuzzyDate's fields as graphql-core serializes them (the type's values, by name)."""
+    d = FuzzyDate(edtf)
+    return {
+        "edtf": d.edtf,
+        "precision": d.precision.name,
+        "earliest": d.earliest.isoformat(),
+        "latest": d.latest.isoformat(),
+        "uncertain": bool(d.uncertain),
+        "approximate": bool(d.approximate),
+    }
 
 
 def _enum_value(value: Any) -> str:
@@ -464,14 +482,7 @@ _WEAPON: dict[str, Getter] = {
     "system": lambda w: _string(w.get("system")),
     "category": lambda w: _string(_non_null(w["category"])),
 }
-_DATE: dict[str, Getter] = {
-    "edtf": lambda d: d.edtf,
-    "precision": lambda d: d.precision.name,
-    "earliest": lambda d: d.earliest.isoformat(),
-    "latest": lambda d: d.latest.isoformat(),
-    "uncertain": lambda d: bool(d.uncertain),
-    "approximate": lambda d: bool(d.approximate),
-}
+_DATE: dict[str, Getter] = {name: operator.itemgetter(name) for name in _date("2000")}
 
 
 def _covers(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> bool:
