@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from api.importing.commands import import_lines
 from bench.generator import LIFECYCLES, lines
 from domain.commands import INPUTS
@@ -44,6 +46,7 @@ def test_every_generated_line_passes_validation_and_imports(store: Store) -> Non
     assert store.head() >= 250
 
 
+@pytest.mark.slow  # the documented benchmark command, run whole: several processes
 def test_bench_json_as_documented_prints_one_object_with_every_ratio(tmp_path: Path) -> None:
     doc = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
     command = next(t for t in doc.splitlines() if t.startswith("policy-timeline bench "))
