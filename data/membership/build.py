@@ -1,10 +1,12 @@
 """Turn the UN Treaty Collection status tables in data/reference/ into data/membership.jsonl,
-and the French and Ukrainian headlines of its decisions into data/membership.translations.jsonl.
+and the French and Ukrainian headlines and summaries of its decisions into
+data/membership.translations.jsonl (one template per act and language, filled with the facts the
+English summary states, dates through CLDR's patterns).
 
 Run `make data` (or `.venv/bin/python data/membership/build.py`) after editing a reference file;
 the output is deterministic for a given Babel (its CLDR version) and a test fails when a
 committed file is out of date."""
-# ruff: noqa: RUF001 -- French and Ukrainian text uses its own apostrophes
+# ruff: noqa: RUF001, RUF002, RUF003 -- French and Ukrainian text uses its own letters and apostrophes
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from urllib.parse import urlparse
 import pycountry
 from babel import Locale
 from babel.core import get_cldr_version
+from babel.dates import format_date
 
 DATA = Path(__file__).resolve().parent.parent
 REFERENCE = DATA / "reference"
@@ -28,6 +31,7 @@ SEED = DATA / "seed.jsonl"
 OUTPUT = DATA / "membership.jsonl"
 TRANSLATIONS = DATA / "membership.translations.jsonl"
 STATUS_DATE = "2026-02-03"
+LOCALES = {"fr": "fr_FR", "uk": "uk_UA"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,8 @@ class Treaty:
     slug: str  # the ids' suffix, as the seed names the Mine Ban Treaty's acts
     name: str  # as a headline names it
     chapter: str  # UNTC MTDSG chapter number
-    first_wave: str  # article 17(1): the deposits counted before entry into force
+    first_wave: str  # article 17(1): the last day of deposit counted before entry into force
+    count: int  # article 17(1): the instrument whose deposit that day completed the count
     fr: str  # the treaty in French running text, after "de la" / "à la"
     uk: str  # the treaty in Ukrainian, genitive (after "підписання", "до", "з")
 
@@ -51,7 +56,8 @@ TREATIES = [
         "ottawa",
         "the Mine Ban Treaty",
         "XXVI-5",
-        "deposited on or before 16 September 1998, the day of the 40th instrument",
+        "1998-09-16",
+        40,
         "convention d’Ottawa",
         "Оттавської конвенції",
     ),
@@ -61,7 +67,8 @@ TREATIES = [
         "ccm",
         "the Convention on Cluster Munitions",
         "XXVI-6",
-        "deposited on or before 16 February 2010, the day of the 30th instrument",
+        "2010-02-16",
+        30,
         "convention sur les armes à sous-munitions",
         "Конвенції про касетні боєприпаси",
     ),
@@ -81,24 +88,13 @@ PUBLISHERS = {
     "commons.lib.jmu.edu": "Journal of Mine Action",
 }
 KINDS = {
-    # consent_kind -> (action, the words of a headline, what the summary says of the mapping)
-    "ratification": ("RATIFY", "ratifies", ""),
-    "acceptance": (
-        "RATIFY",
-        "accepts",
-        " Acceptance binds a state as ratification does: recorded as a ratification.",
-    ),
-    "approval": (
-        "RATIFY",
-        "approves",
-        " Approval binds a state as ratification does: recorded as a ratification.",
-    ),
-    "accession": ("ACCEDE", "accedes to", ""),
-    "succession": (
-        "ACCEDE",
-        "succeeds to",
-        " The record has no succession action: recorded as an accession.",
-    ),
+    # consent_kind -> (action, the words of a headline); a kind recorded as another action has
+    # a sentence of its own in every language's summary ("mapped" in SUMMARIES)
+    "ratification": ("RATIFY", "ratifies"),
+    "acceptance": ("RATIFY", "accepts"),
+    "approval": ("RATIFY", "approves"),
+    "accession": ("ACCEDE", "accedes to"),
+    "succession": ("ACCEDE", "succeeds to"),
 }
 UKRAINE = [
     # National acts: what the press reported, not acts at the depositary (S12 in SOURCES.md).
@@ -148,6 +144,15 @@ def words(day: str) -> str:
     return f"{d.day} {d:%B} {d.year}"
 
 
+def long_date(day: str, lang: str) -> str:
+    """A day as CLDR's long pattern writes it in `lang`: '1er mars 2003', '1 березня 2003 р.'."""
+    d = dt.date.fromisoformat(day)
+    pattern = str(Locale.parse(LOCALES[lang]).date_formats["long"].pattern)
+    if lang == "fr" and d.day == 1:  # French writes the first of the month "1er mars"
+        pattern = pattern.replace("d ", "d'er' ", 1)
+    return format_date(d, pattern, locale=LOCALES[lang])
+
+
 def untc(treaty: Treaty, url: str) -> dict[str, Any]:
     """The UNTC status page as a source, with the date its status is given at."""
     return {
@@ -177,46 +182,185 @@ def split_sources(text: str) -> tuple[str, dict[str, list[str]]]:
     return re.findall(r"https?://\S+", untc_url)[0], found
 
 
-def in_force(treaty: Treaty, row: dict[str, str]) -> str:
-    """How the row's entry-into-force date was obtained, in the words of a summary."""
-    note, day = row["note"], words(row["entry_into_force_on"])
-    if "EIF read from source" in note:
-        return (
-            f"In force for {row['state']} from {day}, as the sources cited state it (not "
-            "the date article 17 would give)."
-        )
-    if "17(1)" in note:
-        rule = f"derived from article 17(1) (instrument {treaty.first_wave})"
-    else:
-        rule = (
-            "derived from article 17(2) (the first day of the sixth month after the month of "
-            "deposit)"
-        )
-    if "confirmed by a source" in note:
-        return f"In force for {row['state']} from {day}: {rule}, and confirmed by a source."
-    return f"In force for {row['state']} from {day}: {rule}, not read from a source."
+def in_force(row: dict[str, str]) -> dict[str, Any]:
+    """How the row's entry-into-force date was obtained: the facts a summary states of it."""
+    note = row["note"]
+    rule = "17(1)" if "17(1)" in note else "17(2)"
+    return {
+        "in_force": row["entry_into_force_on"],
+        "rule": "source" if "EIF read from source" in note else rule,
+        "confirmed": "confirmed by a source" in note,
+    }
 
 
 def decision(fields: dict[str, Any]) -> dict[str, Any]:
     return {"op": "recordDecision", "input": fields}
 
 
+# Summaries, one template per sentence and language, filled with the same facts: the act's
+# instrument and date, how the entry into force was obtained, the withdrawal's effect. French and
+# Ukrainian say "this state" where English names it, so no article (French) and no case (Ukrainian)
+# is asked of a country name; the terms are those of the seed's translations and of the UN's
+# French and Ukraine's official texts of the treaties.
+SUMMARIES: dict[str, dict[str, Any]] = {
+    "en": {
+        "SIGN": "Signature listed in the UN Treaty Collection status as at {status}.",
+        "bracketed": "UNTC brackets it: the state is no longer a party.",
+        "deposited": {
+            kind: f"Instrument of {kind} deposited with the UN Secretary-General on {{deposited}}."
+            for kind in KINDS
+        },
+        "mapped": {
+            "acceptance": "Acceptance binds a state as ratification does: recorded as a "
+            "ratification.",
+            "approval": "Approval binds a state as ratification does: recorded as a ratification.",
+            "succession": "The record has no succession action: recorded as an accession.",
+        },
+        "read": "In force for {state} from {in_force}, as the sources cited state it (not the "
+        "date article 17 would give).",
+        "derived": "In force for {state} from {in_force}: {rule}{check}.",
+        "17(1)": "derived from article 17(1) (instrument deposited on or before {first_wave}, "
+        "the day of the {count}th instrument)",
+        "17(2)": "derived from article 17(2) (the first day of the sixth month after the month "
+        "of deposit)",
+        "confirmed": ", and confirmed by a source",
+        "unconfirmed": ", not read from a source",
+        "NOTIFY_WITHDRAWAL": "Notification of withdrawal deposited with the UN Secretary-General "
+        "on {deposited}.",
+        "took effect": "The withdrawal took effect on {effective} under article 20(3).",
+        "prospective": "The status as at {status} says the withdrawal will take effect on "
+        "{effective} under article 20(3), subject to the condition that paragraph sets: a date "
+        "still to come on that day.",
+    },
+    "fr": {
+        "SIGN": "Signature inscrite à la Collection des traités des Nations unies, dans son état "
+        "au {status}.",
+        "bracketed": "La Collection des traités la place entre crochets\u202f: l’État n’est plus "
+        "partie.",
+        "deposited": {
+            "ratification": "Instrument de ratification déposé auprès du Secrétaire général de "
+            "l’ONU le {deposited}.",
+            "acceptance": "Instrument d’acceptation déposé auprès du Secrétaire général de l’ONU "
+            "le {deposited}.",
+            "approval": "Instrument d’approbation déposé auprès du Secrétaire général de l’ONU "
+            "le {deposited}.",
+            "accession": "Instrument d’adhésion déposé auprès du Secrétaire général de l’ONU le "
+            "{deposited}.",
+            "succession": "Instrument de succession déposé auprès du Secrétaire général de l’ONU "
+            "le {deposited}.",
+        },
+        "mapped": {
+            "acceptance": "L’acceptation engage un État comme la ratification\u202f: elle est "
+            "enregistrée comme une ratification.",
+            "approval": "L’approbation engage un État comme la ratification\u202f: elle est "
+            "enregistrée comme une ratification.",
+            "succession": "Le registre ne prévoit pas d’action de succession\u202f: elle est "
+            "enregistrée comme une adhésion.",
+        },
+        "read": "En vigueur pour cet État à compter du {in_force}, selon les sources citées (et "
+        "non à la date que donnerait l’article 17).",
+        "derived": "En vigueur pour cet État à compter du {in_force}\u202f: {rule}{check}.",
+        "17(1)": "date calculée selon l’article 17, paragraphe 1 (instrument déposé au plus tard "
+        "le {first_wave}, jour du dépôt du {count}e instrument)",
+        "17(2)": "date calculée selon l’article 17, paragraphe 2 (le premier jour du sixième mois "
+        "suivant le mois du dépôt)",
+        "confirmed": ", et confirmée par une source",
+        "unconfirmed": ", et non lue dans une source",
+        "NOTIFY_WITHDRAWAL": "Notification de retrait déposée auprès du Secrétaire général de "
+        "l’ONU le {deposited}.",
+        "took effect": "Le retrait a pris effet le {effective} en vertu de l’article 20, "
+        "paragraphe 3.",
+        "prospective": "Selon l’état au {status}, le retrait prendra effet le {effective} en "
+        "vertu de l’article 20, paragraphe 3, sous réserve de la condition que fixe ce "
+        "paragraphe\u202f: une date encore à venir ce jour-là.",
+    },
+    "uk": {
+        "SIGN": "Підписання зазначено в Збірці договорів ООН станом на {status}.",
+        "bracketed": "Збірка договорів ООН бере його в квадратні дужки: держава вже не є "
+        "стороною конвенції.",
+        "deposited": {
+            "ratification": "Ратифікаційну грамоту здано на зберігання Генеральному секретареві "
+            "ООН {deposited}.",
+            "acceptance": "Документ про прийняття здано на зберігання Генеральному секретареві "
+            "ООН {deposited}.",
+            "approval": "Документ про затвердження здано на зберігання Генеральному секретареві "
+            "ООН {deposited}.",
+            "accession": "Документ про приєднання здано на зберігання Генеральному секретареві "
+            "ООН {deposited}.",
+            "succession": "Документ про правонаступництво здано на зберігання Генеральному "
+            "секретареві ООН {deposited}.",
+        },
+        "mapped": {
+            "acceptance": "Прийняття зобов’язує державу так само, як ратифікація: його записано "
+            "як ратифікацію.",
+            "approval": "Затвердження зобов’язує державу так само, як ратифікація: його записано "
+            "як ратифікацію.",
+            "succession": "У реєстрі немає дії «правонаступництво»: його записано як приєднання.",
+        },
+        "read": "Для цієї держави конвенція чинна з {in_force}, як зазначають наведені джерела "
+        "(а не з дати, яку дала б стаття 17).",
+        "derived": "Для цієї держави конвенція чинна з {in_force}: {rule}{check}.",
+        "17(1)": "дату обчислено за пунктом 1 статті 17 (документ здано на зберігання не пізніше "
+        "{first_wave} — дня, коли було здано {count}-й документ)",
+        "17(2)": "дату обчислено за пунктом 2 статті 17 (перший день шостого місяця після місяця "
+        "здачі на зберігання)",
+        "confirmed": " і підтверджено джерелом",  # no comma before a lone "і"
+        "unconfirmed": ", а не взято з джерела",
+        "NOTIFY_WITHDRAWAL": "Повідомлення про вихід здано на зберігання Генеральному "
+        "секретареві ООН {deposited}.",
+        "took effect": "Вихід набрав чинності {effective} відповідно до пункту 3 статті 20.",
+        "prospective": "У статусі договору станом на {status} зазначено, що вихід набере "
+        "чинності {effective} відповідно до пункту 3 статті 20 за умови, встановленої цим "
+        "пунктом: на той день ця дата ще не настала.",
+    },
+}
+
+
+def summary(lang: str, treaty: Treaty, state: str, facts: dict[str, Any]) -> str:
+    """The summary of one act in `lang`: the sentences its facts call for, dates in that
+    language (the English state's name is only used by the English text)."""
+    text = SUMMARIES[lang]
+    day = words if lang == "en" else lambda d: long_date(d, lang)
+    values = {
+        "state": state,
+        "status": day(STATUS_DATE),
+        "first_wave": day(treaty.first_wave),
+        "count": treaty.count,
+        **{k: day(facts[k]) for k in ("deposited", "in_force", "effective") if k in facts},
+    }
+    act = facts["act"]
+    if act == "SIGN":
+        sentences = [text["SIGN"]] + ([text["bracketed"]] if facts["bracketed"] else [])
+    elif act == "NOTIFY_WITHDRAWAL":
+        effect = "prospective" if facts["prospective"] else "took effect"
+        sentences = [text["NOTIFY_WITHDRAWAL"], text[effect]]
+    else:
+        sentences = [text["deposited"][act]]
+        if act in text["mapped"]:
+            sentences.append(text["mapped"][act])
+        if facts["rule"] == "source":
+            sentences.append(text["read"])
+        else:
+            values["rule"] = text[facts["rule"]].format(**values)
+            values["check"] = text["confirmed" if facts["confirmed"] else "unconfirmed"]
+            sentences.append(text["derived"])
+    # A sentence ending on an abbreviated date ("2003 р.") takes no second full stop.
+    return " ".join(s.format(**values).replace("р..", "р.") for s in sentences)
+
+
 def row_acts(
     treaty: Treaty, row: dict[str, str], seeded: set[tuple[str, str, str]]
-) -> list[tuple[str, dict[str, Any]]]:
+) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     """The depositary acts of one state, minus those the seed story already records: each as
-    what the table calls it ("SIGN", its consent kind, "NOTIFY_WITHDRAWAL") and its fields."""
+    what the table calls it ("SIGN", its consent kind, "NOTIFY_WITHDRAWAL"), its fields and the
+    facts its summary states (the same in every language)."""
     iso, state = row["iso3"], row["state"]
     url, extra = split_sources(row["source"])
-    bracketed = "brackets" in row["note"]
     ops = []
     if row["signed_on"]:
-        summary = f"Signature listed in the UN Treaty Collection status as at {words(STATUS_DATE)}."
-        if bracketed:
-            summary += " UNTC brackets it: the state is no longer a party."
+        facts: dict[str, Any] = {"act": "SIGN", "bracketed": "brackets" in row["note"]}
         ops.append(
             (
-                "SIGN",
                 "SIGN",
                 row["signed_on"],
                 {
@@ -226,21 +370,18 @@ def row_acts(
                     "treaty": treaty.id,
                     "decidedOn": row["signed_on"],
                     "headline": f"{state} signs {treaty.name}",
-                    "summary": summary,
+                    "summary": summary("en", treaty, state, facts),
                     "sources": [untc(treaty, url)],
                 },
+                facts,
             )
         )
     if row["consent_on"]:
-        action, verb, mapping = KINDS[row["consent_kind"]]
         kind = row["consent_kind"]
-        summary = (
-            f"Instrument of {kind} deposited with the UN Secretary-General on "
-            f"{words(row['consent_on'])}.{mapping} {in_force(treaty, row)}"
-        )
+        action, verb = KINDS[kind]
+        facts = {"act": kind, "deposited": row["consent_on"], **in_force(row)}
         ops.append(
             (
-                kind,
                 action,
                 row["consent_on"],
                 {
@@ -251,24 +392,22 @@ def row_acts(
                     "decidedOn": row["consent_on"],
                     "effectiveOn": row["entry_into_force_on"],
                     "headline": f"{state} {verb} {treaty.name}",
-                    "summary": summary,
+                    "summary": summary("en", treaty, state, facts),
                     "sources": [untc(treaty, url)] + [cited(u) for u in extra["consent"]],
                 },
+                facts,
             )
         )
     if row["withdrawal_notified_on"]:
         off, notified = row["withdrawal_effective_on"], row["withdrawal_notified_on"]
-        if "PROSPECTIVE" in row["note"]:
-            effect = (
-                f"The status as at {words(STATUS_DATE)} says the withdrawal will take effect "
-                f"on {words(off)} under article 20(3), subject to the condition that "
-                "paragraph sets: a date still to come on that day."
-            )
-        else:
-            effect = f"The withdrawal took effect on {words(off)} under article 20(3)."
+        facts = {
+            "act": "NOTIFY_WITHDRAWAL",
+            "deposited": notified,
+            "effective": off,
+            "prospective": "PROSPECTIVE" in row["note"],
+        }
         ops.append(
             (
-                "NOTIFY_WITHDRAWAL",
                 "NOTIFY_WITHDRAWAL",
                 notified,
                 {
@@ -279,17 +418,21 @@ def row_acts(
                     "decidedOn": notified,
                     "effectiveOn": off,
                     "headline": f"{state} notifies its withdrawal from {treaty.name}",
-                    "summary": "Notification of withdrawal deposited with the UN "
-                    f"Secretary-General on {words(notified)}. {effect}",
+                    "summary": summary("en", treaty, state, facts),
                     "sources": [untc(treaty, url)] + [cited(u) for u in extra["withdrawal"]],
                 },
+                facts,
             )
         )
-    return [(what, fields) for what, action, day, fields in ops if (iso, action, day) not in seeded]
+    return [
+        (facts["act"], fields, facts)
+        for action, day, fields, facts in ops
+        if (iso, action, day) not in seeded
+    ]
 
 
 def row_ops(treaty: Treaty, row: dict[str, str], seeded: set[tuple[str, str, str]]) -> list[Any]:
-    return [decision(fields) for _, fields in row_acts(treaty, row, seeded)]
+    return [decision(fields) for _, fields, _ in row_acts(treaty, row, seeded)]
 
 
 def seeded_acts() -> dict[str, set[tuple[str, str, str]]]:
@@ -386,38 +529,41 @@ def headline(what: str, treaty: Treaty, iso3: str, lang: str) -> tuple[str, bool
 
 
 def translation_sources(lang: str, from_cldr: bool) -> list[dict[str, Any]]:
-    """Who wrote the text: a template of this script, the state's name from CLDR (or the
-    editors where CLDR names a territory rather than the state party). No fact is added."""
+    """Who wrote the text: templates of this script, the state's name from CLDR (or the editors
+    where CLDR names a territory rather than the state party), dates through CLDR's patterns.
+    No fact is added."""
     how = (
-        f"{LANGUAGE[lang]} headline generated from a template by data/membership/build.py: "
-        "the English headline's act and treaty in a news desk's terms"
+        f"{LANGUAGE[lang]} headline and summary generated from templates by "
+        "data/membership/build.py: the English text's facts in a news desk's terms"
     )
-    if not from_cldr:
-        return [
-            {
-                "publisher": "Policy Timeline editors",
-                "title": how + ", the state's name as the editors give it",
-            }
-        ]
     cldr = get_cldr_version()
+    if from_cldr:
+        author = {"publisher": "Policy Timeline", "title": how + ", the state's name from CLDR"}
+        used = "Territory names and date patterns"
+    else:
+        author = {
+            "publisher": "Policy Timeline editors",
+            "title": how + ", the state's name as the editors give it",
+        }
+        used = "Date patterns"
     return [
-        {"publisher": "Policy Timeline", "title": how + ", the state's name from CLDR"},
+        author,
         {
             "publisher": "Unicode CLDR",
-            "title": f"Territory names, CLDR {cldr}, as Babel ships them",
+            "title": f"{used}, CLDR {cldr}, as Babel ships them",
             "url": "https://cldr.unicode.org/",
         },
     ]
 
 
 def build_translations() -> str:
-    """French and Ukrainian headlines of every act build() writes from the tables (the national
-    acts are translated by the editors in data/seed.translations.jsonl)."""
+    """French and Ukrainian headlines and summaries of every act build() writes from the tables
+    (the national acts are translated by the editors in data/seed.translations.jsonl)."""
     seeded = seeded_acts()
     ops: list[Any] = []
     for treaty in TREATIES:
         for row in rows(treaty):
-            for what, fields in row_acts(treaty, row, seeded.get(treaty.id, set())):
+            for what, fields, facts in row_acts(treaty, row, seeded.get(treaty.id, set())):
                 for lang in LANGUAGE:
                     text, from_cldr = headline(what, treaty, row["iso3"], lang)
                     translation = {
@@ -426,6 +572,7 @@ def build_translations() -> str:
                         "record": fields["id"],
                         "lang": lang,
                         "headline": text,
+                        "summary": summary(lang, treaty, row["state"], facts),
                         "sources": translation_sources(lang, from_cldr),
                     }
                     ops.append({"op": "translateRecord", "input": translation})
