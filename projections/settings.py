@@ -6,6 +6,8 @@ invalid value is refused naming its variable. docs/deployment.md lists the same 
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -54,7 +56,10 @@ class Settings(BaseSettings):
     """The deployment's settings: POLICY_TIMELINE_ + the field's name in capitals."""
 
     model_config = SettingsConfigDict(
-        env_prefix=PREFIX, env_ignore_empty=True, str_strip_whitespace=True, frozen=True
+        env_prefix=PREFIX,
+        env_ignore_empty=True,
+        str_strip_whitespace=True,
+        frozen=True,
     )
 
     db: str = Field(default=DEFAULT_DB, description="the store's SQLAlchemy URL")
@@ -126,26 +131,34 @@ class SettingsError(ValueError):
     """An environment variable with a value its setting refuses; the message names it."""
 
 
+VARIABLES = tuple(PREFIX + name.upper() for name in Settings.model_fields)
+"""Every variable, in the order of the fields."""
+
+
 def env_name(field: str) -> str:
     """The environment variable of a setting."""
     return PREFIX + field.upper()
 
 
 def current() -> Settings:
-    """The settings as the environment says now."""
+    """The settings as the environment says now (some are read on every request: the values
+    of the variables pick one of the few Settings already parsed)."""
     try:
-        return Settings()
+        return _parsed(tuple(os.environ.get(name) for name in VARIABLES))
     except ValidationError as exc:
         raise SettingsError("; ".join(_problem(e) for e in exc.errors())) from None
+
+
+@lru_cache(maxsize=8)
+def _parsed(values: tuple[str | None, ...]) -> Settings:
+    """Settings for these values of VARIABLES (a refused value raises, and is not kept)."""
+    del values  # the cache's key: pydantic-settings reads the same environment
+    return Settings()
 
 
 def _problem(error: Any) -> str:
     field = str(error["loc"][0]) if error["loc"] else "?"
     return f"{env_name(field)}: {error['msg']}, not {error['input']!r}"
-
-
-VARIABLES = tuple(env_name(name) for name in Settings.model_fields)
-"""Every variable, in the order of the fields."""
 
 
 DEFAULTS = Settings.model_construct()

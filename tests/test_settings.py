@@ -72,7 +72,6 @@ def test_nothing_but_the_settings_reads_the_environment() -> None:
             if reads:
                 readers[relative] = reads
     assert readers == {}
-    assert _environment_reads(ROOT / "projections" / "settings.py") == []  # pydantic reads it
 
 
 def test_defaults_apply_when_a_variable_is_unset_or_empty(monkeypatch: pytest.MonkeyPatch) -> None:
