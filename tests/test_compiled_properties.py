@@ -262,3 +262,27 @@ def test_over_http_the_compiled_path_answers_and_the_bytes_are_the_same(seeded: 
             assert path.answered == 5
     assert answers[0] == answers[1]
     assert b'"errors"' in answers[0][3] and b'"errors"' in answers[0][4]
+
+
+def test_request_members_of_any_json_type_get_ordinary_execution_s_answer(seeded: Store) -> None:
+    """Once a covered text is validated, the same text with an operationName, variables or
+    extensions of another JSON type is refused as ordinary execution refuses it (never a
+    500), with the same bytes whether the compiled path is on or off."""
+    query = "{ countryTimeline(country: \"UKR\", first: 1) { edges { node { decisionId } } } }"
+    odd: list[dict[str, Any]] = [
+        {"operationName": value} for value in ({}, [], 1, True, {"a": [1]})
+    ] + [{"variables": value} for value in ([], "x", 1, [{"c": "UKR"}])]
+    answers = []
+    for compiled in (True, False):
+        app = create_app(seeded, response_cache=None, compiled=compiled)
+        app.state.response_cache.max_entries = 0  # every request executes
+        with serving(app) as client:
+            first = client.post("/graphql", json={"query": query})
+            assert first.status_code == 200 and b"errors" not in first.content
+            responses = [client.post("/graphql", json={"query": query, **m}) for m in odd]
+        assert all(r.status_code in (200, 400) for r in responses), [
+            (r.status_code, r.text) for r in responses
+        ]
+        assert all(b'"errors"' in r.content for r in responses), [r.text for r in responses]
+        answers.append([(r.status_code, r.content) for r in responses])
+    assert answers[0] == answers[1]

@@ -145,7 +145,17 @@ class CompiledPath:
         self, query: str | None, variables: dict[str, Any] | None, operation_name: str | None
     ) -> ExecutionResult | None:
         """The operation's answer, or None for ordinary execution to give it."""
-        document = self.validated.get(query) if query is not None else None
+        # The request's members are whatever JSON the client sent (an object as
+        # operationName, a list as variables): anything but their expected types is for
+        # ordinary execution to refuse.
+        if not (
+            isinstance(query, str)
+            and (operation_name is None or isinstance(operation_name, str))
+            and (variables is None or isinstance(variables, dict))
+        ):
+            self.declined += 1
+            return None
+        document = self.validated.get(query)
         if document is None or not self._covers(document, operation_name):
             self.declined += 1
             return None
