@@ -268,7 +268,7 @@ def test_request_members_of_any_json_type_get_ordinary_execution_s_answer(seeded
     """Once a covered text is validated, the same text with an operationName, variables or
     extensions of another JSON type is refused as ordinary execution refuses it (never a
     500), with the same bytes whether the compiled path is on or off."""
-    query = "{ countryTimeline(country: \"UKR\", first: 1) { edges { node { decisionId } } } }"
+    query = '{ countryTimeline(country: "UKR", first: 1) { edges { node { decisionId } } } }'
     odd: list[dict[str, Any]] = [
         {"operationName": value} for value in ({}, [], 1, True, {"a": [1]})
     ] + [{"variables": value} for value in ([], "x", 1, [{"c": "UKR"}])]
