@@ -230,6 +230,7 @@ def temporary_store(db_url: str | None) -> Iterator[Store]:
             os.makedirs(parent, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="bench-embed-", dir=parent) as tmp:
             store = Store(f"sqlite:///{Path(tmp) / 'embed.sqlite3'}")
+            store.migrate()
             try:
                 yield store
             finally:
@@ -244,6 +245,7 @@ def temporary_store(db_url: str | None) -> Iterator[Store]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         store = Store(url.set(database=name).render_as_string(hide_password=False))
+        store.migrate()
         try:
             yield store
         finally:

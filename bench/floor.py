@@ -35,6 +35,7 @@ def write_floor(store: Store, scratch_url: str) -> dict[str, Any]:
     events = store.head()
     commits = max(1, -(-events // REBUILD_BATCH))
     scratch = Store(scratch_url)  # the same tables, indexes and durability settings
+    scratch.migrate()
     seconds: dict[str, float] = {}
     rows: dict[str, int] = {}
     try:

@@ -45,6 +45,7 @@ def measure(store_url: str, baseline_url: str, n: int, seed: int) -> dict[str, A
     """Import a file of `n` generated operations, then save the same events raw; events/s of
     each. The file is written first, untimed: `import FILE` reads it as users do."""
     store = Store(store_url)
+    store.migrate()
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as folder:
         path = Path(folder) / "operations.jsonl"
         with path.open("w", encoding="utf-8") as handle:

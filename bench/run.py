@@ -118,6 +118,8 @@ def measure_stores(
     seed, quick = result["seed"], result["quick"]
     count = 100 if quick else QUERIES
     big_store, small_store = Store(big_url), Store(small_url)
+    big_store.migrate()
+    small_store.migrate()
     try:
         say("rebuild")
         result["rebuild"] = rebuild(big_store)

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from domain.application import Applied, PolicyRecord
+from domain.application import Applied
 from projections import settings
 from projections.audit import status
 from projections.eventlog import durability
 from projections.eventlog.chaincheck import Integrity, check_chain
-from projections.eventlog.existence import existing_checker
+from projections.eventlog.existence import StoreApplication
 from projections.eventlog.recorder import ChainedRecorder, pool_options
 from projections.readmodels import projector as projecting
 from projections.readmodels.membership import MembershipProjection
 from projections.readmodels.projector import Projection, Projector
 from projections.readmodels.queries import ReadModel
-from projections.readmodels.rebuild import rebuild_if_versions_changed
+from projections.readmodels.rebuild import Rebuilt, rebuild_if_versions_changed
 from projections.readmodels.timelines import TimelineProjection
 
 
@@ -31,7 +32,13 @@ def database_url(url: str | None = None) -> str:
 
 
 class Store:
-    """One event store with its projections, opened from a SQLAlchemy URL."""
+    """One event store with its projections, opened from a SQLAlchemy URL.
+
+    Opening connects to nothing and creates nothing. The steps that change the database are
+    the caller's, in this order: `migrate()` creates the product's tables (and a SQLite
+    file's folder) where missing, `rebuild_if_stale()` rebuilds the projections whose code
+    version changed since their rows were written. `serve`, `worker`, `import` and the
+    other commands call both."""
 
     def __init__(
         self,
@@ -43,13 +50,11 @@ class Store:
     ) -> None:
         self.url = database_url(url)
         self.project_inline = project_inline
-        parsed = make_url(self.url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.app = PolicyRecord(
+        self.app = StoreApplication(
             env={
                 "PERSISTENCE_MODULE": "projections.eventlog.recorder:Factory",
                 "SQLALCHEMY_URL": self.url,
+                "CREATE_TABLE": "false",  # migrate() does, when the caller says so
             }
         )
         recorder = self.app.recorder
@@ -58,12 +63,8 @@ class Store:
         engine = recorder.datastore.engine
         assert isinstance(engine, Engine)
         self.engine = engine
-        status.create(engine)  # the audit's verifications, beside the log
-        self.app.existing = existing_checker(self.app, engine)
         if engine.dialect.name == "sqlite":
             _tune_sqlite(engine)
-        # 'ok' or 'at risk: …' (logged loudly), shown by /healthz.
-        self.durability = durability.check(engine)
         chosen = projections or [TimelineProjection(), MembershipProjection()]
         self.projector = Projector(self.app, list(chosen), engine)
         self.read_engine = engine
@@ -71,7 +72,31 @@ class Store:
         if read_url:
             self.read_engine = create_engine(read_url, **pool_options(read_url))
         self.read = ReadModel(self.read_engine)
-        rebuild_if_versions_changed(self)
+
+    def migrate(self) -> None:
+        """Create what is missing of the product's tables: the event log and its hash chain,
+        the Merkle tree, the verifications, the read models and their code versions.
+
+        Tables are only ever added (`CREATE TABLE` where missing), so every process may run
+        it at start, concurrently; a change to an existing table's columns comes with a
+        projection version bump (the read models are rebuilt from the log, see
+        `rebuild_if_stale`), and the log's own tables never change shape."""
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.recorder.create_table()
+        status.create(self.engine)  # the audit's verifications, beside the log
+        self.projector.create_tables()
+
+    def rebuild_if_stale(self) -> Rebuilt | None:
+        """Rebuild the projections if one's code version differs from its rows' (a first
+        migrated open only records the versions)."""
+        return rebuild_if_versions_changed(self)
+
+    @cached_property
+    def durability(self) -> str:
+        """'ok' or 'at risk: …' (logged loudly), judged on first use; shown by /healthz."""
+        return durability.check(self.engine)
 
     @property
     def dialect(self) -> str:

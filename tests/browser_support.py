@@ -15,8 +15,7 @@ from api.http.app import create_app
 from api.importing.commands import import_file, import_lines
 from bench.embed import CHROMIUM_ARGS, one_page
 from bench.http import free_port
-from projections.service import Store
-from tests.conftest import CHROMIUM, SEED
+from tests.conftest import CHROMIUM, SEED, migrated
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "parent_page", "running_server"]
 
@@ -27,7 +26,7 @@ def running_server(
 ) -> Iterator[str]:
     """Serve a seeded SQLite store (plus `extra` import lines) with uvicorn in a thread;
     yields its base URL. `bundled`: everything `serve --seed` loads (membership, translations)."""
-    store = Store(f"sqlite:///{directory / 'browser.sqlite3'}")
+    store = migrated(f"sqlite:///{directory / 'browser.sqlite3'}")
     for path in BUNDLED if bundled else (SEED,):
         import_file(store, path)
     if extra:

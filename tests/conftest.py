@@ -62,6 +62,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.skip(why)
 
 
+def migrated(url: str | None = None, **kwargs: Any) -> Store:
+    """A store opened, migrated and rebuilt where stale: what `serve` and `import` do first."""
+    store = Store(url, **kwargs)
+    store.migrate()
+    store.rebuild_if_stale()
+    return store
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A throw-away PostgreSQL database for this test run."""
@@ -102,7 +110,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
-    s = Store(db_url)
+    s = migrated(db_url)
     yield s
     s.close()
     s.engine.dispose()

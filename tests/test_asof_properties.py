@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from projections.eventlog.entries import chained_of, stored_log
 from projections.service import Store
-from tests.conftest import SOURCE, _reset_pg
+from tests.conftest import SOURCE, _reset_pg, migrated
 
 OTTAWA, CCM = "ottawa-convention", "cluster-munition-convention"
 TREATIES = [
@@ -113,7 +113,7 @@ def fresh(db_url: str, tmp_path: Path) -> Iterator[Store]:
     else:
         _reset_pg(db_url)
         url = db_url
-    store = Store(url)
+    store = migrated(url)
     try:
         yield store
     finally:
@@ -153,7 +153,7 @@ def test_an_answer_as_of_a_position_is_the_answer_of_a_store_holding_only_the_ev
     with fresh(db_url, tmp_path) as store:
         ids = run(store, ops)
         event(f"flags: {bool(store.read.compliance_flags())}")
-        reference = Store(f"sqlite:///{tmp_path / f'{uuid.uuid4().hex}-ref.sqlite3'}")
+        reference = migrated(f"sqlite:///{tmp_path / f'{uuid.uuid4().hex}-ref.sqlite3'}")
         try:
             for entry in stored_log(store.app, store.engine):
                 reference.recorder.append_chained([chained_of(entry)])

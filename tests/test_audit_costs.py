@@ -21,7 +21,7 @@ from projections.audit.verifier import verify_inclusion
 from projections.eventlog import merkle
 from projections.readmodels import tables
 from projections.service import Store
-from tests.conftest import ROOT, SOURCE, line
+from tests.conftest import ROOT, SOURCE, line, migrated
 from tests.graphql_support import codes, gql, serving
 
 CLI = str(ROOT / ".venv" / "bin" / "policy-timeline")
@@ -163,7 +163,7 @@ def test_inclusion_proofs_match_rfc_6962_for_every_size_and_read_log_n_rows(stor
 
 
 def test_a_store_older_than_the_node_table_gets_it_filled_when_opened(db_url: str) -> None:
-    store = Store(db_url)
+    store = migrated(db_url)
     try:
         weapons(store, 0, 45)
         expected = merkle.inclusion_path(20, leaf_hashes(store.engine))
@@ -171,7 +171,7 @@ def test_a_store_older_than_the_node_table_gets_it_filled_when_opened(db_url: st
             conn.execute(text("DROP TABLE policy_merkle"))
     finally:
         store.close()
-    again = Store(db_url)
+    again = migrated(db_url)
     try:
         with again.engine.connect() as conn:
             stored = conn.execute(text("SELECT count(*) FROM policy_merkle")).scalar_one()

@@ -16,7 +16,7 @@ from api.graphql.context import Context
 from api.importing.commands import import_lines
 from projections.eventlog.entries import chained_of, stored_log
 from projections.service import Store
-from tests.conftest import ROOT, SOURCE, line, seed_lines
+from tests.conftest import ROOT, SOURCE, line, migrated, seed_lines
 
 DOC = ROOT / "docs" / "audit.md"
 QUERY = """
@@ -162,7 +162,7 @@ def _doc_blocks() -> tuple[list[str], str, str]:
 
 def test_the_diff_example_in_the_audit_docs_answers_as_shown(tmp_path: Path) -> None:
     stories, query, answer = _doc_blocks()
-    store = Store(f"sqlite:///{tmp_path / 'doc.sqlite3'}")
+    store = migrated(f"sqlite:///{tmp_path / 'doc.sqlite3'}")
     try:
         for body in stories:
             import_lines(store, body.splitlines())
@@ -184,7 +184,7 @@ def _digests(output: str) -> dict[str, str]:
 def test_replay_until_a_position_prints_the_digests_of_a_log_that_stopped_there(
     db_url: str, tmp_path: Path
 ) -> None:
-    full = Store(db_url)
+    full = migrated(db_url)
     try:
         import_lines(full, seed_lines())
         head = full.head()
@@ -198,7 +198,7 @@ def test_replay_until_a_position_prints_the_digests_of_a_log_that_stopped_there(
     assert done.exit_code == 0, done.output
     assert f"up to position {until}" in done.output
     replayed = _digests(done.output)
-    short = Store(f"sqlite:///{tmp_path / 'prefix.sqlite3'}")
+    short = migrated(f"sqlite:///{tmp_path / 'prefix.sqlite3'}")
     try:
         short.recorder.append_chained(prefix)
         short.projector.catch_up()

@@ -17,7 +17,7 @@ from projections.audit.checkpoint import create_checkpoint
 from projections.eventlog.entries import chained_of
 from projections.service import Store
 from tests.audit_forgery import ORIGIN, forge, read, rehash, set_state, state, vkey, write
-from tests.conftest import ROOT, SOURCE, _reset_pg, seed_lines
+from tests.conftest import ROOT, SOURCE, _reset_pg, migrated, seed_lines
 
 CLI = str(ROOT / ".venv" / "bin" / "policy-timeline")
 
@@ -59,7 +59,7 @@ def seed_export(
     if request.param == "postgresql":
         url = request.getfixturevalue("pg_url")
         _reset_pg(url)
-    store = Store(url)
+    store = migrated(url)
     try:
         import_lines(store, seed_lines())
         create_checkpoint(store.engine, signer, ORIGIN)
@@ -73,12 +73,12 @@ def seed_export(
 
 def empty(tmp_path: Path, name: str = "copy") -> str:
     url = f"sqlite:///{tmp_path / (name + '.sqlite3')}"
-    Store(url).close()
+    migrated(url).close()
     return url
 
 
 def head(url: str) -> int:
-    store = Store(url)
+    store = migrated(url)
     try:
         return store.head()
     finally:
@@ -106,7 +106,7 @@ def test_an_export_restores_under_its_trusted_checkpoint_and_not_without(
     done = run("import", str(exported), "--db", url, "--trusted-key", vkey(trusted))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith(f"imported {size}, unchanged 0, rejected 0")
-    copy = Store(url)
+    copy = migrated(url)
     try:
         assert copy.integrity().head_hash == store.integrity().head_hash
         assert copy.projector.digests() == store.projector.digests()
@@ -253,7 +253,7 @@ def test_verify_fails_a_store_holding_an_event_that_cannot_be_served(
     _, entries = read(exported)
     _set(entries[2], content="x")  # a weapon whose content is not an object
     rehash(entries)
-    target = Store(db_url)
+    target = migrated(db_url)
     try:
         with target.engine.begin() as conn:  # start from an empty log on this backend
             for table in ("policy_merkle", "policy_log", "policyrecord_events"):

@@ -12,7 +12,7 @@ from api.importing.commands import import_file, import_lines
 from projections.audit.checkpoint import create_checkpoint, load_key
 from projections.audit.checks import verify_export, verify_store
 from projections.service import Store
-from tests.conftest import ROOT, SOURCE, line, seed_lines
+from tests.conftest import ROOT, SOURCE, line, migrated, seed_lines
 
 CLI = str(ROOT / ".venv" / "bin" / "policy-timeline")
 
@@ -105,7 +105,7 @@ def test_an_export_imported_into_an_empty_store_has_the_same_log_and_head_hash(
     assert run("export", str(export), "--db", store.url).returncode == 0
     header = json.loads(export.read_text().splitlines()[0])
     assert header["format"] == "policy-timeline-export" and header["checkpoint"] == kept.note
-    copy = Store(f"sqlite:///{tmp_path / 'copy.sqlite3'}")
+    copy = migrated(f"sqlite:///{tmp_path / 'copy.sqlite3'}")
     try:
         restored = import_file(copy, export, [kept.verifier_key])
         assert restored.summary() == f"imported {head}, unchanged 0, rejected 0"
@@ -124,7 +124,7 @@ def test_an_export_is_refused_by_a_store_holding_another_log(store: Store, tmp_p
     export = tmp_path / "log.jsonl"
     run("export", str(export), "--db", store.url)
     other = tmp_path / "other.sqlite3"
-    Store(f"sqlite:///{other}").close()
+    migrated(f"sqlite:///{other}").close()
     weapon = line(
         "recordWeapon",
         id="atacms",

@@ -13,8 +13,7 @@ from bench.generator import lines
 from bench.run import floor_bounds, temporary_urls
 from projections.eventlog.ledger import log
 from projections.readmodels import tables
-from projections.service import Store
-from tests.conftest import PG_ENV
+from tests.conftest import PG_ENV, migrated
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -23,11 +22,11 @@ def test_the_floor_writes_every_projection_and_log_row_of_the_store(backend: str
     if backend == "postgresql" and not base:
         pytest.skip(f"{PG_ENV} is not set")
     with temporary_urls(backend, base, 2) as (store_url, scratch_url):
-        store = Store(store_url)
+        store = migrated(store_url)
         # Treaty actions raised, so standing spans and compliance flags have rows too.
         assert import_lines(store, lines(600, seed=4, treaty_share=0.3)).errors == []
         floor = write_floor(store, scratch_url)
-        scratch = Store(scratch_url)
+        scratch = migrated(scratch_url)
         try:
             assert floor["events"] == store.head()
             assert floor["rows"]["pt_flags"] > 0

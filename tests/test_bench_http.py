@@ -13,14 +13,13 @@ from api.importing.commands import import_lines
 from bench import http as bench
 from bench import postgraphile
 from bench.generator import lines
-from projections.service import Store
-from tests.conftest import _reset_pg
+from tests.conftest import _reset_pg, migrated
 
 OPERATIONS = 300
 
 
 def _fill(url: str) -> None:
-    store = Store(url)
+    store = migrated(url)
     import_lines(store, lines(OPERATIONS, 0))
     store.close()
 
@@ -67,7 +66,7 @@ def _page(base: str, target: str, country: str, after: str | None = None) -> dic
 def test_both_servers_answer_the_same_rows_as_the_read_model(db_url: str) -> None:
     _fill(db_url)
     country, rows = bench.busiest(db_url)
-    store = Store(db_url)
+    store = migrated(db_url)
     expected = store.read.timeline("country", country, first=50)
     cursor_of_row_5 = store.read.timeline("country", country, first=5).cursors[-1]
     store.close()
@@ -120,7 +119,7 @@ def test_postgraphile_answers_the_same_rows_and_runs_in_the_same_rounds(pg_url: 
     _reset_pg(pg_url)
     _fill(pg_url)
     country, _rows = bench.busiest(pg_url)
-    store = Store(pg_url)
+    store = migrated(pg_url)
     first = store.read.timeline("country", country, first=bench.PAGE)
     second = store.read.timeline("country", country, first=bench.PAGE, after=first.cursors[-1])
     store.close()

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from api.graphql.build import build_schema
 from api.graphql.context import Context
-from projections.service import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, migrated
 
 DOC = ROOT / "docs" / "audit.md"
 BLOCK = re.compile(r"```(jsonl|console|graphql)\n(.*?)```", re.S)
@@ -62,7 +61,7 @@ def test_the_audit_walk_through_in_the_docs_prints_what_the_docs_say(tmp_path: P
         if kind == "jsonl":
             continue
         if kind == "graphql":
-            store = Store(url)
+            store = migrated(url)
             try:
                 result = asyncio.run(
                     build_schema().execute(body, context_value=Context(store=store))

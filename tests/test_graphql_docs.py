@@ -20,7 +20,7 @@ from api.graphql.build import build_schema
 from api.http.app import create_app
 from api.http.keys import KeyRing
 from api.http.limits import query_hash
-from projections.service import Store
+from tests.conftest import migrated
 from tests.graphql_support import DECISION, RECORD_DECISION, running
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +111,7 @@ def test_every_example_in_the_graphql_guide_gives_the_documented_response(
 ) -> None:
     examples = blocks()
     assert len(examples) > 10
-    store = Store(db_url)
+    store = migrated(db_url)
     shell = [(i, b) for i, b in examples if i == "sh"]
     for line in shell[0][1].strip().splitlines():  # keys are created before the server starts
         _run_shell(line, db_url)

@@ -12,6 +12,7 @@ import pytest
 
 from api.http.app import create_app
 from projections.service import Store
+from tests.conftest import migrated
 from tests.graphql_support import serving
 from tests.node_support import node_prefix
 
@@ -112,7 +113,7 @@ def test_accept_headers_that_do_not_prefer_the_graphql_type_get_application_json
 @pytest.mark.node
 def test_the_graphql_http_audit_suite_finds_nothing_to_warn_about(tmp_path: Path) -> None:
     prefix = node_prefix()
-    store = Store(f"sqlite:///{tmp_path / 'audit.sqlite3'}")  # the protocol, not the backend
+    store = migrated(f"sqlite:///{tmp_path / 'audit.sqlite3'}")  # the protocol, not the backend
     with serving(create_app(store)) as client:
         done = subprocess.run(
             ["node", "audit.mjs", f"{client.base_url}/graphql"],

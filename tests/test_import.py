@@ -6,7 +6,7 @@ import pytest
 
 from api.importing.commands import import_lines
 from projections.service import Store
-from tests.conftest import SOURCE, line, seed_lines
+from tests.conftest import SOURCE, line, migrated, seed_lines
 
 
 def test_the_seed_story_imports_and_reimports_as_unchanged(store: Store) -> None:
@@ -170,13 +170,13 @@ def test_a_crash_between_batches_loses_nothing_and_duplicates_nothing(db_url: st
     def die_after_first_batch(done: int, total: int) -> None:
         raise Crash()
 
-    first = Store(db_url)
+    first = migrated(db_url)
     with pytest.raises(Crash):
         import_lines(first, lines, batch_lines=4, on_batch=die_after_first_batch)
     assert first.head() == 4
     first.close()
 
-    restarted = Store(db_url)
+    restarted = migrated(db_url)
     report = import_lines(restarted, lines, batch_lines=4)
     assert report.summary() == "imported 5, unchanged 4, rejected 0"
     assert restarted.head() == 9
@@ -186,7 +186,7 @@ def test_a_crash_between_batches_loses_nothing_and_duplicates_nothing(db_url: st
 
 
 def test_events_saved_but_not_projected_are_projected_after_a_restart(db_url: str) -> None:
-    first = Store(db_url)
+    first = migrated(db_url)
     work = first.unit_of_work()
     from domain.commands import parse_input
 
@@ -202,7 +202,7 @@ def test_events_saved_but_not_projected_are_projected_after_a_restart(db_url: st
     assert first.projector.position() == 0  # crashed before projecting
     first.close()
 
-    restarted = Store(db_url)
+    restarted = migrated(db_url)
     restarted.projector.catch_up()
     assert restarted.read.decision("x") is not None
     assert restarted.projector.catch_up() == 0, "no position is applied twice"

@@ -8,7 +8,7 @@ from pathlib import Path
 from api.importing.commands import import_lines
 from bench.generator import lines
 from projections.service import Store
-from tests.conftest import SOURCE, line
+from tests.conftest import SOURCE, line, migrated
 
 SPEAKER = {"name": "Ministry", "kind": "STATE", "country": "RUS"}
 STORY = [
@@ -56,7 +56,7 @@ def test_a_bad_line_in_the_last_batch_of_a_long_file_stores_nothing(store: Store
 
 def peak_import_memory(path: Path, operations: int) -> int:
     """Peak bytes Python allocated while importing `operations` generated lines."""
-    store = Store(f"sqlite:///{path}")
+    store = migrated(f"sqlite:///{path}")
     try:
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]

@@ -10,8 +10,7 @@ import pytest
 
 from domain.commands import parse_input
 from domain.errors import InvalidInput
-from projections.service import Store
-from tests.conftest import ROOT, SOURCE, line
+from tests.conftest import ROOT, SOURCE, line, migrated
 
 CLI = str(ROOT / ".venv" / "bin" / "policy-timeline")
 WEAPON = line(
@@ -93,7 +92,7 @@ def test_a_hostile_line_is_named_and_nothing_is_stored(
     assert done.returncode == 2, stderr
     assert "Traceback" not in stderr
     assert "line 2:" in stderr and message in stderr, stderr
-    store = Store(db_url)
+    store = migrated(db_url)
     try:
         assert store.head() == 0  # the valid first line was not stored either
     finally:

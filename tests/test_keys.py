@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 from api.cli.main import app
 from api.http.keys import KeyRing
 from projections.service import Store
+from tests.conftest import migrated
 
 runner = CliRunner()
 
@@ -20,7 +21,7 @@ def test_a_created_key_is_printed_alone_on_the_last_line_and_only_its_hash_is_st
     assert result.exit_code == 0, result.output
     token = result.stdout.strip().splitlines()[-1]
     assert token.startswith("pt_") and " " not in token
-    store = Store(db_url)
+    store = migrated(db_url)
     ring = KeyRing(store.engine)
     key = ring.check(token)
     assert key is not None and key.role == "editor" and key.label == "desk"
@@ -46,7 +47,7 @@ def test_a_revoked_key_no_longer_checks_and_is_listed_as_revoked(db_url: str) ->
     key_id = token.split("_")[1]
     revoked = runner.invoke(app, ["keys", "revoke", key_id, "--db", db_url])
     assert revoked.exit_code == 0 and f"revoked {key_id}" in revoked.stdout
-    store = Store(db_url)
+    store = migrated(db_url)
     assert KeyRing(store.engine).check(token) is None
     store.close()
     assert "revoked" in runner.invoke(app, ["keys", "list", "--db", db_url]).stdout

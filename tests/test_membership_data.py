@@ -19,7 +19,7 @@ from api.cli.main import BUNDLED
 from api.http.app import create_app
 from api.importing.commands import import_file
 from projections.service import Store
-from tests.conftest import ROOT, SEED, _reset_pg
+from tests.conftest import ROOT, SEED, _reset_pg, migrated
 
 BUILD = ROOT / "data" / "membership" / "build.py"
 REFERENCE = ROOT / "data" / "reference"
@@ -109,7 +109,7 @@ def loaded(
     else:
         url = request.getfixturevalue("pg_url")
         _reset_pg(url)
-    store = Store(url)
+    store = migrated(url)
     reports = [import_file(store, path) for path in BUNDLED]
     assert all(r.errors == [] for r in reports)
     yield store, reports[0].imported

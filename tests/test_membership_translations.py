@@ -15,7 +15,7 @@ import pytest
 from api.cli.main import BUNDLED, MEMBERSHIP, MEMBERSHIP_TRANSLATIONS, SEED_TRANSLATIONS
 from api.importing.commands import import_file
 from projections.service import Store
-from tests.conftest import _reset_pg
+from tests.conftest import _reset_pg, migrated
 from tests.embed_support import Client
 from tests.test_membership_data import builder
 
@@ -42,7 +42,7 @@ def bundled(
     else:
         url = request.getfixturevalue("pg_url")
         _reset_pg(url)
-    store = Store(url)
+    store = migrated(url)
     assert all(import_file(store, path).errors == [] for path in BUNDLED)
     yield store
     store.close()

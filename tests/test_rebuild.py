@@ -15,7 +15,7 @@ from projections.readmodels.membership import MembershipProjection
 from projections.readmodels.rebuild import rebuild
 from projections.readmodels.timelines import TimelineProjection
 from projections.service import Store
-from tests.conftest import SOURCE, line, seed_lines
+from tests.conftest import SOURCE, line, migrated, seed_lines
 
 APL = "usa-2024-11-20-apl-ukraine"
 
@@ -48,7 +48,7 @@ def stored_versions(store: Store) -> dict[str, int]:
 def test_replay_prints_a_digest_per_table_equal_to_the_incrementally_built_ones(
     db_url: str,
 ) -> None:
-    store = Store(db_url)
+    store = migrated(db_url)
     import_lines(store, seed_lines())
     incremental = store.projector.digests()
     head = store.head()
@@ -60,7 +60,7 @@ def test_replay_prints_a_digest_per_table_equal_to_the_incrementally_built_ones(
     printed = dict(entry.split(": ") for entry in lines[1:])
     assert printed == incremental
     assert set(printed) == {t.name for t in tables.metadata.sorted_tables} - {"pt_tracking"}
-    reopened = Store(db_url)
+    reopened = migrated(db_url)
     assert reopened.projector.digests() == incremental
     assert reopened.projector.position() == head
     reopened.close()
@@ -124,7 +124,7 @@ def test_readers_see_the_old_or_the_new_projection_during_a_rebuild_never_a_half
 
 
 def test_a_projection_whose_code_version_changes_rebuilds_itself_at_start(db_url: str) -> None:
-    first = Store(db_url)
+    first = migrated(db_url)
     import_lines(first, seed_lines())
     healthy = first.projector.digests()
     assert stored_versions(first) == {
@@ -134,11 +134,11 @@ def test_a_projection_whose_code_version_changes_rebuilds_itself_at_start(db_url
     drop_apl_from_the_timeline(first)
     first.close()
 
-    same = Store(db_url)  # same code versions: the rows stay as they are
+    same = migrated(db_url)  # same code versions: the rows stay as they are
     assert APL not in ukraine(same)
     same.close()
 
-    bumped = Store(db_url, projections=[TimelinesV2(), MembershipProjection()])
+    bumped = migrated(db_url, projections=[TimelinesV2(), MembershipProjection()])
     assert APL in ukraine(bumped)
     assert bumped.projector.digests() == healthy
     assert stored_versions(bumped) == {
@@ -149,14 +149,14 @@ def test_a_projection_whose_code_version_changes_rebuilds_itself_at_start(db_url
 
 
 def test_the_first_open_of_an_existing_store_only_records_the_versions(db_url: str) -> None:
-    store = Store(db_url)
+    store = migrated(db_url)
     import_lines(store, seed_lines())
     v = tables.projection_versions
     with store.engine.begin() as conn:
         conn.execute(delete(v))
     drop_apl_from_the_timeline(store)
     store.close()
-    opened = Store(db_url)
+    opened = migrated(db_url)
     assert stored_versions(opened) == {
         "timelines": TimelineProjection.version,
         "membership": MembershipProjection.version,

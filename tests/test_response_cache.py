@@ -25,7 +25,7 @@ from api.http.app import create_app
 from api.http.keys import KeyRing
 from api.importing.commands import import_file
 from projections.service import Store
-from tests.conftest import SEED
+from tests.conftest import SEED, migrated
 from tests.graphql_support import DECISION, RECORD_DECISION, codes, serving
 
 TIMELINE = (
@@ -247,7 +247,7 @@ def test_a_write_by_another_process_ends_the_hold(seeded: Store) -> None:
     postgres = seeded.dialect == "postgresql"
     if postgres:
         watch.hold = watch.listening_hold = 3600.0
-    other = Store(seeded.url)  # its own engine and projector, as another process has
+    other = migrated(seeded.url)  # its own engine and projector, as another process has
     try:
         with serving(app) as client:
             post(client, TIMELINE, country="UKR")

@@ -21,8 +21,7 @@ from websockets.sync.client import ClientConnection, connect
 from api.http.keys import KeyRing
 from api.importing.commands import import_lines
 from bench.http import free_port
-from projections.service import Store
-from tests.conftest import ROOT, SOURCE, _reset_pg, seed_lines
+from tests.conftest import ROOT, SOURCE, _reset_pg, migrated, seed_lines
 from tests.graphql_support import RECORD_DECISION, gql
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -102,7 +101,7 @@ class Processes:
 @pytest.fixture
 def cluster(pg_url: str, tmp_path: Path) -> Iterator[tuple[Processes, str]]:
     _reset_pg(pg_url)
-    store = Store(pg_url)
+    store = migrated(pg_url)
     import_lines(store, seed_lines())
     _, editor = KeyRing(store.engine).create("editor")
     store.close()
@@ -190,7 +189,7 @@ def test_killing_the_active_worker_hands_over_to_the_standby_and_loses_nothing(
     assert sorted(ids) == sorted(
         [f"before-{i}" for i in range(5)] + [f"after-{i}" for i in range(5)]
     )
-    store = Store(pg_url)
+    store = migrated(pg_url)
     try:
         assert store.projector.position() == store.head()
         digests = store.projector.digests()
@@ -290,7 +289,7 @@ def test_a_read_replica_answers_queries_and_minposition_refuses_its_stale_answer
     from tests.graphql_support import serving
 
     _reset_pg(pg_url)
-    seeded = Store(pg_url)
+    seeded = migrated(pg_url)
     import_lines(seeded, seed_lines())
     _, editor = KeyRing(seeded.engine).create("editor")
     seeded.close()
@@ -302,7 +301,7 @@ def test_a_read_replica_answers_queries_and_minposition_refuses_its_stale_answer
         # A snapshot copy stands for a replica that has not replayed the next write yet.
         conn.execute(text(f'CREATE DATABASE "{replica.database}" TEMPLATE "{primary.database}"'))
     replica_url = replica.render_as_string(hide_password=False)
-    store = Store(pg_url, read_url=replica_url)
+    store = migrated(pg_url, read_url=replica_url)
     try:
         with serving(create_app(store)) as client:
             position = _record(client, editor, "fra-after-the-snapshot")

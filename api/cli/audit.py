@@ -39,6 +39,7 @@ def export(
     from projections.audit.export import write_export
 
     store = Store(db)
+    store.migrate()
     try:
         with file.open("wb") as out:
             count, head = write_export(store.app, store.engine, out)
@@ -75,6 +76,8 @@ def verify(
             report = verify_export(handle, note, vkey)
     else:
         store = Store(db)
+        store.migrate()
+        store.rebuild_if_stale()
         try:
             report = verify_and_record(store, "verify", note, vkey)
         finally:
@@ -103,6 +106,7 @@ def checkpoint(
     except SigningKeyError as exc:
         _fail(str(exc))
     store = Store(db)
+    store.migrate()
     try:
         kept = create_checkpoint(store.engine, signing, origin_name(origin))
     finally:

@@ -19,6 +19,7 @@ DbOption = Annotated[
 
 def _ring(db: str | None) -> tuple[Store, KeyRing]:
     store = Store(db)
+    store.migrate()
     return store, KeyRing(store.engine)
 
 

@@ -50,6 +50,8 @@ def import_(
 ) -> None:
     """Load a JSON Lines file of operations; nothing is stored if any line is invalid."""
     store = Store(db)
+    store.migrate()
+    store.rebuild_if_stale()
     progress = Progress(
         TextColumn("storing"),
         BarColumn(),
@@ -80,6 +82,7 @@ def replay(
 ) -> None:
     """Rebuild every projection from the log into fresh tables, swap them in, print digests."""
     store = Store(db)
+    store.migrate()
     rebuilt = rebuild(store, until=until)
     typer.echo(f"replayed {rebuilt.events} events up to position {rebuilt.position}")
     for table, digest in rebuilt.digests.items():
@@ -150,6 +153,8 @@ def serve(
         raise typer.BadParameter("needs --persisted-queries FILE", param_hint="--persisted-only")
     persisted = load_persisted(persisted_queries) if persisted_only and persisted_queries else None
     store = Store(db)
+    store.migrate()
+    store.rebuild_if_stale()
     server_db = store.dialect == "postgresql"
     if (workers > 1 or read_db) and not server_db:
         raise typer.BadParameter("several API processes and replicas need PostgreSQL")

@@ -27,6 +27,8 @@ def worker(
             "worker: needs PostgreSQL; on SQLite `serve` and `import` project inline", err=True
         )
         raise typer.Exit(2)
+    store.migrate()
+    store.rebuild_if_stale()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -240,6 +240,8 @@ def create_app(
     take the projection lock projects, the others wait as hot standby. `response_cache`
     defaults to one bounded by POLICY_TIMELINE_RESPONSE_CACHE_ENTRIES and ..._BYTES;
     `embed_pages` keeps rendered embed pages (default: 256 pages, 16 MiB)."""
+    # 'ok' or 'at risk: …', judged now (a risk is logged as the server starts).
+    durability = store.durability
     keys = KeyRing(store.engine)
     metrics = Metrics(store)
     live = Live(store)
@@ -295,7 +297,7 @@ def create_app(
             "head": head,
             "projected": applied,
             "lag": head - applied,
-            "durability": store.durability,  # 'ok' or 'at risk: …', judged when the store opened
+            "durability": durability,
         }
         if workers:
             body["worker"] = "active" if workers[0][0].state.active else "standby"
@@ -328,6 +330,7 @@ def app_from_env() -> Starlette:
 
     from api.http.limits import load_persisted
 
+    # `serve` migrated the store and rebuilt stale projections before starting the processes.
     chosen = settings.current()
     store = Store(chosen.db, project_inline=False, read_url=chosen.read_db)
     persisted_file = chosen.persisted_queries

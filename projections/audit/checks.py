@@ -203,6 +203,7 @@ def _projections(store: Store) -> Check:
     upto = store.projector.position()
     with tempfile.TemporaryDirectory() as tmp:
         scratch = type(store)(f"sqlite:///{Path(tmp) / 'replay.sqlite3'}")
+        scratch.migrate()
         try:
             batch: list[Chained] = []
             for entry in stored_log(store.app, store.engine):

@@ -32,3 +32,16 @@ def existing_checker(app: PolicyRecord, engine: Engine) -> Callable[[Collection[
         return found
 
     return existing
+
+
+class StoreApplication(PolicyRecord):
+    """The application on this package's recorder: existence is one indexed query for many
+    ids (see `existing_checker`), not a load of each record."""
+
+    # The application's name names its stored tables (policyrecord_events): it stays.
+    name = PolicyRecord.name
+
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__(env=env)
+        engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
+        self.existing = existing_checker(self, engine)

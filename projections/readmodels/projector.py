@@ -105,10 +105,14 @@ class Projector:
         self.app = app
         self.projections = projections
         self.engine = engine
-        tables.metadata.create_all(engine)
         self._handlers = {p.name: p.handlers() for p in projections}
         self.generation = 0
         """Moved after every commit that changed read-model rows (what this process projected)."""
+
+    def create_tables(self) -> None:
+        """The read models' tables and the projections' code versions, where missing."""
+        tables.metadata.create_all(self.engine)
+        tables.versions_metadata.create_all(self.engine)
 
     def position(self, name: str | None = None, engine: Engine | None = None) -> int:
         """The last applied position of a projection (the slowest one when no name).

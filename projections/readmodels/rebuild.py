@@ -42,6 +42,7 @@ def rebuild(store: Store, until: int | None = None) -> Rebuilt:
             f"sqlite:///{Path(tmp) / 'rebuild.sqlite3'}",
             projections=store.projector.projections,
         )
+        scratch.migrate()
         try:
             events = _copy_log(store, scratch, until)
             scratch.projector.catch_up(REBUILD_BATCH, until=until)
@@ -59,7 +60,6 @@ def rebuild_if_versions_changed(store: Store) -> Rebuilt | None:
     """Rebuild when a projection's code version differs from the one its rows were built by.
 
     The first open of a store only records the versions."""
-    tables.versions_metadata.create_all(store.engine)
     code = _code_versions(store)
     with store.engine.connect() as conn:
         stored = _stored_versions(conn)

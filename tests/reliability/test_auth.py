@@ -13,6 +13,7 @@ from api.http import keys as keys_module
 from api.http.app import create_app
 from api.http.keys import KeyRing
 from projections.service import Store
+from tests.conftest import migrated
 from tests.graphql_support import DECISION, SOURCES, TREATY, serving
 from tests.reliability.support import log_rows
 
@@ -65,7 +66,7 @@ def test_every_mutation_refuses_bad_keys_with_the_right_code_and_stores_nothing(
     _, reader = ring.create("reader")
     revoked_key, revoked = ring.create("editor")
     ring.revoke(revoked_key.key_id)
-    other = Store(f"sqlite:///{tmp_path / 'other-deployment.sqlite3'}")
+    other = migrated(f"sqlite:///{tmp_path / 'other-deployment.sqlite3'}")
     _, foreign = KeyRing(other.engine).create("editor")
     other.close()
     prefix, key_id, secret = editor.split("_", 2)

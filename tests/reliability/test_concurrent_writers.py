@@ -13,6 +13,7 @@ import pytest
 from api.http.app import create_app
 from domain.records import record_uuid
 from projections.service import Store
+from tests.conftest import migrated
 from tests.graphql_support import CORRECT_DECISION, DECISION, RECORD_DECISION, SOURCES, running
 from tests.reliability.support import assert_log_has_no_gaps, cli, editor_key, log_rows
 
@@ -30,7 +31,7 @@ def _decision(ident: str, headline: str) -> dict[str, Any]:
 @contextlib.contextmanager
 def _servers(store: Store, count: int) -> Iterator[list[str]]:
     """`count` API processes' worth of apps on one database, each behind its own server."""
-    stores = [store] + [Store(store.url) for _ in range(count - 1)]
+    stores = [store] + [migrated(store.url) for _ in range(count - 1)]
     with contextlib.ExitStack() as stack:
         urls = [stack.enter_context(running(create_app(s))) for s in stores]
         yield urls

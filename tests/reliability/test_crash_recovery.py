@@ -13,8 +13,7 @@ import pytest
 from sqlalchemy import create_engine, exc, func, select
 
 from projections.eventlog.ledger import log
-from projections.service import Store
-from tests.conftest import SOURCE
+from tests.conftest import SOURCE, migrated
 from tests.reliability.support import assert_log_has_no_gaps, cli, cli_process
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
@@ -81,7 +80,7 @@ def _kill_while_storing(url: str, path: Path, rng: random.Random, window: float)
 
 def _check_after_restart(url: str) -> tuple[int, int]:
     """Resume projecting as a restarted process would; compare with a fresh rebuild."""
-    store = Store(url)
+    store = migrated(url)
     try:
         interrupted_at = store.projector.position()
         store.projector.catch_up()

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 from api.http.app import create_app
 from projections.eventlog import durability
 from projections.service import Store
+from tests.conftest import migrated
 from tests.graphql_support import serving
 
 pytestmark = pytest.mark.reliability
@@ -29,7 +30,7 @@ def test_every_sqlite_connection_is_in_wal_mode_with_synchronous_full(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger=WARNING_LOGGER):
-        store = Store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+        store = migrated(f"sqlite:///{tmp_path / 'd.sqlite3'}")
     try:
         # Several connections at once: each was tuned by the connect listener, none predates it.
         with store.engine.connect() as a, store.engine.connect() as b:
@@ -48,7 +49,7 @@ def test_sqlite_synchronous_normal_must_be_chosen_explicitly_and_is_warned_about
 ) -> None:
     monkeypatch.setenv(durability.SYNCHRONOUS_ENV, "NORMAL")
     with caplog.at_level(logging.WARNING, logger=WARNING_LOGGER):
-        store = Store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+        store = migrated(f"sqlite:///{tmp_path / 'd.sqlite3'}")
     try:
         assert _pragmas(store) == ("wal", 1)
         assert store.durability.startswith("at risk: synchronous=NORMAL")
@@ -66,7 +67,7 @@ def test_an_unknown_sqlite_synchronous_setting_is_refused_naming_the_variable(
 ) -> None:
     monkeypatch.setenv(durability.SYNCHRONOUS_ENV, "OFF")
     with pytest.raises(ValueError, match=durability.SYNCHRONOUS_ENV):
-        Store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+        migrated(f"sqlite:///{tmp_path / 'd.sqlite3'}")
 
 
 @pytest.mark.parametrize(
@@ -101,7 +102,7 @@ def test_the_durability_of_a_store_is_read_from_its_database_and_shown_in_health
     db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger=WARNING_LOGGER):
-        store = Store(db_url)
+        store = migrated(db_url)
     try:
         settings = durability.read_settings(store.engine)
         if store.dialect == "postgresql":
@@ -130,7 +131,7 @@ def test_a_postgresql_database_with_synchronous_commit_off_is_warned_about_at_st
     admin.dispose()
     try:
         with caplog.at_level(logging.WARNING, logger=WARNING_LOGGER):
-            store = Store(pg_url)
+            store = migrated(pg_url)
         try:
             assert store.durability == "at risk: synchronous_commit off"
             warnings = [r for r in caplog.records if r.name == WARNING_LOGGER]

@@ -13,8 +13,7 @@ import pytest
 
 from api.http.app import create_app
 from api.importing.commands import import_file
-from projections.service import Store
-from tests.conftest import SEED
+from tests.conftest import SEED, migrated
 from tests.graphql_support import DECISION, RECORD_DECISION, running
 from tests.reliability.support import editor_key, reset_postgres
 
@@ -36,7 +35,7 @@ def client(
     else:
         url = request.getfixturevalue("pg_url")
         reset_postgres(url)
-    store = Store(url)
+    store = migrated(url)
     import_file(store, SEED)
     key = editor_key(store)
     with running(create_app(store)) as base, httpx.Client(base_url=base, timeout=60) as http:

@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 from api.graphql.build import schema_sdl
 from api.http.app import create_app
 from api.importing.commands import import_file
-from projections.service import Store
-from tests.conftest import SEED
+from tests.conftest import SEED, migrated
 from tests.graphql_support import running
 from tests.reliability.support import editor_key
 
@@ -29,7 +28,7 @@ SCHEMA = schemathesis.graphql.from_file(schema_sdl())
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A seeded SQLite store behind a real server, and an editor key for the mutations."""
     path: Path = tmp_path_factory.mktemp("fuzz") / "store.sqlite3"
-    store = Store(f"sqlite:///{path}")
+    store = migrated(f"sqlite:///{path}")
     import_file(store, SEED)
     key = editor_key(store)
     with running(create_app(store)) as url:

@@ -22,7 +22,7 @@ from api.importing.commands import import_file
 from bench.http import free_port
 from projections.readmodels.queries import MAX_POSITION
 from projections.service import Store
-from tests.conftest import SEED
+from tests.conftest import SEED, migrated
 from tests.graphql_support import running
 from tests.test_metrics_address import with_lifespan
 
@@ -57,7 +57,7 @@ def served(store: Store) -> Iterator[str]:
 @pytest.fixture
 def sqlite_served(tmp_path: Path) -> Iterator[str]:
     """The seed story behind a real production server on SQLite (no storage is involved)."""
-    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    store = migrated(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     import_file(store, SEED)
     with running(create_app(store, production=True)) as base:
         yield base
@@ -239,7 +239,7 @@ def test_every_response_says_nosniff(served: str, tmp_path: Path) -> None:
             "404": http.get("/nowhere"),
             "405": http.delete("/graphql"),
         }
-    store = Store(f"sqlite:///{tmp_path / 'dev.sqlite3'}")
+    store = migrated(f"sqlite:///{tmp_path / 'dev.sqlite3'}")
     with running(create_app(store)) as dev:  # GraphiQL is served outside production only
         responses["graphiql"] = httpx.get(f"{dev}/graphql", headers={"accept": "text/html"})
     address = ("127.0.0.1", free_port())  # production serves metrics on a private address

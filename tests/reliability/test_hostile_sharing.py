@@ -22,7 +22,7 @@ from api.http.live import DEFAULT_PER_ADDRESS, DEFAULT_PER_CONNECTION, PER_ADDRE
 from api.importing.commands import import_file
 from api.text.display import display_edtf
 from projections.service import Store
-from tests.conftest import SEED
+from tests.conftest import SEED, migrated
 from tests.graphql_support import running
 
 pytestmark = pytest.mark.reliability
@@ -37,7 +37,7 @@ DATES = (
 
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    store = migrated(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     import_file(store, SEED)
     yield store
     store.close()

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from domain.commands import parse_input
 from projections.service import Store
+from tests.conftest import migrated
 from tests.graphql_support import DECISION, TREATY
 from tests.reliability.support import assert_log_has_no_gaps, log_rows, reset_postgres
 
@@ -30,7 +31,7 @@ def _waiting_on_a_lock(store: Store) -> bool:
 
 def test_a_slow_lower_position_is_never_skipped_by_the_projection(pg_url: str) -> None:
     reset_postgres(pg_url)
-    store = Store(pg_url)
+    store = migrated(pg_url)
     store.execute("recordTreaty", TREATY)
     inserted, release, done = threading.Event(), threading.Event(), threading.Event()
     held: dict[str, Any] = {}

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from api.http.app import create_app
-from projections.service import Store
+from tests.conftest import migrated
 from tests.graphql_support import DECISION, RECORD_DECISION, RECORD_TREATY, TREATY, running
 from tests.reliability.support import Proxy, assert_log_has_no_gaps, editor_key, reset_postgres
 
@@ -68,7 +68,7 @@ def test_a_database_outage_answers_503_then_recovers_by_itself_losing_nothing(
     reset_postgres(pg_url)
     target = make_url(pg_url)
     proxy = Proxy((target.host or "127.0.0.1", target.port or 5432))
-    store = Store(proxy.url_for(pg_url))
+    store = migrated(proxy.url_for(pg_url))
     key = editor_key(store)
     try:
         with running(create_app(store)) as url, httpx.Client(base_url=url, timeout=30) as client:
@@ -114,7 +114,7 @@ def test_a_database_outage_answers_503_then_recovers_by_itself_losing_nothing(
     stored = {e["node"]["decisionId"] for e in after.json()["data"]["countryTimeline"]["edges"]}
     assert set(writer.acknowledged) <= stored
     store.close()
-    direct = Store(pg_url)  # the proxy is gone: check the database itself
+    direct = migrated(pg_url)  # the proxy is gone: check the database itself
     try:
         assert all(direct.read.decision(ident) for ident in writer.acknowledged)
         assert direct.integrity().ok

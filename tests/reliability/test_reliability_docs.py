@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from api.http.app import create_app
-from projections.service import Store
+from tests.conftest import migrated
 from tests.graphql_support import running
 from tests.reliability.support import Proxy, reset_postgres
 
@@ -28,7 +28,7 @@ def test_the_documented_outage_answer_is_what_the_server_says(pg_url: str) -> No
     reset_postgres(pg_url)
     target = make_url(pg_url)
     proxy = Proxy((target.host or "127.0.0.1", target.port or 5432))
-    store = Store(proxy.url_for(pg_url))
+    store = migrated(proxy.url_for(pg_url))
     try:
         with running(create_app(store)) as url, httpx.Client(base_url=url) as client:
             proxy.cut()

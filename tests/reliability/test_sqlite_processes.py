@@ -11,8 +11,7 @@ import httpx
 import pytest
 
 from api.http.app import create_app
-from projections.service import Store
-from tests.conftest import SOURCE
+from tests.conftest import SOURCE, migrated
 from tests.graphql_support import RECORD_DECISION, running
 from tests.reliability.support import assert_log_has_no_gaps, cli_process, editor_key
 
@@ -63,7 +62,7 @@ def test_two_imports_and_a_server_share_one_sqlite_file_without_lock_errors(
     tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    store = Store(url)
+    store = migrated(url)
     key = editor_key(store)
     first = _file(tmp_path / "a.jsonl", "a")
     second = _file(tmp_path / "b.jsonl", "b")
