@@ -529,7 +529,12 @@ class ReadModel:
             select(c)
             .where(*conditions)
             .order_by(
-                c.c.decided_on, c.c.decision_id, c.c.treaty_id, c.c.country, c.c.weapon_category
+                c.c.decided_on,
+                c.c.decision_id,
+                c.c.treaty_id,
+                c.c.country,
+                c.c.weapon_category,
+                c.c.act,  # a transfer to oneself is flagged twice: ACQUIRE and TRANSFER
             )
         )
         with self.engine.connect() as conn:
@@ -542,7 +547,7 @@ class ReadModel:
         query = (
             select(c)
             .where(c.c.decision_id.in_(ids), current_at(c, as_of))
-            .order_by(c.c.decision_id, c.c.treaty_id, c.c.country, c.c.weapon_category)
+            .order_by(c.c.decision_id, c.c.treaty_id, c.c.country, c.c.weapon_category, c.c.act)
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
