@@ -4,8 +4,8 @@ rendered pages of the latest ETags kept in memory (bounded)."""
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 
+from cachetools import LRUCache
 from starlette.requests import Request
 
 from api.embed.params import View
@@ -47,16 +47,20 @@ class PageCache:
 
     def __init__(self, max_pages: int = 256, max_bytes: int = 16 * 1024 * 1024) -> None:
         self.max_pages, self.max_bytes = max_pages, max_bytes
-        self._pages: OrderedDict[str, bytes] = OrderedDict()
-        self.size = 0
+        # Bounded by bytes by the cache itself (a page weighs its length), by count here.
+        self._pages: LRUCache[str, bytes] = LRUCache(max_bytes, getsizeof=len)
         self.hits = self.misses = 0
+
+    @property
+    def size(self) -> int:
+        """The bytes of the pages kept."""
+        return int(self._pages.currsize)
 
     def get(self, tag: str) -> bytes | None:
         body = self._pages.get(tag)
         if body is None:
             self.misses += 1
             return None
-        self._pages.move_to_end(tag)
         self.hits += 1
         return body
 
@@ -64,10 +68,8 @@ class PageCache:
         if len(body) > self.max_bytes or tag in self._pages:
             return
         self._pages[tag] = body
-        self.size += len(body)
-        while len(self._pages) > self.max_pages or self.size > self.max_bytes:
-            _, dropped = self._pages.popitem(last=False)
-            self.size -= len(dropped)
+        while len(self._pages) > self.max_pages:
+            self._pages.popitem()  # the least recently used
 
     def __len__(self) -> int:
         return len(self._pages)

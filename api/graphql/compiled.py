@@ -24,11 +24,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import operator
-from collections import OrderedDict
+import threading
 from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -114,16 +115,16 @@ class ValidatedDocuments:
 
     def __init__(self, size: int = PLANS) -> None:
         self.size = size
-        self.documents: OrderedDict[str, DocumentNode] = OrderedDict()
+        self.documents: LRUCache[str, DocumentNode] = LRUCache(size)
+        self._lock = threading.Lock()  # remembered by validation threads, read by the loop
 
     def remember(self, query: str, document: DocumentNode) -> None:
-        self.documents[query] = document
-        self.documents.move_to_end(query)
-        while len(self.documents) > self.size:
-            self.documents.popitem(last=False)
+        with self._lock:
+            self.documents[query] = document
 
     def get(self, query: str) -> DocumentNode | None:
-        return self.documents.get(query)
+        with self._lock:
+            return self.documents.get(query)
 
 
 class CompiledPath:
@@ -135,7 +136,9 @@ class CompiledPath:
         self.schema = schema
         self.read = read  # the read model (store.read), looked up per request
         self.validated = validated
-        self.covered: OrderedDict[tuple[int, str | None], bool] = OrderedDict()
+        # Whether the planner covers an operation, by its text and name (not by the document
+        # object, whose id a later document may reuse once it is dropped).
+        self.covered: LRUCache[tuple[str, str | None], bool] = LRUCache(PLANS)
         self.answered = self.declined = 0
         query = schema.query_type
         assert query is not None
@@ -156,7 +159,7 @@ class CompiledPath:
             self.declined += 1
             return None
         document = self.validated.get(query)
-        if document is None or not self._covers(document, operation_name):
+        if document is None or not self._covers(query, document, operation_name):
             self.declined += 1
             return None
         try:
@@ -169,14 +172,12 @@ class CompiledPath:
         self.answered += 1
         return ExecutionResult(data=result, errors=None)
 
-    def _covers(self, document: DocumentNode, operation_name: str | None) -> bool:
-        key = (id(document), operation_name)
+    def _covers(self, query: str, document: DocumentNode, operation_name: str | None) -> bool:
+        key = (query, operation_name)
         known = self.covered.get(key)
         if known is None:
             known = _covers(self.schema, document, operation_name)
             self.covered[key] = known
-            while len(self.covered) > PLANS:
-                self.covered.popitem(last=False)
         return known
 
     def _run(
