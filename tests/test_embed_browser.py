@@ -47,6 +47,14 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+def open_whole(page: Page, url: str) -> None:
+    """Open an embed and wait until its script has laid out the entries below the first screen
+    (after the first paint): until then, Chromium may skip them (CSS content-visibility) and
+    report no text and no size for what they hold."""
+    page.goto(url)
+    page.wait_for_selector("html.whole", state="attached")
+
+
 def test_the_ukraine_embed_shows_the_seed_story_in_order(page: Page, base_url: str) -> None:
     page.goto(f"{base_url}/embed/timeline?country=UKR")
     assert page.locator("ol.timeline > li > article").evaluate_all("a => a.map(e => e.id)") == (
@@ -199,7 +207,7 @@ def test_every_theme_and_language_tells_the_whole_story_accessibly(
 ) -> None:
     context = browser.new_context(viewport={"width": width, "height": 800})
     page = context.new_page()
-    page.goto(f"{base_url}/embed/timeline?country=UKR&theme={theme}&lang={lang}")
+    open_whole(page, f"{base_url}/embed/timeline?country=UKR&theme={theme}&lang={lang}")
     title, decided_by, flag, reactions = WORDS[lang]
     assert page.evaluate("document.documentElement.lang") == lang
     assert page.get_by_role("heading", level=1).inner_text() == title
@@ -248,7 +256,7 @@ def test_every_theme_and_language_tells_the_whole_story_accessibly(
 def test_lines_keep_a_readable_measure_on_a_wide_screen(browser: Browser, base_url: str) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    page.goto(f"{base_url}/embed/timeline?country=UKR")
+    open_whole(page, f"{base_url}/embed/timeline?country=UKR")
     per_line = page.locator(f"#{APL} .summary").evaluate(
         """e => e.textContent.length /
           (e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight))"""
@@ -260,7 +268,7 @@ def test_lines_keep_a_readable_measure_on_a_wide_screen(browser: Browser, base_u
 def test_a_very_long_word_wraps_instead_of_overflowing(browser: Browser, base_url: str) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 800})
     page = context.new_page()
-    page.goto(f"{base_url}/embed/timeline?country=FRA")
+    open_whole(page, f"{base_url}/embed/timeline?country=FRA")
     headline = page.locator("#h-fra-long-word")
     assert headline.is_visible() and headline.inner_text() == LONG_WORD
     assert headline.evaluate("e => e.getBoundingClientRect().right <= innerWidth")
