@@ -14,6 +14,7 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from api.graphql.compiled import CompiledPath
 from api.graphql.context import Context
 from api.http.app import create_app
 from api.importing.commands import import_file
+from bench.generator import TREATIES, decision_id, lines
 from projections.service import Store
 from tests.conftest import SEED
 from tests.graphql_support import serving
@@ -179,6 +181,116 @@ def write_query(draw: Draw, cursors: list[str]) -> tuple[str, dict[str, Any], bo
     return text, q.variables, q.translated
 
 
+SOURCE_LEAVES = ["publisher", "title", "url", "publishedOn", "quote", "retrievedOn", "archiveUrl"]
+DATES = ["reportedOn", "decidedOn", "announcedOn", "effectiveOn", "date"]
+RELATIONS = ["reverses", "reversedBy", "departsFrom", "supersedes", "implementedBy"]
+STEP_LEAVES = ["position", "eventType", "recordedAt", "reason", "keyId", "fields", "lang"]
+AS_OF = [None, 1, 40, 150, 100000]
+
+
+def date_field(name: str, q: Query) -> Any:
+    display = ["display", 'display(lang: "uk")', 'display(lang: "xx")', "display(lang: null)"]
+    return nested(name, "FuzzyDate", q, [*DATE_LEAVES, lambda draw: pick(draw, display)])
+
+
+def decision_fields(q: Query, depth: int) -> list[Any]:
+    """Decision's fields the compiled path answers; relations nest `depth` more levels."""
+    sources = nested("sources", "Source", q, SOURCE_LEAVES)
+    step = nested("history", "HistoryEntry", q, [*STEP_LEAVES, sources])
+    fields: list[Any] = [
+        "id",
+        "certainty",
+        "action",
+        "actor",
+        "recipient",
+        "treaty",
+        "status",
+        text_field(q, "headline"),
+        text_field(q, "summary"),
+        text_field(q, "scope"),
+        *(date_field(name, q) for name in DATES),
+        nested("officials", "Official", q, ["name", "office", "announced"]),
+        nested("weapons", "WeaponRef", q, ["system", "category"]),
+        sources,
+        step,
+        step,
+    ]
+    if depth > 0:
+        # Relations twice as likely as any other field: they are what batching may get wrong.
+        relations = [nested(n, "Decision", q, decision_fields(q, depth - 1)) for n in RELATIONS]
+        fields += relations * 2
+    return fields
+
+
+def argument(draw: Draw, q: Query, name: str, type_: str, values: list[Any]) -> str:
+    value = pick(draw, values)
+    if pick(draw, [True, False]):
+        return f"{name}: {q.variable(type_, value)}"
+    return f"{name}: {json.dumps(value)}"
+
+
+def decision_field(draw: Draw, q: Query, ids: list[str]) -> str:
+    args = [argument(draw, q, "id", "ID!", ids)]
+    if pick(draw, [True, False]):
+        args.append(argument(draw, q, "asOf", "Int", AS_OF))
+    body = selection_set(draw, q, "Decision", decision_fields(q, 2))
+    return f"{aliased(draw, 'decision')}({', '.join(args)}) {{ {body} }}"
+
+
+def treaty_field(draw: Draw, q: Query, ids: list[str]) -> str:
+    def counted(name: str) -> Any:
+        def make(draw: Draw) -> str:
+            args = []
+            if pick(draw, [True, False]):
+                args.append(argument(draw, q, "asOf", "Int", AS_OF))
+            if pick(draw, [True, False]):
+                days = [None, "1999-01-01", "2012-06-30", "2030-01-01"]
+                args.append(argument(draw, q, "validAt", "Date", days))
+            call = f"{aliased(draw, name)}({', '.join(args)})" if args else aliased(draw, name)
+            if name == "partyCount":
+                return call
+            return f"{call} {{ {selection_set(draw, q, 'Membership', MEMBERSHIP)} }}"
+
+        return make
+
+    fields = [
+        "id",
+        "prohibits",
+        text_field(q, "name"),
+        text_field(q, "shortName"),
+        nested("sources", "Source", q, SOURCE_LEAVES),
+        *(date_field(n, q) for n in ("adoptedOn", "openedForSignatureOn", "entryIntoForceOn")),
+        counted("parties"),
+        counted("partyCount"),
+    ]
+    args = argument(draw, q, "id", "ID!", ids)
+    return f"{aliased(draw, 'treaty')}({args}) {{ {selection_set(draw, q, 'Treaty', fields)} }}"
+
+
+MEMBERSHIP = ["country", "status", "since"]
+
+
+def write_record_query(
+    draw: Draw, decisions: list[str], treaties: list[str]
+) -> tuple[str, dict[str, Any], bool]:
+    """A query of `decision(id:)` and `treaty(id:)` fields (one or two), perhaps `__typename`."""
+    q = Query()
+    tops = [
+        decision_field(draw, q, decisions)
+        if pick(draw, [True, True, False])
+        else treaty_field(draw, q, treaties)
+        for _ in range(pick(draw, [1, 1, 2]))
+    ]
+    if pick(draw, [True, False]):
+        tops.append("__typename")
+    body = " ".join(wrapped(draw, q, "Query", t) for t in tops)
+    header = ""
+    if q.definitions:
+        header = "(" + ", ".join(f"${n}: {t}" for n, t in q.definitions.items()) + ")"
+    text = f"query R{header} {{ {body} }}\n" + "\n".join(q.fragments)
+    return text, q.variables, q.translated
+
+
 @pytest.fixture
 def seeded(store: Store) -> Iterator[Store]:
     import_file(store, SEED)
@@ -227,6 +339,128 @@ def test_the_compiled_answer_is_graphql_cores_byte_for_byte(
         return
     assert not ordinary.errors, (text, variables, expected)
     assert _encode(process_result(fast)) == _encode(expected), (text, variables)
+
+
+GENERATED = 400
+"""Generated operations behind the decision and treaty queries: corrections (history),
+retractions, reversals and treaty memberships among them."""
+
+
+@pytest.fixture(scope="module")
+def generated_lines(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("generated") / "ops.jsonl"
+    path.write_text("\n".join(lines(GENERATED, seed=3, treaty_share=0.3)) + "\n")
+    return path
+
+
+@pytest.fixture
+def recorded(store: Store, generated_lines: Path) -> Iterator[Store]:
+    import_file(store, generated_lines)
+    yield store
+
+
+def _record_ids(store: Store) -> tuple[list[str], list[str]]:
+    """Decision ids worth asking for (those in a relation first, a retracted one, an unknown
+    one, a few others) and every treaty id with an unknown one."""
+    ids = [decision_id(k) for k in range(GENERATED)]
+    read = store.read
+    linked = sorted(
+        {
+            i
+            for inverse in (False, True)
+            for i, o in read.related(ids, "reverses", inverse).items()
+            if o
+        }
+    )
+    retracted = [
+        i for i, d in read.decisions(ids).items() if d["status"] == "RETRACTED"
+    ]  # fmt: skip
+    assert linked, "the generated operations hold reversals"
+    decisions = [*linked[:6], *retracted[:1], "decision-9999999", *ids[:3]]
+    return decisions, [t[0] for t in TREATIES] + ["no-such-treaty"]
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_decision_and_treaty_compiled_answers_are_graphql_cores_byte_for_byte(
+    recorded: Store, data: st.DataObject
+) -> None:
+    """`decision(id:)` with its relations, history, dates and sources, and `treaty(id:)` with
+    its parties: the compiled answer is ordinary execution's, and every covered query without
+    an error is answered by the compiled path."""
+    schema = SCHEMA
+    compiled = CompiledPath(schema._schema, schema.validated_documents, lambda: recorded.read)
+    decisions, treaties = _record_ids(recorded)
+    draw = random.Random(data.draw(SEEDS))
+    text, variables, translated = write_record_query(draw, decisions, treaties)
+
+    async def both() -> tuple[Any, Any]:
+        ordinary = await schema.execute(
+            text, variable_values=variables, context_value=Context(store=recorded)
+        )
+        fast = await compiled.execute(text, variables, None)
+        return ordinary, fast
+
+    ordinary, fast = LOOP.run_until_complete(both())
+    expected = process_result(ordinary)
+    if fast is None:
+        assert ordinary.errors or translated, (text, variables)
+        return
+    assert compiled.answered == 1
+    assert not ordinary.errors, (text, variables, expected)
+    assert _encode(process_result(fast)) == _encode(expected), (text, variables)
+
+
+RECORDS_QUERY = """query R($id: ID!, $asOf: Int) {
+  decision(id: $id, asOf: $asOf) { ...D reverses { ...D reversedBy { id status } }
+    reversedBy { ...D reverses { id headline } } }
+  t: treaty(id: "mine-ban-treaty") { id name shortName prohibits adoptedOn { edtf display }
+    sources { publisher url } parties { country status since } partyCount
+    old: parties(validAt: "2001-01-01") { country since } }
+}
+fragment D on Decision { id headline summary scope certainty action actor recipient treaty
+  status date { edtf precision display(lang: "fr") } decidedOn { edtf } reportedOn { edtf }
+  officials { name office announced } weapons { system category }
+  sources { publisher title url publishedOn quote retrievedOn archiveUrl }
+  history { position eventType recordedAt reason keyId fields lang sources { publisher } } }"""
+
+
+def test_relations_history_and_parties_compiled_as_ordinary_execution_answers(
+    recorded: Store,
+) -> None:
+    """Every decision in a reversal, current and as of earlier positions, with the treaty's
+    parties: the compiled path answers each (none declined) with ordinary execution's bytes,
+    and the answers do hold relations, history steps and parties."""
+    schema = SCHEMA
+    compiled = CompiledPath(schema._schema, schema.validated_documents, lambda: recorded.read)
+    decisions, _ = _record_ids(recorded)
+    seen = {"relations": 0, "history": 0, "parties": 0}
+    for ident in decisions:
+        for as_of in (None, 60, 250):
+            variables = {"id": ident, "asOf": as_of}
+
+            async def both(variables: dict[str, Any] = variables) -> tuple[Any, Any]:
+                ordinary = await schema.execute(
+                    RECORDS_QUERY, variable_values=variables, context_value=Context(store=recorded)
+                )
+                fast = await compiled.execute(RECORDS_QUERY, variables, None)
+                return ordinary, fast
+
+            ordinary, fast = LOOP.run_until_complete(both())
+            assert not ordinary.errors, ordinary.errors
+            assert fast is not None, (ident, as_of)
+            assert _encode(process_result(fast)) == _encode(process_result(ordinary))
+            found = ordinary.data["decision"]
+            if found is not None:
+                seen["relations"] += bool(found["reverses"] or found["reversedBy"])
+                seen["history"] += bool(found["history"])
+            seen["parties"] += bool(ordinary.data["t"]["parties"])
+    assert compiled.answered == len(decisions) * 3
+    assert all(seen.values()), seen
 
 
 def test_over_http_the_compiled_path_answers_and_the_bytes_are_the_same(seeded: Store) -> None:

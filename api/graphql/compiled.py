@@ -9,11 +9,17 @@ merged selections), their arguments coerced by graphql-core's `get_argument_valu
 every entry of the page is made by one list of (response key, getter) pairs built for that
 selection, reading the read model's documents directly.
 
-It covers queries whose top-level fields are `countryTimeline`, `weaponTimeline` and
-`__typename`, with any selection of the connection, edges, page info, entries, their dates
-and weapons; text in another language (`headline(lang:)`, `scope(lang:)` with a language) and
-`minPosition` are left to ordinary execution. Anything else (other fields, introspection,
-mutations, subscriptions, a document not yet validated) returns None and the caller executes
+It covers queries whose top-level fields are `countryTimeline`, `weaponTimeline`,
+`decision`, `treaty` and `__typename`, with any selection of the connection, edges, page
+info, entries, their dates and weapons; of a decision, its fields, dates, officials, weapons,
+sources, history and relations (`reverses`, `reversedBy`, ..., nested), each relation and
+the history read once per level for all the decisions of that level, as the ordinary
+loaders batch them; of a treaty, its fields, dates, sources, `parties` and `partyCount`.
+Text in another language (`headline(lang:)`, `name(lang:)`, ... with a language),
+`minPosition`, an unknown treaty (an error), statements, compliance flags, translations,
+standings and signatories are left to ordinary execution. Anything else (other fields,
+introspection, mutations, subscriptions, a document not yet validated) returns None and the
+caller executes
 the operation the ordinary way, as it does whenever anything here raises: every error,
 refused argument and limit is reported by ordinary execution, so errors are always exactly
 its errors. `tests/test_compiled_properties.py` compares both paths' answers byte for byte.
@@ -22,6 +28,7 @@ its errors. `tests/test_compiled_properties.py` compares both paths' answers byt
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import operator
 import threading
@@ -49,10 +56,11 @@ from graphql.execution.values import get_argument_values
 from strawberry.types import ExecutionResult
 
 from api.graphql.sources import parse_datetime
-from api.graphql.types import TimelineRole
+from api.graphql.types import MembershipStatus, TimelineRole
 from api.http.limits import unstorable_in_operation
 from api.text.display import display_edtf
 from domain.dates import FuzzyDate
+from domain.decision import sort_date
 from domain.values import Action, Certainty, DecisionStatus
 from projections.readmodels.arguments import check_category, check_country, check_record
 from projections.readmodels.queries import Page
@@ -60,8 +68,20 @@ from projections.readmodels.queries import Page
 PLANS = 256
 """Operations whose coverage is remembered (LRU), as many as the documents validated."""
 
+RELATIONS: dict[str, tuple[str, bool]] = {
+    "reverses": ("reverses", False),
+    "reversedBy": ("reverses", True),
+    "departsFrom": ("departsFrom", False),
+    "departedFromBy": ("departsFrom", True),
+    "supersedes": ("supersedes", False),
+    "supersededBy": ("supersedes", True),
+    "implements": ("implements", False),
+    "implementedBy": ("implements", True),
+}
+"""Decision's relation fields: (relation, inverse), as the ordinary resolvers read them."""
+
 COVERED: dict[str, frozenset[str]] = {
-    "Query": frozenset({"countryTimeline", "weaponTimeline", "__typename"}),
+    "Query": frozenset({"countryTimeline", "weaponTimeline", "decision", "treaty", "__typename"}),
     "TimelineConnection": frozenset({"edges", "pageInfo", "__typename"}),
     "TimelineEdge": frozenset({"cursor", "node", "__typename"}),
     "PageInfo": frozenset(
@@ -91,6 +111,56 @@ COVERED: dict[str, frozenset[str]] = {
         | {"__typename"}
     ),
     "WeaponRef": frozenset({"system", "category", "__typename"}),
+    "Decision": frozenset(
+        {
+            "id",
+            "headline",
+            "summary",
+            "scope",
+            "certainty",
+            "reportedOn",
+            "action",
+            "actor",
+            "officials",
+            "recipient",
+            "treaty",
+            "weapons",
+            "decidedOn",
+            "announcedOn",
+            "effectiveOn",
+            "date",
+            "status",
+            "sources",
+            "history",
+            "__typename",
+        }
+        | set(RELATIONS)
+    ),
+    "Official": frozenset({"name", "office", "announced", "__typename"}),
+    "Source": frozenset(
+        {"publisher", "title", "url", "publishedOn", "quote", "retrievedOn", "archiveUrl"}
+        | {"__typename"}
+    ),
+    "HistoryEntry": frozenset(
+        {"position", "eventType", "recordedAt", "reason", "keyId", "sources", "fields", "lang"}
+        | {"__typename"}
+    ),
+    "Treaty": frozenset(
+        {
+            "id",
+            "name",
+            "shortName",
+            "sources",
+            "adoptedOn",
+            "openedForSignatureOn",
+            "entryIntoForceOn",
+            "prohibits",
+            "parties",
+            "partyCount",
+            "__typename",
+        }
+    ),
+    "Membership": frozenset({"country", "status", "since", "__typename"}),
 }
 """The (type, field) pairs the planner answers; any other field sends the operation to
 ordinary execution."""
@@ -107,6 +177,8 @@ class NotCovered(Exception):
 Run = Executor[Any]
 Getter = Callable[[Any], Any]
 Plan = list[tuple[str, Getter]]
+Build = Callable[[list[Any], "int | None"], list[Any]]
+"""Values for a list of documents, read as of a log position (None: the current ones)."""
 
 
 class ValidatedDocuments:
@@ -227,6 +299,12 @@ class CompiledPath:
             )
             if args.get("minPosition") is not None:
                 raise NotCovered("minPosition waits for the projections")
+            if name == "decision":
+                data[key] = self._decision(executor, field.type, details, args)
+                continue
+            if name == "treaty":
+                data[key] = self._treaty(executor, field.type, details, str(args["id"]))
+                continue
             if name == "countryTimeline":
                 check_country("country", args["country"])
                 kind, ident = "country", args["country"]
@@ -256,6 +334,168 @@ class CompiledPath:
             )
             data[key] = self._connection(executor, field.type, details, page)
         return data
+
+    def _decision(
+        self, executor: Run, type_: Any, details: FieldDetailsList, args: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """`decision(id:, asOf:)`: null when there is no such decision (as ordinary)."""
+        ident, as_of = str(args["id"]), args.get("asOf")
+        build = self._decisions(executor, type_, details)
+        doc = self.read().decisions([ident], as_of).get(ident)
+        return None if doc is None else build([doc], as_of)[0]
+
+    def _decisions(self, executor: Run, type_: Any, details: FieldDetailsList) -> Build:
+        """A function building the selection for a list of decision documents: each relation
+        and the history read once for the whole list (as the ordinary loaders batch them)."""
+        named, fields = self._sub(executor, type_, details)
+        plan: list[tuple[str, Getter | None]] = []
+        batched: list[tuple[str, Build]] = []
+        for key, inner in fields.items():
+            name = inner[0].node.name.value
+            field = named.fields.get(name)
+            if name == "__typename":
+                plan.append((key, _constant(named.name)))
+                continue
+            assert field is not None
+            if name in RELATIONS:
+                relation, inverse = RELATIONS[name]
+                nested = self._decisions(executor, field.type, inner)
+                batched.append((key, self._related(relation, inverse, nested)))
+                plan.append((key, None))
+            elif name == "history":
+                batched.append((key, self._history(executor, field.type, inner)))
+                plan.append((key, None))
+            elif name in ("headline", "summary", "scope"):
+                if _arguments(field, inner, executor).get("lang") is not None:
+                    raise NotCovered("a translation is read by the ordinary resolver")
+                plan.append((key, _text(name, nullable=name != "headline")))
+            elif name in _DECISION_DATES:
+                edtf = _DECISION_DATES[name]
+                plan.append((key, self._date_getter(executor, field.type, inner, edtf)))
+            elif name == "officials":
+                official = self._leaf_plan(executor, field.type, inner, _OFFICIAL)
+                plan.append((key, _list("officials", official)))
+            elif name == "sources":
+                source = self._leaf_plan(executor, field.type, inner, _SOURCE)
+                plan.append((key, _list("sources", source)))
+            elif name == "weapons":
+                weapon = self._leaf_plan(executor, field.type, inner, _WEAPON)
+                plan.append((key, _weapons(weapon)))
+            else:
+                plan.append((key, _DECISION[name]))
+
+        def build(docs: list[Any], as_of: int | None) -> list[Any]:
+            if not docs:
+                return []
+            columns = {key: fetch(docs, as_of) for key, fetch in batched}
+            return [
+                {key: columns[key][i] if get is None else get(doc) for key, get in plan}
+                for i, doc in enumerate(docs)
+            ]
+
+        return build
+
+    def _related(self, relation: str, inverse: bool, nested: Build) -> Build:
+        """For each decision, the decisions it `relation`s (or that `relation` it), in the
+        related ids' order, those not visible as of the position left out (as ordinary)."""
+
+        def fetch(docs: list[Any], as_of: int | None) -> list[Any]:
+            read = self.read()
+            ids = sorted({doc["id"] for doc in docs})
+            related = read.related(ids, relation, inverse, as_of)
+            wanted = sorted({i for doc in docs for i in related.get(doc["id"], [])})
+            found = read.decisions(wanted, as_of) if wanted else {}
+            flat: list[Any] = []
+            counts: list[int] = []
+            for doc in docs:
+                subs = [found[i] for i in related.get(doc["id"], []) if i in found]
+                flat.extend(subs)
+                counts.append(len(subs))
+            built = nested(flat, as_of)
+            out: list[Any] = []
+            at = 0
+            for count in counts:
+                out.append(built[at : at + count])
+                at += count
+            return out
+
+        return fetch
+
+    def _history(self, executor: Run, type_: Any, details: FieldDetailsList) -> Build:
+        named, fields = self._sub(executor, type_, details)
+        plan: list[tuple[str, Callable[[Any, Any], Any]]] = []
+        for key, inner in fields.items():
+            name = inner[0].node.name.value
+            if name == "__typename":
+                plan.append((key, _constant2(named.name)))
+            elif name == "sources":
+                source = self._leaf_plan(executor, named.fields[name].type, inner, _SOURCE)
+                plan.append((key, _step_sources(source)))
+            else:
+                plan.append((key, _of_row(_STEP[name])))
+
+        def fetch(docs: list[Any], as_of: int | None) -> list[Any]:
+            rows = self.read().history(sorted({doc["id"] for doc in docs}), as_of)
+            return [
+                [{key: get(row, doc) for key, get in plan} for row in rows.get(doc["id"], [])]
+                for doc in docs
+            ]
+
+        return fetch
+
+    def _treaty(
+        self, executor: Run, type_: Any, details: FieldDetailsList, ident: str
+    ) -> dict[str, Any]:
+        """`treaty(id:)`; an unknown id is ordinary execution's error to report."""
+        named, fields = self._sub(executor, type_, details)
+        plan: Plan = []
+        for key, inner in fields.items():
+            name = inner[0].node.name.value
+            field = named.fields.get(name)
+            if name == "__typename":
+                plan.append((key, _constant(named.name)))
+                continue
+            assert field is not None
+            if name in ("name", "shortName"):
+                if _arguments(field, inner, executor).get("lang") is not None:
+                    raise NotCovered("a translation is read by the ordinary resolver")
+                plan.append((key, _text(name, nullable=name == "shortName")))
+            elif name in _TREATY_DATES:
+                edtf = _TREATY_DATES[name]
+                plan.append((key, self._date_getter(executor, field.type, inner, edtf)))
+            elif name == "sources":
+                source = self._leaf_plan(executor, field.type, inner, _SOURCE)
+                plan.append((key, _list("sources", source)))
+            elif name in ("parties", "partyCount"):
+                args = _arguments(field, inner, executor)
+                as_of, valid_at = args.get("asOf"), args.get("validAt")
+                if name == "partyCount":
+                    plan.append((key, self._party_count(as_of, valid_at)))
+                else:
+                    member = self._leaf_plan(executor, field.type, inner, _MEMBERSHIP)
+                    plan.append((key, self._parties(member, as_of, valid_at)))
+            else:
+                plan.append((key, _TREATY[name]))
+        docs = self.read().records("treaty", ids=[ident])
+        if not docs:
+            raise NotCovered("an unknown treaty is an error")
+        doc = docs[0]
+        return {key: get(doc) for key, get in plan}
+
+    def _parties(self, member: Plan, as_of: Any, valid_at: Any) -> Getter:
+        def get(doc: Any) -> list[dict[str, Any]]:
+            rows = self.read().parties(str(doc["id"]), as_of=as_of, valid_at=valid_at)
+            # A party is bound: its `since` is always known (the ordinary resolver's filter).
+            return [{k: v(r) for k, v in member} for r in rows if r["since"] is not None]
+
+        return get
+
+    def _party_count(self, as_of: Any, valid_at: Any) -> Getter:
+        def get(doc: Any) -> int:
+            rows = self.read().parties(str(doc["id"]), as_of=as_of, valid_at=valid_at)
+            return _int(len(rows))
+
+        return get
 
     def _sub(self, executor: Run, type_: Any, details: FieldDetailsList) -> tuple[
         GraphQLObjectType, dict[str, FieldDetailsList]
@@ -366,7 +606,14 @@ class CompiledPath:
             plan.append((key, _constant(named.name) if name == "__typename" else getters[name]))
         return plan
 
-    def _date_getter(self, executor: Run, type_: Any, details: FieldDetailsList) -> Getter:
+    def _date_getter(
+        self,
+        executor: Run,
+        type_: Any,
+        details: FieldDetailsList,
+        edtf_of: Callable[[Any], str | None] = lambda doc: doc["date"]["edtf"],
+    ) -> Getter:
+        """A FuzzyDate's selection; None (null) where the document has no such date."""
         named, fields = self._sub(executor, type_, details)
         plan: Plan = []
         for key, inner in fields.items():
@@ -379,8 +626,11 @@ class CompiledPath:
             else:
                 plan.append((key, _DATE[name]))
 
-        def get(doc: dict[str, Any]) -> dict[str, Any]:
-            date = _date(doc["date"]["edtf"])
+        def get(doc: dict[str, Any]) -> dict[str, Any] | None:
+            edtf = edtf_of(doc)
+            if edtf is None:
+                return None
+            date = _date(edtf)
             return {key: value(date) for key, value in plan}
 
         return get
@@ -494,6 +744,111 @@ _WEAPON: dict[str, Getter] = {
     "category": lambda w: _string(_non_null(w["category"])),
 }
 _DATE: dict[str, Getter] = {name: operator.itemgetter(name) for name in _date("2000")}
+_membership = _enum(MembershipStatus)
+
+
+def _constant2(value: Any) -> Callable[[Any, Any], Any]:
+    return lambda _row, _doc: value
+
+
+def _of_row(get: Getter) -> Callable[[Any, Any], Any]:
+    return lambda row, _doc: get(row)
+
+
+def _bool(value: Any) -> bool:
+    if type(value) is not bool:
+        raise NotCovered("not a boolean")
+    return value
+
+
+def _list(name: str, plan: Plan) -> Getter:
+    """A list of objects a document holds under `name` (absent: empty, as ordinary)."""
+
+    def get(doc: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{key: value(item) for key, value in plan} for item in doc.get(name) or []]
+
+    return get
+
+
+def _step_sources(plan: Plan) -> Callable[[Any, Any], Any]:
+    """A history step's sources: its own, or the decision's when it has none (as ordinary)."""
+
+    def get(row: Any, doc: Any) -> list[dict[str, Any]]:
+        sources = row["sources"]
+        items = (doc.get("sources") or []) if sources is None else sources
+        return [{key: value(item) for key, value in plan} for item in items]
+
+    return get
+
+
+def _strings(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    return [_string(_non_null(v)) for v in value]
+
+
+def _sort_edtf(doc: dict[str, Any]) -> str:
+    return sort_date(doc).edtf
+
+
+_DECISION: dict[str, Getter] = {
+    "id": lambda doc: _string(_non_null(doc["id"])),
+    "certainty": _ENTRY["certainty"],
+    "action": _ENTRY["action"],
+    "actor": _ENTRY["actor"],
+    "recipient": _ENTRY["recipient"],
+    "treaty": lambda doc: _string(doc.get("treaty") or None),
+    "status": _ENTRY["status"],
+}
+_DECISION_DATES: dict[str, Callable[[Any], str | None]] = {
+    "reportedOn": lambda doc: doc.get("reportedOn"),
+    "decidedOn": lambda doc: doc.get("decidedOn"),
+    "announcedOn": lambda doc: doc.get("announcedOn"),
+    "effectiveOn": lambda doc: doc.get("effectiveOn"),
+    "date": _sort_edtf,
+}
+_OFFICIAL: dict[str, Getter] = {
+    "name": lambda o: _string(_non_null(o["name"])),
+    "office": lambda o: _string(o.get("office")),
+    "announced": lambda o: _bool(o.get("announced", False)),
+}
+_SOURCE: dict[str, Getter] = {
+    "publisher": lambda s: _string(_non_null(s["publisher"])),
+    "title": lambda s: _string(s.get("title")),
+    "url": lambda s: _string(s.get("url")),
+    "publishedOn": lambda s: _string(s.get("publishedOn")),
+    "quote": lambda s: _string(s.get("quote")),
+    "retrievedOn": lambda s: _string(s.get("retrievedOn")),
+    "archiveUrl": lambda s: _string(s.get("archiveUrl")),
+}
+_STEP: dict[str, Getter] = {
+    "position": lambda r: _int(r["position"]),
+    "eventType": lambda r: _string(_non_null(r["eventType"])),
+    "recordedAt": lambda r: parse_datetime(r["recordedAt"]).isoformat(),
+    "reason": lambda r: _string(r["reason"]),
+    "keyId": lambda r: _string(r["keyId"]),
+    "fields": lambda r: _strings(r["fields"]),
+    "lang": lambda r: _string(r["translation"]["lang"]) if "translation" in r else None,
+}
+_TREATY: dict[str, Getter] = {
+    "id": lambda doc: _string(_non_null(doc["id"])),
+    "prohibits": lambda doc: [_string(_non_null(p)) for p in doc.get("prohibits", [])],
+}
+_TREATY_DATES: dict[str, Callable[[Any], str | None]] = {
+    name: operator.methodcaller("get", name)
+    for name in ("adoptedOn", "openedForSignatureOn", "entryIntoForceOn")
+}
+_MEMBERSHIP: dict[str, Getter] = {
+    "country": lambda r: _string(_non_null(r["country"])),
+    "status": lambda r: _membership(r["status"]),
+    "since": lambda r: _day(r["since"]),
+}
+
+
+def _day(value: Any) -> str:
+    if type(value) is not dt.date:
+        raise NotCovered("not a date")
+    return value.isoformat()
 
 
 def _covers(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> bool:
