@@ -14,6 +14,7 @@ import json
 import os
 import pickle
 import random
+import select
 import signal
 import socket
 import statistics
@@ -78,6 +79,11 @@ TREATY_PARTIES = (
 
 
 RESPONSE_CACHE_ENV = "POLICY_TIMELINE_RESPONSE_CACHE_ENTRIES"
+REQUEST_TIMEOUT = 60.0
+"""Longest wait, in the load process, for one HTTP answer (or a connection) before it fails."""
+CALL_TIMEOUT = 1800.0
+"""Longest wait for one call of the load process to answer (a timed load call is bounded by
+its own length plus REQUEST_TIMEOUT instead)."""
 
 
 # --- servers -----------------------------------------------------------------------------
@@ -278,19 +284,33 @@ def page_of(target: str, body: bytes) -> dict[str, Any]:
 class _Connection:
     """A minimal keep-alive HTTP/1.1 client connection over asyncio streams."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, base: str = ""
+    ) -> None:
+        self.reader, self.writer, self.base = reader, writer, base
 
     @classmethod
     async def open(cls, base: str) -> _Connection:
         parts = urlsplit(base)
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        async with asyncio.timeout(REQUEST_TIMEOUT):
+            reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
         sock = writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return cls(reader, writer)
+        return cls(reader, writer, base)
 
     async def send(self, raw: bytes) -> tuple[int, bytes]:
+        """One request's status and body; a server silent for REQUEST_TIMEOUT fails it."""
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT):
+                return await self._send(raw)
+        except TimeoutError:
+            line = raw.split(b"\r\n", 1)[0].decode(errors="replace")
+            raise RuntimeError(
+                f"no answer to {line} within {REQUEST_TIMEOUT:.0f} s from {self.base}"
+            ) from None
+
+    async def _send(self, raw: bytes) -> tuple[int, bytes]:
         self.writer.write(raw)
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
@@ -447,28 +467,63 @@ def sequential_in_child(base: str, requests: list[bytes]) -> dict[str, Any]:
     return dict(_run(_sequential(base, requests)))
 
 
+def load_timeout(warmup: float, seconds: float) -> float:
+    """The bound of one timed load call: its length, the last answers' wait and a margin."""
+    return warmup + seconds + REQUEST_TIMEOUT + 60.0
+
+
 class LoadProcess:
     """The client side in a process of its own (`python -m bench.http --load`): a fresh
-    interpreter, whatever the caller's main module; calls and results travel pickled."""
+    interpreter, whatever the caller's main module; calls and results travel pickled.
+
+    Every call is bounded: the request is written and the answer read against a deadline
+    (`timeout`), and a load process that does not answer in time is killed and its stderr
+    (a file, never a pipe nobody reads) shown in the error. Inside it, every HTTP request is
+    bounded by REQUEST_TIMEOUT, so a server that stops answering fails the call loudly."""
 
     def __init__(self) -> None:
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.http", "--load"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=self.log,
             env=_child_env(),
+            bufsize=0,
         )
         self.pid = self.proc.pid
-        self.call(os.getpid)  # started and imported before anything is timed
-
-    def call(self, function: Any, *args: Any) -> Any:
-        """`function(*args)` run in the load process; its exception is raised here."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        _write_frame(self.proc.stdin, (function.__module__, function.__name__, args))
-        ok, value = _read_frame(self.proc.stdout)
+        self.inbox, self.outbox = self.proc.stdin.fileno(), self.proc.stdout.fileno()
+        os.set_blocking(self.inbox, False)  # writes wait in select, against the deadline
+        self.call(os.getpid, timeout=STARTUP_SECONDS)  # started and imported before timing
+
+    def call(self, function: Any, *args: Any, timeout: float = CALL_TIMEOUT) -> Any:
+        """`function(*args)` run in the load process, within `timeout` seconds; its
+        exception is raised here, as is a RuntimeError when it does not answer in time."""
+        name = f"{function.__module__}.{function.__name__}"
+        deadline = time.monotonic() + timeout
+        try:
+            _send_frame(self.inbox, (function.__module__, function.__name__, args), deadline)
+            ok, value = _receive_frame(self.outbox, deadline)
+        except TimeoutError:
+            self._kill()
+            raise RuntimeError(
+                f"the load process did not answer {name} within {timeout:.0f} s"
+                f" (killed); its stderr: {_tail(self.log)}"
+            ) from None
+        except (EOFError, BrokenPipeError):
+            self._kill()
+            raise RuntimeError(
+                f"the load process ended during {name}; its stderr: {_tail(self.log)}"
+            ) from None
         if not ok:
             raise RuntimeError(f"in the load process: {value}")
         return value
+
+    def _kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=20)
 
     def close(self) -> None:
         if self.proc.stdin is not None:
@@ -477,9 +532,49 @@ class LoadProcess:
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            self.proc.wait()
+            self.proc.wait(timeout=20)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
+        self.log.close()
+
+
+def _send_frame(fd: int, value: Any, deadline: float) -> None:
+    """Write one length-prefixed pickle to the (non-blocking) pipe `fd` before `deadline`."""
+    data = pickle.dumps(value)
+    view = memoryview(len(data).to_bytes(8, "big") + data)
+    while view:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        _, writable, _ = select.select([], [fd], [], remaining)
+        if writable:
+            try:
+                view = view[os.write(fd, view) :]
+            except BlockingIOError:
+                continue
+
+
+def _receive_exactly(fd: int, size: int, deadline: float) -> bytes:
+    chunks, got = [], 0
+    while got < size:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        readable, _, _ = select.select([fd], [], [], remaining)
+        if not readable:
+            continue
+        chunk = os.read(fd, min(size - got, 1 << 20))
+        if not chunk:
+            raise EOFError("the load process ended")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _receive_frame(fd: int, deadline: float) -> Any:
+    """Read one length-prefixed pickle from the pipe `fd`, all of it before `deadline`."""
+    size = int.from_bytes(_receive_exactly(fd, 8, deadline), "big")
+    return pickle.loads(_receive_exactly(fd, size, deadline))
 
 
 def _write_frame(stream: Any, value: Any) -> None:
@@ -626,6 +721,7 @@ def http_throughput(
         runs: dict[str, list[dict[str, Any]]] = {t: [] for t in names}
         for i in range(rounds):
             for t in names:
+                ramp = warmup if i == 0 else min(warmup, 0.5)
                 run = pool.call(
                     load_in_child,
                     kinds[t],
@@ -633,9 +729,10 @@ def http_throughput(
                     bases[t].pid,
                     mixes[t],
                     clients,
-                    warmup if i == 0 else min(warmup, 0.5),
+                    ramp,
                     seconds / rounds,
                     seed + i,
+                    timeout=load_timeout(ramp, seconds / rounds),
                 )
                 if run["errors"]:
                     raise RuntimeError(

@@ -14,6 +14,7 @@ import http.client
 import json
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,32 +116,37 @@ def running(db_url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
     args = [str(binary), "--connection", connection_string(db_url), "--schema", "public"]
     args += ["--host", "127.0.0.1", "--port", str(port), "--disable-default-mutations"]
     args += ["--dynamic-json", "--disable-query-log"]
-    proc = subprocess.Popen(
-        args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if proc.poll() is not None:
-                error = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-                raise RuntimeError(f"PostGraphile exited with {proc.returncode}: {error[-2000:]}")
-            with contextlib.suppress(OSError):
-                if _answers(port):
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("PostGraphile did not start")
-            time.sleep(0.1)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
+    # Its stderr goes to a file: a pipe read only at exit fills up (64 KB) under a long run
+    # and Node, whose writes to a pipe block, then stops answering every request.
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log
+        )
+        try:
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"PostGraphile exited with {proc.returncode}: {_tail(log)}")
+                with contextlib.suppress(OSError):
+                    if _answers(port):
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"PostGraphile did not start: {_tail(log)}")
+                time.sleep(0.1)
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=20)
+
+
+def _tail(log: Any) -> str:
+    log.seek(0)
+    return str(log.read()[-2000:].decode(errors="replace"))
 
 
 def _post(base: str, query: str, variables: dict[str, Any], timeout: float = 60.0) -> bytes:

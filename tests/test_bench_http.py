@@ -145,3 +145,43 @@ def test_postgraphile_answers_the_same_rows_and_runs_in_the_same_rounds(pg_url: 
     pages = postgraphile.deep_and_as_of(pg_url, depth=5, count=5)
     assert pages["same_ids"] is True and pages["depth"] >= 1
     assert pages["ours_as_of"]["p50_ms"] > 0 and pages["postgraphile_deep"]["p50_ms"] > 0
+
+
+def test_a_load_call_that_does_not_answer_in_time_fails_loudly_and_is_killed() -> None:
+    """A call of the load process that outlives its bound raises, naming the call, and the
+    load process is killed, so a stalled run stops instead of waiting forever."""
+    import time
+
+    with bench.load_process() as pool:
+        assert pool.call(os.getpid) == pool.pid  # it answers within its bound
+        started = time.monotonic()
+        with pytest.raises(RuntimeError, match=r"did not answer time\.sleep within 1 s"):
+            pool.call(time.sleep, 30, timeout=1.0)
+        assert time.monotonic() - started < 20
+        pid = pool.pid
+    assert _gone(pid)
+
+
+def test_a_server_that_stops_answering_fails_the_request_instead_of_hanging(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server that accepts the connection and the request but never answers: the load
+    generator's request fails after REQUEST_TIMEOUT, naming the request and the server."""
+    import asyncio
+    import socket
+
+    monkeypatch.setattr(bench, "REQUEST_TIMEOUT", 0.5)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        base = f"http://127.0.0.1:{silent.getsockname()[1]}"
+
+        async def one() -> None:
+            conn = await bench._Connection.open(base)
+            try:
+                await conn.send(bench.page_request("ours", base, "UKR"))
+            finally:
+                conn.close()
+
+        with pytest.raises(RuntimeError, match=r"no answer to POST /graphql HTTP/1.1 within"):
+            asyncio.run(one())
