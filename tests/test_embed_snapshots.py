@@ -15,6 +15,7 @@ from api.importing.commands import import_file, import_lines
 from api.text.display import display_day
 from bench.embed import timeline_lines
 from projections.service import Store
+from tests.conftest import line
 from tests.embed_support import BROWSER_EXTRA, Client
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "embed_pages"
@@ -22,6 +23,27 @@ UPDATE_ENV = "POLICY_TIMELINE_TEST_UPDATE_PAGES"
 LONG = "CHL"  # 150 generated entries: two pages, reversals on and off the page
 CHANGED = ["usa-2024-11-17-atacms-strikes-russia", "deu-05"]  # a correction, a retraction
 RECORDED_DAY = "{recorded day}"
+# Sources of every shape: archived, dated, untitled, without an address, with markup in them.
+SOURCES = line(
+    "recordDecision",
+    id="nzl-sources",
+    actor="NZL",
+    action="PLEDGE",
+    recipient="UKR",
+    decidedOn="2023-04~",
+    headline="A <b>pledge</b> & its \u202esources",
+    sources=[
+        {
+            "publisher": "Gazette & Co",
+            "title": "On <i>arms</i>",
+            "url": "https://gazette.test/a?b=1&c=2",
+            "archiveUrl": "https://archive.test/gazette",
+            "publishedOn": "2023-04-02",
+        },
+        {"publisher": "Radio", "title": "Evening news", "archiveUrl": "https://archive.test/r"},
+        {"publisher": "Ministry", "title": "Statement", "publishedOn": "2023"},
+    ],
+)
 VIEWS = {
     "ukr-en": "country=UKR",
     "ukr-fr": "country=UKR&lang=fr",
@@ -32,6 +54,7 @@ VIEWS = {
     "deu-en": "country=DEU",
     "mines-fr": "category=antipersonnel-landmine&lang=fr",
     "atacms-uk": "system=atacms&lang=uk",
+    "sources-fr": "country=NZL&lang=fr",
     "long-en": f"country={LONG}",
     "long-uk-dark": f"country={LONG}&lang=uk&theme=dark&first=20",
 }
@@ -40,7 +63,7 @@ VIEWS = {
 def _stored(store: Store) -> None:
     for path in BUNDLED:
         assert not import_file(store, path).errors, path
-    extra = [*BROWSER_EXTRA, *timeline_lines({LONG: 150}, seed=1)]
+    extra = [*BROWSER_EXTRA, SOURCES, *timeline_lines({LONG: 150}, seed=1)]
     assert not import_lines(store, extra).errors
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from api.embed.timeline import Entry
 from api.text.catalogs import tr
@@ -67,48 +67,43 @@ def graphic(entries: Sequence[Entry], lang: str) -> Markup:
         "From {start} to {end}, one mark per decision of the list below; a bar spans a date "
         "known only to the month or the year, or only roughly.",
     ).format(start=display_edtf(str(first_year), lang), end=display_edtf(str(last_year), lang))
+    # Numbers need no escaping; text from the record and the catalogs is escaped once each.
     parts = [
-        Markup(
-            '<figure class="graphic"><svg width="100%" height="{}" xmlns="http://www.w3.org/2000/svg">'
-            '<g role="img" aria-labelledby="graphic-title graphic-desc">'
-            '<title id="graphic-title">{}</title><desc id="graphic-desc">{}</desc>'
-            '<line class="axis" x1="{}%" x2="{}%" y1="{}" y2="{}"/>'
-        ).format(height, title, desc, LEFT, RIGHT, axis, axis)
+        f'<figure class="graphic"><svg width="100%" height="{height}" '
+        'xmlns="http://www.w3.org/2000/svg">'
+        '<g role="img" aria-labelledby="graphic-title graphic-desc">'
+        f'<title id="graphic-title">{escape(title)}</title>'
+        f'<desc id="graphic-desc">{escape(desc)}</desc>'
+        f'<line class="axis" x1="{LEFT}%" x2="{RIGHT}%" y1="{axis}" y2="{axis}"/>'
     ]
     for year in _ticks(first_year, last_year + 1):
         x = _x(dt.date(year, 1, 1), start, end)
         parts.append(
-            Markup(
-                '<line class="axis" x1="{x}%" x2="{x}%" y1="{a}" y2="{b}"/>'
-                '<text class="tick" x="{x}%" y="{t}" text-anchor="middle">{year}</text>'
-            ).format(x=x, a=axis - 4, b=axis + 4, t=axis + AXIS_GAP + 4, year=year)
+            f'<line class="axis" x1="{x}%" x2="{x}%" y1="{axis - 4}" y2="{axis + 4}"/>'
+            f'<text class="tick" x="{x}%" y="{axis + AXIS_GAP + 4}" text-anchor="middle">'
+            f"{year}</text>"
         )
     # The image's text alternative describes the marks; their links are a shortcut for the
     # pointer, hidden from assistive technology, which has the list itself (links may not
     # nest in an image).
-    parts.append(Markup("</g>"))
+    parts.append("</g>")
+    one_day = dt.timedelta(days=1)
     for entry, lane in zip(entries, lanes, strict=True):
-        left = _x(entry.date.earliest, start, end)
-        right = _x(entry.date.latest + dt.timedelta(days=1), start, end)
+        date = entry.date
+        left = _x(date.earliest, start, end)
+        right = _x(date.latest + one_day, start, end)
         y = TOP + lane * LANE
-        span = Markup("")
-        if entry.date.earliest != entry.date.latest or entry.date.approximate:
-            span = Markup(
-                '<rect class="span" x="{}%" y="{}" width="{}%" height="10" rx="3"/>'
-            ).format(left, y - 5, max(0.01, round(right - left, 2)))
-        parts.append(
-            Markup(
-                '<a href="#{id}" tabindex="-1" aria-hidden="true"><title>{date}: {headline}</title>'
-                "{span}"
-                '<circle class="mark" cx="{cx}%" cy="{y}" r="5"/></a>'
-            ).format(
-                id=entry.id,
-                date=entry.date_text,
-                headline=without_bidi(entry.headline),  # an SVG title cannot hold a <bdi>
-                span=span,
-                cx=round((left + right) / 2, 2),
-                y=y,
+        span = ""
+        if date.earliest != date.latest or date.approximate:
+            width = max(0.01, round(right - left, 2))
+            span = (
+                f'<rect class="span" x="{left}%" y="{y - 5}" width="{width}%" height="10" rx="3"/>'
             )
+        # An SVG title cannot hold a <bdi>: the headline without bidi controls.
+        parts.append(
+            f'<a href="#{escape(entry.id)}" tabindex="-1" aria-hidden="true">'
+            f"<title>{escape(entry.date_text)}: {escape(without_bidi(entry.headline))}</title>"
+            f'{span}<circle class="mark" cx="{round((left + right) / 2, 2)}%" cy="{y}" r="5"/></a>'
         )
-    parts.append(Markup("</svg></figure>"))
-    return Markup("").join(parts)
+    parts.append("</svg></figure>")
+    return Markup("".join(parts))
