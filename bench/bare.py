@@ -40,6 +40,29 @@ NEXT_PAGE = text(
 ).bindparams(bindparam("after_earliest", type_=Date))
 
 
+DECISION_PATH = "/bench/decision"
+TREATY_PATH = "/bench/treaty"
+DECISION = text("SELECT doc, status FROM pt_decisions WHERE decision_id = :id AND valid_to IS NULL")
+_RELATED = (
+    "SELECT d.decision_id, d.status, d.doc FROM pt_relations r JOIN pt_decisions d"
+    " ON d.decision_id = r.{other} AND d.valid_to IS NULL"
+    " WHERE r.{this} = :id AND r.relation = 'reverses' AND r.valid_to IS NULL"
+    " ORDER BY d.decision_id"
+)
+REVERSES = text(_RELATED.format(this="source_id", other="target_id"))
+REVERSED_BY = text(_RELATED.format(this="target_id", other="source_id"))
+HISTORY = text(
+    "SELECT position, event_type, recorded_at FROM pt_history WHERE decision_id = :id"
+    " ORDER BY position"
+)
+TREATY = text("SELECT doc FROM pt_records WHERE kind = 'treaty' AND record_id = :id")
+PARTIES = text(
+    "SELECT country, status, since FROM pt_standing WHERE treaty_id = :id AND valid_to IS NULL"
+    " AND starts_on <= :day AND (ends_on IS NULL OR ends_on > :day)"
+    " AND status IN ('PARTY', 'WITHDRAWAL_NOTIFIED', 'OBLIGATIONS_SUSPENDED') ORDER BY country"
+).bindparams(bindparam("day", type_=Date))
+
+
 def _json(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
@@ -72,7 +95,8 @@ def _engine(db_url: str) -> Engine:
 
 
 def create_bare_app(db_url: str) -> Starlette:
-    """GET /bench/timeline?country=XXX&first=50[&after=CURSOR], and GET /healthz."""
+    """GET /bench/timeline?country=XXX&first=50[&after=CURSOR], /bench/decision?id=ID,
+    /bench/treaty?id=ID, and GET /healthz."""
     engine = _engine(db_url)
 
     async def timeline(request: Request) -> Response:
@@ -109,12 +133,64 @@ def create_bare_app(db_url: str) -> Starlette:
             }
         )
 
+    async def decision(request: Request) -> Response:
+        """A decision's document, the decisions it reverses and that reverse it (id, status,
+        headline) and its history steps: what the bench's decision query asks of ours."""
+        ident = request.query_params.get("id")
+        if not ident:
+            return _json({"error": "bad request"}, 400)
+        with engine.connect() as conn:
+            found = conn.execute(DECISION, {"id": ident}).first()
+            if found is None:
+                return _json({"decision": None})
+            related = {
+                name: [
+                    {
+                        "id": r[0],
+                        "status": r[1],
+                        "headline": orjson.loads(r[2])["fields"]["headline"],
+                    }
+                    for r in conn.execute(query, {"id": ident})
+                ]
+                for name, query in (("reverses", REVERSES), ("reversedBy", REVERSED_BY))
+            }
+            history = [
+                {"position": int(r[0]), "eventType": r[1], "recordedAt": r[2]}
+                for r in conn.execute(HISTORY, {"id": ident})
+            ]
+        version = orjson.loads(found[0])  # the stored version: fields, weapons, meta
+        doc = {"id": ident, **version["fields"], "weapons": version["weapons"]}
+        doc.update(status=found[1], **version["meta"], **related, history=history)
+        return _json({"decision": doc})
+
+    async def treaty(request: Request) -> Response:
+        """A treaty's document and the states bound by it today, by country."""
+        ident = request.query_params.get("id")
+        if not ident:
+            return _json({"error": "bad request"}, 400)
+        with engine.connect() as conn:
+            found = conn.execute(TREATY, {"id": ident}).first()
+            if found is None:
+                return _json({"error": "unknown treaty"}, 404)
+            parties = [
+                {"country": r[0], "status": r[1], "since": r[2]}
+                for r in conn.execute(PARTIES, {"id": ident, "day": dt.date.today()})
+            ]
+        return _json({"treaty": {**orjson.loads(found[0]), "parties": parties}})
+
     async def healthz(_: Request) -> Response:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return _json({"ok": True})
 
-    return Starlette(routes=[Route(PATH, timeline), Route("/healthz", healthz)])
+    return Starlette(
+        routes=[
+            Route(PATH, timeline),
+            Route(DECISION_PATH, decision),
+            Route(TREATY_PATH, treaty),
+            Route("/healthz", healthz),
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,6 +20,7 @@ from bench.floor import write_floor
 from bench.http import PAGE, busiest, deep_page, http_latencies, http_throughput
 from bench.ingest import measure_in_child
 from bench.overhead import graphql_overhead, verify_speed
+from bench.postgraphile import records_throughput
 from bench.reads import QUERIES, full_pages, query_latencies, ratios, rebuild
 from domain.dates import FuzzyDate
 from projections.service import Store
@@ -229,6 +230,15 @@ def http_figures(
         ),
         # A deep page needs a country with more than a page of rows (not so at tiny N).
         "deep_page": deep_page(big_url, count=count) if busiest(big_url)[1] > PAGE else None,
+        # decision(id:) with its relations and treaty { parties } against PostGraphile.
+        "records": records_throughput(
+            big_url,
+            seconds=1.0 if quick else 10.0,
+            rounds=1 if quick else 2,
+            warmup=0.3 if quick else 2.0,
+        )
+        if big_url.startswith("postgresql")
+        else None,
     }
 
 
@@ -245,6 +255,10 @@ def http_ratios(http: dict[str, Any]) -> dict[str, float]:
         result["http_uncached_over_postgraphile"] = http["throughput"]["uncached_over_postgraphile"]
     if http["deep_page"] is not None:
         result["deep_page_over_first"] = http["deep_page"]["ratio"]
+    if http.get("records") is not None:
+        for kind in ("decision", "treaty"):
+            figures = http["records"][kind]
+            result[f"http_{kind}_over_postgraphile"] = figures["ours_over_postgraphile"]
     return result
 
 

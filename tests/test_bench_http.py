@@ -91,6 +91,36 @@ def test_both_servers_answer_the_same_rows_as_the_read_model(db_url: str) -> Non
     assert all(_gone(pid) for pid in pids)
 
 
+def test_the_bare_decision_and_treaty_routes_answer_what_ours_answers(db_url: str) -> None:
+    """The baseline of the decision and treaty comparison: for decisions in a reversal and
+    others, and every treaty, the bare route gives the same decision, related ids in the same
+    order, history positions and parties as our GraphQL server (the compiled path)."""
+    _fill(db_url)
+    store = migrated(db_url)
+    read = store.read
+    ids = sorted(read.decisions([f"decision-{k:07d}" for k in range(OPERATIONS)]))
+    linked = sorted(i for i, o in read.related(ids, "reverses", True).items() if o)
+    treaties = sorted(t["id"] for t in read.records("treaty"))
+    store.close()
+    assert linked and treaties
+    picks = {"decision": [*linked[:3], *ids[:3]], "treaty": treaties}
+    with bench.serve(db_url, response_cache=False) as ours, bench.serve_bare(db_url) as bare:
+        for kind, idents in picks.items():
+            for ident in idents:
+                answers = [
+                    postgraphile.record_answer(
+                        t,
+                        kind,
+                        postgraphile._raw_answer(
+                            b, postgraphile._record_request(t, kind, b, ident)
+                        ),
+                    )
+                    for t, b in (("ours", ours), ("bare", bare))
+                ]
+                assert answers[0] == answers[1], (kind, ident, answers)
+                assert answers[0][0] == ident
+
+
 def test_throughput_and_latency_over_http_have_their_shape_and_no_errors(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     _fill(url)
@@ -145,6 +175,15 @@ def test_postgraphile_answers_the_same_rows_and_runs_in_the_same_rounds(pg_url: 
     pages = postgraphile.deep_and_as_of(pg_url, depth=5, count=5)
     assert pages["same_ids"] is True and pages["depth"] >= 1
     assert pages["ours_as_of"]["p50_ms"] > 0 and pages["postgraphile_deep"]["p50_ms"] > 0
+    records = postgraphile.records_throughput(pg_url, seconds=1, rounds=1, warmup=0.3, picks=10)
+    assert records["same_answers"] is True and records["decisions"] == 10
+    for kind in ("decision", "treaty"):
+        figures = records[kind]
+        for side in ("ours", "postgraphile", "bare"):
+            assert figures[side]["errors"] == 0 and figures[side]["requests"] > 0
+        assert figures["ours_over_postgraphile"] == round(
+            figures["ours"]["requests_per_s"] / figures["postgraphile"]["requests_per_s"], 3
+        )
 
 
 def test_a_load_call_that_does_not_answer_in_time_fails_loudly_and_is_killed() -> None:

@@ -212,6 +212,7 @@ class CompiledPath:
         # object, whose id a later document may reuse once it is dropped).
         self.covered: LRUCache[tuple[str, str | None], bool] = LRUCache(PLANS)
         self.answered = self.declined = 0
+        self._local = threading.local()  # the read model of the request a thread answers
         query = schema.query_type
         assert query is not None
         self.query_type = query
@@ -278,10 +279,19 @@ class CompiledPath:
         )
         if collected.new_defer_usages or collected.forbidden_directive_instances:
             return None
-        try:
-            return self._root(executor, collected.grouped_field_set)
-        except NotCovered:
-            return None
+        # Every read of the request on one pooled connection (one checkout and ping).
+        with self.read().pinned() as read:
+            self._local.read = read
+            try:
+                return self._root(executor, collected.grouped_field_set)
+            except NotCovered:
+                return None
+            finally:
+                del self._local.read
+
+    def _reader(self) -> Any:
+        """The read model of the request this thread is answering."""
+        return self._local.read
 
     def _root(self, executor: Run, fields: dict[str, FieldDetailsList]) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -314,14 +324,14 @@ class CompiledPath:
                     raise NotCovered("the resolver refuses it")
                 # As the resolver does: an unknown weapon or category is refused (raises).
                 if system is not None:
-                    check_record(self.read(), "weapon", "system", system)
+                    check_record(self._reader(), "weapon", "system", system)
                     kind, ident = "system", system
                 else:
-                    check_category(self.read(), "category", str(category))
+                    check_category(self._reader(), "category", str(category))
                     kind, ident = "category", category
             actions = args.get("actions")
             first = args.get("first")
-            page: Page = self.read().timeline(
+            page: Page = self._reader().timeline(
                 kind,
                 str(ident),
                 first=20 if first is None else first,
@@ -341,7 +351,7 @@ class CompiledPath:
         """`decision(id:, asOf:)`: null when there is no such decision (as ordinary)."""
         ident, as_of = str(args["id"]), args.get("asOf")
         build = self._decisions(executor, type_, details)
-        doc = self.read().decisions([ident], as_of).get(ident)
+        doc = self._reader().decisions([ident], as_of).get(ident)
         return None if doc is None else build([doc], as_of)[0]
 
     def _decisions(self, executor: Run, type_: Any, details: FieldDetailsList) -> Build:
@@ -400,7 +410,7 @@ class CompiledPath:
         related ids' order, those not visible as of the position left out (as ordinary)."""
 
         def fetch(docs: list[Any], as_of: int | None) -> list[Any]:
-            read = self.read()
+            read = self._reader()
             ids = sorted({doc["id"] for doc in docs})
             related = read.related(ids, relation, inverse, as_of)
             wanted = sorted({i for doc in docs for i in related.get(doc["id"], [])})
@@ -435,7 +445,7 @@ class CompiledPath:
                 plan.append((key, _of_row(_STEP[name])))
 
         def fetch(docs: list[Any], as_of: int | None) -> list[Any]:
-            rows = self.read().history(sorted({doc["id"] for doc in docs}), as_of)
+            rows = self._reader().history(sorted({doc["id"] for doc in docs}), as_of)
             return [
                 [{key: get(row, doc) for key, get in plan} for row in rows.get(doc["id"], [])]
                 for doc in docs
@@ -476,7 +486,7 @@ class CompiledPath:
                     plan.append((key, self._parties(member, as_of, valid_at)))
             else:
                 plan.append((key, _TREATY[name]))
-        docs = self.read().records("treaty", ids=[ident])
+        docs = self._reader().records("treaty", ids=[ident])
         if not docs:
             raise NotCovered("an unknown treaty is an error")
         doc = docs[0]
@@ -484,7 +494,7 @@ class CompiledPath:
 
     def _parties(self, member: Plan, as_of: Any, valid_at: Any) -> Getter:
         def get(doc: Any) -> list[dict[str, Any]]:
-            rows = self.read().parties(str(doc["id"]), as_of=as_of, valid_at=valid_at)
+            rows = self._reader().parties(str(doc["id"]), as_of=as_of, valid_at=valid_at)
             # A party is bound: its `since` is always known (the ordinary resolver's filter).
             return [{k: v(r) for k, v in member} for r in rows if r["since"] is not None]
 
@@ -492,7 +502,7 @@ class CompiledPath:
 
     def _party_count(self, as_of: Any, valid_at: Any) -> Getter:
         def get(doc: Any) -> int:
-            rows = self.read().parties(str(doc["id"]), as_of=as_of, valid_at=valid_at)
+            rows = self._reader().parties(str(doc["id"]), as_of=as_of, valid_at=valid_at)
             return _int(len(rows))
 
         return get

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, cast, overload
 
-from sqlalchemy import ColumnElement, Engine, Table, and_, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 
 from domain.dates import FuzzyDate, InvalidDate
 from domain.errors import FieldError, InvalidInput
@@ -94,11 +107,30 @@ def _date_bound(name: str, text: str | None) -> FuzzyDate | None:
         raise InvalidInput([FieldError((name,), str(exc))]) from None
 
 
+class _OneConnection:
+    """Stands for an engine whose every `connect()` is the same open connection (left open:
+    its owner closes it)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def connect(self) -> contextlib.nullcontext[Connection]:
+        return contextlib.nullcontext(self.conn)
+
+
 class ReadModel:
     """Queries over the projection tables."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine | _OneConnection) -> None:
         self.engine = engine
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[ReadModel]:
+        """This read model with every query of the block on one pooled connection: one
+        checkout (and its liveness ping) and one rollback for all the reads of a request,
+        where each query alone costs both. Not for sharing between threads."""
+        with self.engine.connect() as conn:
+            yield ReadModel(_OneConnection(conn))
 
     def timeline(
         self,
