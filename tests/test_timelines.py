@@ -36,6 +36,45 @@ def test_the_apl_decision_departs_from_the_2022_policy_without_reversing_it(
     }
 
 
+def test_links_read_both_ways_at_once_are_those_read_one_way_at_a_time(store: Store) -> None:
+    import_lines(store, seed_lines())
+    # Decisions reversing and making exceptions to others; a retraction after them.
+    common = {"actor": "FRA", "action": "PLEDGE", "recipient": "UKR", "sources": SOURCE}
+    made = [("fra-0", None, None), ("fra-1", None, None), ("fra-2", None, None)]
+    made += [("fra-r", "fra-2", "usa-2022-06-21-apl-policy"), ("fra-s", "fra-2", "fra-1")]
+    made += [("fra-t", "fra-0", None)]
+    lines = [
+        line(
+            "recordDecision",
+            id=name,
+            decidedOn=f"20{20 + i}",
+            headline=f"Decision {i}",
+            **({"reverses": reverses} if reverses else {}),
+            **({"departsFrom": departs} if departs else {}),
+            **common,
+        )
+        for i, (name, reverses, departs) in enumerate(made)
+    ]
+    assert not import_lines(store, lines).errors
+    before = store.head()
+    retract = line("retractDecision", id="fra-s", reason="recorded twice", sources=SOURCE)
+    assert not import_lines(store, [retract]).errors
+    ids = [name for name, _, _ in made] + ["usa-2022-06-21-apl-policy", "unknown"]
+    for as_of in (None, before):
+        sides = store.read.related_sides(ids, ("reverses", "departsFrom"), as_of)
+        assert sides == {
+            (relation, inverse): store.read.related(ids, relation, inverse, as_of)
+            for relation in ("reverses", "departsFrom")
+            for inverse in (False, True)
+        }
+        assert sides["reverses", True]["fra-2"] == ["fra-r", "fra-s"]
+        assert sides["departsFrom", True]["usa-2022-06-21-apl-policy"] == [
+            "fra-r",
+            "usa-2024-11-20-apl-ukraine",
+        ]
+        assert sides["reverses", False]["fra-t"] == ["fra-0"]
+
+
 def test_weapon_timelines_exist_per_system_and_per_category(store: Store) -> None:
     import_lines(store, seed_lines())
     system = store.read.timeline("system", "atacms").entries

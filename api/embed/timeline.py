@@ -17,6 +17,9 @@ from domain.dates import FuzzyDate
 from projections.readmodels.documents import DecisionDoc, TreatyDoc, WeaponDoc
 from projections.service import Store
 
+RELATIONS = ("reverses", "departsFrom")
+"""How decisions link to each other on the page: each shown both ways."""
+
 
 @dataclass
 class Link:
@@ -184,7 +187,15 @@ def load_page(
     )
     raw = page.entries
     ids = [e["decisionId"] for e in raw]
-    docs = store.read.decisions(ids, view.as_of) if details and ids else {}
+    linked: dict[tuple[str, bool], dict[str, list[str]]] = {}
+    others: set[str] = set()
+    if details and ids:
+        linked = store.read.related_sides(ids, RELATIONS, view.as_of)
+        others = {i for side in linked.values() for found in side.values() for i in found}
+    on_page = set(ids)
+    # The page's decisions and the others their links name, in one query.
+    known = store.read.decisions([*ids, *sorted(others - on_page)], view.as_of) if linked else {}
+    docs = {i: known[i] for i in ids if i in known}
     systems = {named for e in raw for w in e["weapons"] if (named := w["system"])}
     weapon_names = _names(store, "weapon", systems, view.as_of, view.lang)
     treaties = {named for e in raw if (named := e["treaty"])}
@@ -193,21 +204,12 @@ def load_page(
     reversed_by: dict[str, list[Link]] = {}
     departs: dict[str, list[Link]] = {}
     departed: dict[str, list[Link]] = {}
-    texts = translated.translations(store, "decision", set(ids), view.lang, view.as_of)
-    if details and ids:
-        sides = [
-            store.read.related(ids, relation, inverse, view.as_of)
-            for relation in ("reverses", "departsFrom")
-            for inverse in (False, True)
-        ]
-        # Decisions on this page are already read; one query for the others of every side.
-        others = {i for side in sides for linked in side.values() for i in linked}
-        missing = sorted(others - docs.keys())
-        known = docs | (store.read.decisions(missing, view.as_of) if missing else {})
-        texts |= translated.translations(store, "decision", set(missing), view.lang, view.as_of)
-        on_page = set(ids)
+    texts = translated.translations(store, "decision", on_page | others, view.lang, view.as_of)
+    if linked:
         reverses, reversed_by, departs, departed = (
-            _links(view, side, on_page, known, texts) for side in sides
+            _links(view, linked[relation, inverse], on_page, known, texts)
+            for relation in RELATIONS
+            for inverse in (False, True)
         )
     stories = load_stories(store, view, docs, treaty_names) if details and ids else {}
     entries = []

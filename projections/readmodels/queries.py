@@ -19,9 +19,11 @@ from sqlalchemy import (
     and_,
     func,
     literal,
+    literal_column,
     or_,
     select,
     tuple_,
+    union_all,
 )
 
 from domain.dates import FuzzyDate, InvalidDate
@@ -237,6 +239,31 @@ class ReadModel:
         result: dict[str, list[str]] = {i: [] for i in ids}
         for key, value in rows:
             result[key].append(value)
+        return result
+
+    def related_sides(
+        self, ids: list[str], relations: tuple[str, ...], as_of: int | None = None
+    ) -> dict[tuple[str, bool], dict[str, list[str]]]:
+        """`related` for each relation, both ways, in one query: by (relation, inverse), for
+        each id, the other decisions, in the order `related` gives them."""
+        r = tables.relations
+        current = current_at(r, as_of)
+        sides = [
+            select(this.label("this"), other.label("other"), r.c.relation, literal(way)).where(
+                this.in_(ids), r.c.relation.in_(relations), current
+            )
+            for way, (this, other) in enumerate(
+                [(r.c.source_id, r.c.target_id), (r.c.target_id, r.c.source_id)]
+            )
+        ]
+        query = union_all(*sides).order_by(literal_column("other"))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        result: dict[tuple[str, bool], dict[str, list[str]]] = {
+            (rel, inverse): {i: [] for i in ids} for rel in relations for inverse in (False, True)
+        }
+        for key, value, relation, way in rows:
+            result[relation, bool(way)][key].append(value)
         return result
 
     def history(self, ids: list[str], as_of: int | None = None) -> dict[str, list[HistoryStep]]:
