@@ -7,13 +7,16 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from api.cli.main import BUNDLED
+from api.importing.commands import import_file
 from projections.service import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,12 +73,8 @@ def migrated(url: str | None = None, **kwargs: Any) -> Store:
     return store
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A throw-away PostgreSQL database for this test run."""
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"{PG_ENV} is not set")
+def _create_pg_database(base: str) -> str:
+    """A new, empty PostgreSQL database on the server `base` names; its URL."""
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     name = f"pt_test_{uuid.uuid4().hex[:12]}"
     try:
@@ -83,11 +82,27 @@ def pg_url() -> Iterator[str]:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # configured but unreachable: fail, never skip
         pytest.fail(f"{PG_ENV} is set but PostgreSQL is unreachable: {exc}")
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    yield url
+    finally:
+        admin.dispose()
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(base: str, url: str) -> None:
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throw-away PostgreSQL database for this test run."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set")
+    url = _create_pg_database(base)
+    yield url
+    _drop_pg_database(base, url)
 
 
 def _reset_pg(url: str) -> None:
@@ -114,6 +129,62 @@ def store(db_url: str) -> Iterator[Store]:
     yield s
     s.close()
     s.engine.dispose()
+
+
+@contextmanager
+def _own_url(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty store URL on the backend `request.param` names, for a fixture wider than
+    one test: on PostgreSQL a database of its own, which the `db_url` resets leave alone."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp.mktemp('shared') / 'store.sqlite3'}"
+        return
+    request.getfixturevalue("pg_url")  # skips, or fails, as every PostgreSQL test does
+    url = _create_pg_database(os.environ[PG_ENV])
+    try:
+        yield url
+    finally:
+        _drop_pg_database(os.environ[PG_ENV], url)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh, empty store URL on each backend, shared by the tests of one module (tests
+    that only read what a module fixture wrote, so that it is written once per backend)."""
+    with _own_url(request, tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def bundled_load(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Store, int]]:
+    """One store per backend holding everything `serve --seed` loads, and the log position
+    after the seed story: shared by the tests that only read it, since loading the treaties'
+    membership and the translations takes seconds."""
+    with _own_url(request, tmp_path_factory) as url:
+        store = migrated(url)
+        reports = [import_file(store, path) for path in BUNDLED]
+        assert all(r.errors == [] for r in reports), [r.errors for r in reports]
+        yield store, reports[0].imported
+        store.close()
+        store.engine.dispose()
+
+
+@contextmanager
+def statements(store: Store) -> Iterator[list[str]]:
+    """Every SQL statement sent to the database the read models query, while the block runs."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(store.read_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(store.read_engine, "before_cursor_execute", record)
 
 
 def seed_lines() -> list[str]:

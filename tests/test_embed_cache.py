@@ -3,32 +3,12 @@ page's queries; a new event is shown at once; the memory they take is bounded.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
-
 from api.embed.caching import PageCache
 from projections.service import Store
+from tests.conftest import statements
 from tests.embed_support import LE_MONDE, article_ids, seeded
 
 URL = "/embed/timeline?country=UKR&lang=fr"
-
-
-@contextmanager
-def statements(store: Store) -> Iterator[list[str]]:
-    """Every SQL statement the read models receive while the block runs."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    event.listen(store.read_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(store.read_engine, "before_cursor_execute", record)
 
 
 def test_a_second_reader_gets_the_same_bytes_without_the_page_s_queries(store: Store) -> None:

@@ -7,7 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from api.cli.main import app as cli
 from domain.commands import parse_input
 from domain.errors import InvalidInput
 from tests.conftest import ROOT, SOURCE, line, migrated
@@ -78,18 +80,8 @@ HOSTILE: dict[str, tuple[bytes, str]] = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(HOSTILE))
-def test_a_hostile_line_is_named_and_nothing_is_stored(
-    name: str, db_url: str, tmp_path: Path
-) -> None:
-    bad, message = HOSTILE[name]
-    path = tmp_path / "in.jsonl"
-    path.write_bytes(WEAPON.encode() + b"\n" + bad + b"\n")
-    done = subprocess.run(
-        [CLI, "import", str(path), "--db", db_url], capture_output=True, check=False, timeout=120
-    )
-    stderr = done.stderr.decode("utf-8", "replace")
-    assert done.returncode == 2, stderr
+def refused_and_nothing_stored(db_url: str, returncode: int, stderr: str, message: str) -> None:
+    assert returncode == 2, stderr
     assert "Traceback" not in stderr
     assert "line 2:" in stderr and message in stderr, stderr
     store = migrated(db_url)
@@ -97,6 +89,31 @@ def test_a_hostile_line_is_named_and_nothing_is_stored(
         assert store.head() == 0  # the valid first line was not stored either
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_a_hostile_line_is_named_and_nothing_is_stored(
+    name: str, db_url: str, tmp_path: Path
+) -> None:
+    """The `import` command itself, run in this process (a process per case would spend its
+    time starting Python; the next test runs it as its own process)."""
+    bad, message = HOSTILE[name]
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(WEAPON.encode() + b"\n" + bad + b"\n")
+    done = CliRunner().invoke(cli, ["import", str(path), "--db", db_url])
+    assert done.exception is None or isinstance(done.exception, SystemExit), done.exception
+    refused_and_nothing_stored(db_url, done.exit_code, done.stderr, message)
+
+
+def test_the_installed_command_exits_2_naming_the_line(db_url: str, tmp_path: Path) -> None:
+    bad, message = HOSTILE["invalid UTF-8"]
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(WEAPON.encode() + b"\n" + bad + b"\n")
+    done = subprocess.run(
+        [CLI, "import", str(path), "--db", db_url], capture_output=True, check=False, timeout=120
+    )
+    stderr = done.stderr.decode("utf-8", "replace")
+    refused_and_nothing_stored(db_url, done.returncode, stderr, message)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ import importlib.util
 import json
 import re
 import sys
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -17,9 +16,8 @@ import pytest
 
 from api.cli.main import BUNDLED
 from api.http.app import create_app
-from api.importing.commands import import_file
 from projections.service import Store
-from tests.conftest import ROOT, SEED, _reset_pg, migrated
+from tests.conftest import ROOT, SEED
 
 BUILD = ROOT / "data" / "membership" / "build.py"
 REFERENCE = ROOT / "data" / "reference"
@@ -99,22 +97,10 @@ def test_the_seed_story_and_the_membership_file_record_each_ukrainian_act_once()
     ]
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def loaded(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Store, int]]:
+@pytest.fixture
+def loaded(bundled_load: tuple[Store, int]) -> tuple[Store, int]:
     """One store per backend holding what serve --seed loads; the position after the seed."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('bundled') / 'store.sqlite3'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-        _reset_pg(url)
-    store = migrated(url)
-    reports = [import_file(store, path) for path in BUNDLED]
-    assert all(r.errors == [] for r in reports)
-    yield store, reports[0].imported
-    store.close()
-    store.engine.dispose()
+    return bundled_load
 
 
 async def ask(store: Store, query: str) -> dict[str, Any]:

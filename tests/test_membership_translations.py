@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,6 @@ import pytest
 from api.cli.main import BUNDLED, MEMBERSHIP, MEMBERSHIP_TRANSLATIONS, SEED_TRANSLATIONS
 from api.importing.commands import import_file
 from projections.service import Store
-from tests.conftest import _reset_pg, migrated
 from tests.embed_support import Client
 from tests.test_membership_data import builder
 
@@ -32,21 +30,10 @@ def generated() -> list[dict[str, Any]]:
     return [json.loads(text)["input"] for text in lines]
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def bundled(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Store]:
+@pytest.fixture
+def bundled(bundled_load: tuple[Store, int]) -> Store:
     """One store per backend holding what serve --seed loads."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('bundled') / 'store.sqlite3'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-        _reset_pg(url)
-    store = migrated(url)
-    assert all(import_file(store, path).errors == [] for path in BUNDLED)
-    yield store
-    store.close()
-    store.engine.dispose()
+    return bundled_load[0]
 
 
 def test_the_committed_translations_are_what_the_script_builds() -> None:

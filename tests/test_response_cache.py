@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
 
 from api.graphql.positions import read_state
 from api.graphql.response_cache import (
@@ -25,7 +24,7 @@ from api.http.app import create_app
 from api.http.keys import KeyRing
 from api.importing.commands import import_file
 from projections.service import Store
-from tests.conftest import SEED, migrated
+from tests.conftest import SEED, migrated, statements
 from tests.graphql_support import DECISION, RECORD_DECISION, codes, serving
 
 TIMELINE = (
@@ -204,21 +203,6 @@ def test_zero_turns_the_cache_off_and_the_state_holds_today(
     state = read_state(seeded.read_engine)()
     assert state[-1] == dt.date.today()
     assert min(s[2] for s in state[:-1] if s[0] == "p") == seeded.read_position()
-
-
-@contextmanager
-def statements(store: Store) -> Iterator[list[str]]:
-    """Every SQL statement sent to the database queries read, while the block runs."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    event.listen(store.read_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(store.read_engine, "before_cursor_execute", record)
 
 
 def test_a_hit_reads_nothing_from_the_database_while_the_state_is_held(seeded: Store) -> None:

@@ -6,13 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from api.cli.main import BUNDLED, SEED_TRANSLATIONS
-from api.importing.commands import import_file
 from domain.values import TRANSLATABLE, TRANSLATION_LANGS, RecordKind
 from projections.service import Store
 from tests.conftest import seed_lines
@@ -32,11 +30,9 @@ its translations must be made again (then this digest is updated)."""
 
 
 @pytest.fixture
-def translated(store: Store) -> Iterator[Store]:
+def translated(bundled_load: tuple[Store, int]) -> Store:
     """Everything `serve --seed` loads: the story, the membership, then the translations."""
-    for path in BUNDLED:
-        assert import_file(store, path).errors == []
-    yield store
+    return bundled_load[0]
 
 
 def seed_records() -> list[tuple[RecordKind, str]]:

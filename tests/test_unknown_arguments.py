@@ -12,8 +12,7 @@ from websockets.sync.client import connect
 
 from api.http.app import create_app
 from api.importing.commands import import_lines
-from projections.service import Store
-from tests.conftest import SOURCE, line
+from tests.conftest import SOURCE, line, migrated
 from tests.graphql_support import gql, running
 
 RECORDS = [
@@ -59,12 +58,16 @@ RECORDS = [
 ]
 
 
-@pytest.fixture
-def base(store: Store) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def base(module_db_url: str) -> Iterator[str]:
+    """The records above behind a real server, on each backend; every test here only reads."""
+    store = migrated(module_db_url)
     report = import_lines(store, RECORDS)
     assert not report.errors, report.errors
     with running(create_app(store)) as url:
         yield url
+    store.close()
+    store.engine.dispose()
 
 
 def refusal(base: str, query: str) -> dict[str, Any]:
