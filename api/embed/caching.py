@@ -4,6 +4,7 @@ rendered pages of the latest ETags kept in memory (bounded)."""
 from __future__ import annotations
 
 import hashlib
+import threading
 
 from cachetools import LRUCache
 from starlette.requests import Request
@@ -43,12 +44,14 @@ class PageCache:
     The ETag names the URL's meaning and the log position the page shows, and promises the
     same bytes for both (a strong validator), so a body kept under it never goes stale: a new
     decision moves the position and the next request renders again. Bounded by count and by
-    bytes; a page larger than the whole budget is not kept."""
+    bytes; a page larger than the whole budget is not kept. Used from worker threads: every
+    read and write of the pages holds a lock."""
 
     def __init__(self, max_pages: int = 256, max_bytes: int = 16 * 1024 * 1024) -> None:
         self.max_pages, self.max_bytes = max_pages, max_bytes
         # Bounded by bytes by the cache itself (a page weighs its length), by count here.
         self._pages: LRUCache[str, bytes] = LRUCache(max_bytes, getsizeof=len)
+        self._lock = threading.Lock()
         self.hits = self.misses = 0
 
     @property
@@ -57,19 +60,21 @@ class PageCache:
         return int(self._pages.currsize)
 
     def get(self, tag: str) -> bytes | None:
-        body = self._pages.get(tag)
-        if body is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        return body
+        with self._lock:
+            body = self._pages.get(tag)
+            if body is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            return body
 
     def put(self, tag: str, body: bytes) -> None:
-        if len(body) > self.max_bytes or tag in self._pages:
-            return
-        self._pages[tag] = body
-        while len(self._pages) > self.max_pages:
-            self._pages.popitem()  # the least recently used
+        with self._lock:
+            if len(body) > self.max_bytes or tag in self._pages:
+                return
+            self._pages[tag] = body
+            while len(self._pages) > self.max_pages:
+                self._pages.popitem()  # the least recently used
 
     def __len__(self) -> int:
         return len(self._pages)

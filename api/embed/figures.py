@@ -11,7 +11,7 @@ from api.embed import translated
 from api.embed.params import View
 from api.embed.story import Source, sources
 from api.text.display import LOCALES, display_edtf
-from projections.service import Store
+from projections.readmodels.queries import ReadModel
 
 MAX_FIGURES = 50  # a page shows the latest figures of its country, not a whole data set
 
@@ -39,14 +39,14 @@ def _number(value: object, lang: str) -> str:
         return str(value)
 
 
-def load_figures(store: Store, view: View) -> list[Figure]:
+def load_figures(read: ReadModel, view: View) -> list[Figure]:
     """The country's figures (observations), newest period first, conflicts and estimates marked."""
     if view.kind != "country":
         return []
-    rows = store.read.observations_in(view.key, as_of=view.as_of, limit=MAX_FIGURES)
+    rows = read.observations_in(view.key, as_of=view.as_of, limit=MAX_FIGURES)
     rows.sort(key=lambda r: (str(r["period"]), str(r["indicator"])), reverse=True)
     ids = {str(r["id"]) for r in rows}
-    texts = translated.translations(store, "observation", ids, view.lang, view.as_of)
+    texts = translated.translations(read, "observation", ids, view.lang, view.as_of)
     figures = []
     for r in rows:
         original = str(r.get("label") or str(r["indicator"]).replace("-", " "))

@@ -61,8 +61,8 @@ def embed_routes(store: Store, pages: PageCache | None = None) -> list[BaseRoute
     def read_state() -> tuple[int, int]:
         """Where the read models the page is read from stand: the slowest projection (flags
         are kept after the timelines) and the timelines."""
-        projector, engine = store.projector, store.read_engine
-        return projector.position(engine=engine), projector.position("timelines", engine=engine)
+        positions = store.projector.positions(engine=store.read_engine)
+        return min(positions.values(), default=0), positions.get("timelines", 0)
 
     def render(view: View, position: int, base: str) -> tuple[bytes, bool]:
         """The page's bytes, and whether they are the page at `position` for good: a pinned
@@ -92,26 +92,33 @@ def embed_routes(store: Store, pages: PageCache | None = None) -> list[BaseRoute
             more = f"{base}/timelinejs.json?{view.query(after=pages[-1].later)}"
         return timelinejs.document(pages, more)
 
+    def answer(request: Request, view: View) -> tuple[str, bytes | None]:
+        """The page's ETag, and its bytes unless the client has them: kept ones, else the
+        queries and the template (for a worker thread, all in one)."""
+        position = _locate(store, view)
+        tag = etag(request, view, position)
+        if not_modified(request, tag):
+            return tag, None
+        body = pages.get(tag)
+        if body is None:
+            # The ETag's promise (these bytes for this URL at this position) lets the next
+            # reader skip the queries and the template.
+            body, settled = render(view, position, _base(request))
+            if settled:
+                pages.put(tag, body)
+        return tag, body
+
     async def embed_timeline(request: Request) -> Response:
         security = {"Content-Security-Policy": content_security_policy()}
         security |= {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin"}
         try:
             view = parse_view(request.query_params)
-            position = await asyncio.to_thread(_locate, store, view)
-            tag = etag(request, view, position)
-            headers = {**security, "ETag": tag, "Cache-Control": cache_control(view)}
-            if not_modified(request, tag):
-                return Response(status_code=304, headers=headers)
-            body = pages.get(tag)
-            if body is None:
-                # The queries and the template off the event loop; the ETag's promise (these
-                # bytes for this URL at this position) lets the next reader skip both.
-                page, settled = await asyncio.to_thread(render, view, position, _base(request))
-                if settled:
-                    pages.put(tag, page)
-                body = page
+            tag, body = await asyncio.to_thread(answer, request, view)
         except (BadParameter, PolicyRecordError) as exc:
             return PlainTextResponse(str(exc), status_code=400, headers=security)
+        headers = {**security, "ETag": tag, "Cache-Control": cache_control(view)}
+        if body is None:
+            return Response(status_code=304, headers=headers)
         return HTMLResponse(body, headers=headers)
 
     async def oembed(request: Request) -> Response:
@@ -128,7 +135,7 @@ def embed_routes(store: Store, pages: PageCache | None = None) -> list[BaseRoute
             headers = {"ETag": tag, "Cache-Control": f"public, max-age={oe.CACHE_AGE}"}
             if not_modified(request, tag):
                 return Response(status_code=304, headers=headers)
-            title = await asyncio.to_thread(view_title, store, view)
+            title = await asyncio.to_thread(view_title, store.read, view)
             body = oe.oembed(_base(request), view, title, params)
         except oe.NotOurs as exc:
             return _json({"error": str(exc)}, 404)

@@ -19,7 +19,7 @@ from projections.readmodels.documents import (
     StatementDoc,
     TreatyDoc,
 )
-from projections.service import Store
+from projections.readmodels.queries import ReadModel
 
 STANCES = {
     "SUPPORTS": N_("{speaker} supports the decision"),
@@ -165,7 +165,7 @@ def _change(view: View, decision: str, row: HistoryStep) -> Correction:
 
 
 def load_stories(
-    store: Store,
+    read: ReadModel,
     view: View,
     docs: dict[str, DecisionDoc],
     treaty_names: dict[str, tuple[str, str]],
@@ -177,16 +177,16 @@ def load_stories(
 
     ids = sorted(docs)
     lang = view.lang
-    flags = store.read.flags_of(ids, view.as_of)
+    flags = read.flags_of(ids, view.as_of)
     changed = [i for i in ids if docs[i].get("status") != "ACTIVE"]
-    history = store.read.history(changed, view.as_of) if changed else {}
+    history = read.history(changed, view.as_of) if changed else {}
     statements: dict[str, list[StatementDoc]] = {}
-    for said_doc in store.read.records("statement", refs=ids, as_of=view.as_of):
+    for said_doc in read.records("statement", refs=ids, as_of=view.as_of):
         statements.setdefault(said_doc["about"], []).append(said_doc)
     said = {str(d["id"]) for docs in statements.values() for d in docs[:MAX_REACTIONS]}
-    quotes = translated.translations(store, "statement", said, lang, view.as_of)
+    quotes = translated.translations(read, "statement", said, lang, view.as_of)
     flagged = sorted({f["treaty"] for fs in flags.values() for f in fs})
-    treaties = store.read.records("treaty", ids=flagged, as_of=view.as_of) if flagged else []
+    treaties = read.records("treaty", ids=flagged, as_of=view.as_of) if flagged else []
     treaty_docs = {t["id"]: t for t in treaties}
     stories = {}
     for decision, doc in docs.items():

@@ -15,6 +15,7 @@ from api.text.catalogs import tr
 from api.text.display import display_edtf
 from domain.dates import FuzzyDate
 from projections.readmodels.documents import DecisionDoc, TreatyDoc, WeaponDoc
+from projections.readmodels.queries import ReadModel
 from projections.service import Store
 
 RELATIONS = ("reverses", "departsFrom")
@@ -90,12 +91,12 @@ def projected_position(store: Store, view: View) -> int:
     return applied if view.as_of is None else min(view.as_of, applied)
 
 
-def view_title(store: Store, view: View) -> str:
+def view_title(read: ReadModel, view: View) -> str:
     """'Decisions involving Ukraine', in the view's language."""
     if view.kind == "country":
         name = country_name(view.key, view.lang)
     elif view.kind == "system":
-        weapons = store.read.records("weapon", ids=[view.key], as_of=view.as_of)
+        weapons = read.records("weapon", ids=[view.key], as_of=view.as_of)
         name = weapons[0].get("designation") or weapons[0]["name"] if weapons else view.key
     else:
         name = category_label(view.key, view.lang)
@@ -107,15 +108,13 @@ def view_title(store: Store, view: View) -> str:
 
 
 def _names(
-    store: Store, kind: str, ids: set[str], as_of: int | None, lang: str
+    read: ReadModel, kind: str, ids: set[str], as_of: int | None, lang: str
 ) -> dict[str, tuple[str, str]]:
     """Short names of treaties or weapons by id, each with the language it is in."""
     if not ids:
         return {}
-    found = cast(
-        list[TreatyDoc | WeaponDoc], store.read.records(kind, ids=sorted(ids), as_of=as_of)
-    )
-    texts = translated.translations(store, kind, ids, lang, as_of)
+    found = cast(list[TreatyDoc | WeaponDoc], read.records(kind, ids=sorted(ids), as_of=as_of))
+    texts = translated.translations(read, kind, ids, lang, as_of)
     return {
         r["id"]: (translated.name(texts, r), translated.name_lang(texts, r, lang)) for r in found
     }
@@ -173,7 +172,13 @@ def load_page(
 
     `position` is the log position the caller already read for this view (its ETag's)."""
     position = projected_position(store, view) if position is None else position
-    page = store.read.timeline(
+    # Every read of the page on one connection: one checkout for a dozen queries.
+    with store.read.pinned() as read:
+        return _read_page(read, view, details, position)
+
+
+def _read_page(read: ReadModel, view: View, details: bool, position: int) -> TimelinePage:
+    page = read.timeline(
         view.kind,
         view.key,
         first=view.first,
@@ -190,28 +195,28 @@ def load_page(
     linked: dict[tuple[str, bool], dict[str, list[str]]] = {}
     others: set[str] = set()
     if details and ids:
-        linked = store.read.related_sides(ids, RELATIONS, view.as_of)
+        linked = read.related_sides(ids, RELATIONS, view.as_of)
         others = {i for side in linked.values() for found in side.values() for i in found}
     on_page = set(ids)
     # The page's decisions and the others their links name, in one query.
-    known = store.read.decisions([*ids, *sorted(others - on_page)], view.as_of) if linked else {}
+    known = read.decisions([*ids, *sorted(others - on_page)], view.as_of) if linked else {}
     docs = {i: known[i] for i in ids if i in known}
     systems = {named for e in raw for w in e["weapons"] if (named := w["system"])}
-    weapon_names = _names(store, "weapon", systems, view.as_of, view.lang)
+    weapon_names = _names(read, "weapon", systems, view.as_of, view.lang)
     treaties = {named for e in raw if (named := e["treaty"])}
-    treaty_names = _names(store, "treaty", treaties, view.as_of, view.lang)
+    treaty_names = _names(read, "treaty", treaties, view.as_of, view.lang)
     reverses: dict[str, list[Link]] = {}
     reversed_by: dict[str, list[Link]] = {}
     departs: dict[str, list[Link]] = {}
     departed: dict[str, list[Link]] = {}
-    texts = translated.translations(store, "decision", on_page | others, view.lang, view.as_of)
+    texts = translated.translations(read, "decision", on_page | others, view.lang, view.as_of)
     if linked:
         reverses, reversed_by, departs, departed = (
             _links(view, linked[relation, inverse], on_page, known, texts)
             for relation in RELATIONS
             for inverse in (False, True)
         )
-    stories = load_stories(store, view, docs, treaty_names) if details and ids else {}
+    stories = load_stories(read, view, docs, treaty_names) if details and ids else {}
     entries = []
     for e in raw:
         date = FuzzyDate(e["date"]["edtf"])
@@ -265,10 +270,10 @@ def load_page(
     cursors = page.cursors
     return TimelinePage(
         view=view,
-        title=view_title(store, view),
+        title=view_title(read, view),
         entries=entries,
         earlier=cursors[0] if cursors and page.has_previous else None,
         later=cursors[-1] if cursors and page.has_next else None,
         position=position,
-        figures=load_figures(store, view) if details else [],
+        figures=load_figures(read, view) if details else [],
     )

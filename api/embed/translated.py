@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from domain.values import ORIGINAL_LANG
 from projections.readmodels.documents import TranslationDoc, TreatyDoc, WeaponDoc
-from projections.service import Store
+from projections.readmodels.queries import ReadModel
 
 Texts = dict[str, TranslationDoc]
 """Record id -> its translation document in the view's language."""
 
 
-def translations(store: Store, kind: str, ids: set[str], lang: str, as_of: int | None) -> Texts:
+def translations(read: ReadModel, kind: str, ids: set[str], lang: str, as_of: int | None) -> Texts:
     """The translations into `lang` of these records (one query; none for the original)."""
     if lang == ORIGINAL_LANG or not ids:
         return {}
-    found = store.read.translations(kind, sorted(ids), as_of)
+    found = read.translations(kind, sorted(ids), as_of)
     return {i: doc for i, docs in found.items() for doc in docs if doc["lang"] == lang}
 
 

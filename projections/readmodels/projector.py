@@ -118,6 +118,11 @@ class Projector:
         """The last applied position of a projection (the slowest one when no name).
 
         `engine` reads the tracking rows from elsewhere, e.g. a read replica."""
+        positions = self.positions(engine)
+        return min((at for p, at in positions.items() if name in (None, p)), default=0)
+
+    def positions(self, engine: Engine | None = None) -> dict[str, int]:
+        """Every projection's last applied position, in one read of the tracking rows."""
         with (engine or self.engine).connect() as conn:
             rows: dict[str, int] = {
                 str(name): int(position)
@@ -125,8 +130,7 @@ class Projector:
                     select(tables.tracking.c.projection, tables.tracking.c.position)
                 )
             }
-        positions = [int(rows.get(p.name, 0)) for p in self.projections if name in (None, p.name)]
-        return min(positions, default=0)
+        return {p.name: int(rows.get(p.name, 0)) for p in self.projections}
 
     def rebuild(self, until: int | None = None) -> int:
         """Drop every projection row and apply the log again (up to `until`)."""
