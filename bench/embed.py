@@ -10,7 +10,8 @@
   first reader after each new event pays.
 - **Chromium**: `policy-timeline serve` in its own process on loopback; every load in a fresh
   browser context with the cache disabled, in rounds that also load a one-headline page from a
-  bare HTTP server (the floor: what any page costs this browser on this machine). Bytes are
+  bare HTTP server (the floor: what any page costs this browser on this machine), each round
+  starting one page further along, so that no page always holds the same place. Bytes are
   Chromium's count of what each response put on the wire, headers plus (encoded) body
   (`request.sizes()`; CDP's `Network.loadingFinished` total is kept beside it as a check),
   summed over the document and every other request the page made. The time to the first
@@ -475,6 +476,15 @@ def load_once(browser: Any, url: str) -> dict[str, Any]:
         context.close()
 
 
+def _quartiles(values: list[float]) -> list[float]:
+    """The first and third quartiles (both the value itself when there is one): how far
+    single loads stray from the median on this machine."""
+    if len(values) < 2:
+        return [float(values[0]), float(values[0])] if values else []
+    cuts = statistics.quantiles(values, n=4, method="inclusive")
+    return [round(cuts[0], 1), round(cuts[2], 1)]
+
+
 def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     def median(key: str) -> float:
         return float(statistics.median(r[key] for r in runs))
@@ -490,6 +500,7 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "document_sha256": sorted({r["document_sha256"] for r in runs}),
         "headline_ms": round(median("headline_ms"), 1),
         "headline_ms_each": [r["headline_ms"] for r in runs],
+        "headline_ms_quartiles": _quartiles([r["headline_ms"] for r in runs]),
         "headline_laid_out_ms": round(median("headline_laid_out_ms"), 1),
         "first_contentful_paint_ms": round(median("first_contentful_paint_ms"), 1),
         "response_end_ms": round(median("response_end_ms"), 1),
@@ -507,20 +518,28 @@ def browser_figures(
     floor_url: str | None = None,
 ) -> dict[str, Any]:
     """Medians of `loads` cold loads of each timeline's embed (and of the floor page), taken
-    in rounds that visit every page once, after one untimed round."""
+    in rounds that visit every page once, after one untimed round.
+
+    Each round starts one page further along the list, so that no page always comes first
+    after the floor or right after the 1,000-entry page's context was closed: over
+    `len(pages)` rounds every page has held every place once. Beside the ratio of medians,
+    each page's time is divided by the floor's of the same round (`headline_over_floor_rounds`,
+    the median of those ratios): on a machine whose load drifts during a run, a page is
+    compared with the floor measured seconds apart, not minutes."""
     from playwright.sync_api import sync_playwright  # a development dependency
 
     urls = {str(n): f"{base_url}/embed/timeline?country={c}" for n, c in countries.items()}
     if floor_url:
         urls = {"floor": floor_url, **urls}
+    names = list(urls)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in urls}
     with sync_playwright() as playwright:
         executable = chromium if chromium is not None else chromium_path()
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             for round_ in range(loads + 1):
-                for name, url in urls.items():
-                    measured = load_once(browser, url)
+                for name in round_order(names, round_):
+                    measured = load_once(browser, urls[name])
                     if round_:  # the first round warms the browser process and the server
                         runs[name].append(measured)
         finally:
@@ -535,7 +554,18 @@ def browser_figures(
                 figures[name]["headline_over_floor"] = round(
                     figures[name]["headline_ms"] / floor, 3
                 )
+                each = [
+                    page["headline_ms"] / bare["headline_ms"]
+                    for page, bare in zip(runs[name], runs["floor"], strict=True)
+                ]
+                figures[name]["headline_over_floor_rounds"] = round(statistics.median(each), 3)
     return figures
+
+
+def round_order(names: Sequence[str], round_: int) -> list[str]:
+    """The pages in the order round `round_` loads them: the list turned by one each round."""
+    turn = round_ % len(names) if names else 0
+    return [*names[turn:], *names[:turn]]
 
 
 def embed_figures(

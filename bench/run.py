@@ -154,7 +154,8 @@ def measure_embed(result: dict[str, Any], server: str | None, say: Callable[[str
         server,
         seed=result["seed"],
         server_entries=1_000 if quick else 10_000,
-        loads=1 if quick else 7,
+        # One cold load is no figure: single loads of one page stray by 2-4x on a loaded machine.
+        loads=5 if quick else 7,
         samples=100 if quick else 1000,
         say=say,
     )

@@ -15,6 +15,7 @@ from bench.embed import (
     BROWSER_COUNTRIES,
     browser_figures,
     embed_figures,
+    round_order,
     serving,
     temporary_store,
     timeline_lines,
@@ -49,6 +50,17 @@ def test_embed_figures_at_a_tiny_size_have_their_shape() -> None:
     assert small["headline_ms"] > 0 and small["headline_laid_out_ms"] > 0  # it became visible
     assert small["failed"] == []
     assert result["browser"]["floor"]["headline_ms"] > 0 and small["headline_over_floor"] > 0
+    assert small["headline_over_floor_rounds"] == small["headline_over_floor"]  # one round
+    assert small["headline_ms_quartiles"] == [small["headline_ms"]] * 2
+
+
+def test_every_page_holds_every_place_in_the_rounds() -> None:
+    pages = ["floor", "11", "1000"]
+    orders = [round_order(pages, r) for r in range(1, 7)]
+    assert all(sorted(order) == sorted(pages) for order in orders)
+    for place in range(len(pages)):
+        held = [order[place] for order in orders]
+        assert all(held.count(page) == 2 for page in pages)  # twice in six rounds
 
 
 def test_the_counted_bytes_are_the_document_the_server_sent(tmp_path: Path) -> None:

@@ -213,7 +213,9 @@ def table(result: dict[str, Any]) -> Table:
                 f"embed in Chromium, {int(size):,} entries",
                 f"{b['kb']:.1f} KB, {b['requests']} req, {b['headline_ms']:.0f} ms",
                 f"{browser['floor']['headline_ms']:.0f} ms bare page",
-                "",
+                f"{b['headline_over_floor_rounds']:.2f}"
+                if "headline_over_floor_rounds" in b
+                else "",
                 target,
             )
     ver = result["verify"]
