@@ -8,14 +8,16 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
 
-from api.cli.main import BUNDLED
+from api.cli.main import BUNDLED, app
 from api.importing.commands import import_file
 from projections.service import Store
 
@@ -185,6 +187,24 @@ def statements(store: Store) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(store.read_engine, "before_cursor_execute", record)
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a run of the command line gave: its exit status and its two streams."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str) -> Ran:
+    """`policy-timeline ARGS`, run in this process: the same command, without the seconds a new
+    Python process spends starting. A crash raises here, with its traceback."""
+    result = CliRunner().invoke(app, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 def seed_lines() -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,10 +20,9 @@ from projections.audit.verifier import verify_inclusion
 from projections.eventlog import merkle
 from projections.readmodels import tables
 from projections.service import Store
-from tests.conftest import ROOT, SOURCE, line, migrated
+from tests.conftest import SOURCE, cli, line, migrated
 from tests.graphql_support import codes, gql, serving
 
-CLI = str(ROOT / ".venv" / "bin" / "policy-timeline")
 INTEGRITY = """{ integrity {
   ok headPosition headHash checkedUpTo firstBadPosition verifiedAt detail verifying
 } }"""
@@ -97,7 +95,7 @@ def test_integrity_reads_two_rows_whatever_the_log_length(store: Store) -> None:
 
 def test_integrity_answers_the_last_verification_and_its_failure(store: Store, db_url: str) -> None:
     weapons(store, 0, 20)
-    done = subprocess.run([CLI, "verify", "--db", db_url], capture_output=True, check=False)
+    done = cli("verify", "--db", db_url)
     assert done.returncode == 0, done.stdout + done.stderr
     with serving(create_app(store)) as client:
         answer = gql(client, INTEGRITY)["data"]["integrity"]
@@ -109,7 +107,7 @@ def test_integrity_answers_the_last_verification_and_its_failure(store: Store, d
             )
         # Until the next full verification, integrity answers what the last one found.
         assert gql(client, INTEGRITY)["data"]["integrity"]["ok"] is True
-        done = subprocess.run([CLI, "verify", "--db", db_url], capture_output=True, check=False)
+        done = cli("verify", "--db", db_url)
         assert done.returncode == 1
         answer = gql(client, INTEGRITY)["data"]["integrity"]
         assert answer["ok"] is False and answer["firstBadPosition"] == 7

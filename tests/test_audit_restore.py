@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,13 +16,11 @@ from projections.audit.checkpoint import create_checkpoint
 from projections.eventlog.entries import chained_of
 from projections.service import Store
 from tests.audit_forgery import ORIGIN, forge, read, rehash, set_state, state, vkey, write
-from tests.conftest import ROOT, SOURCE, _reset_pg, migrated, seed_lines
-
-CLI = str(ROOT / ".venv" / "bin" / "policy-timeline")
+from tests.conftest import SOURCE, Ran, _reset_pg, cli, migrated, seed_lines
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CLI, *args], capture_output=True, text=True, check=False, timeout=300)
+def run(*args: str) -> Ran:
+    return cli(*args)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from sqlalchemy import text
@@ -12,13 +11,11 @@ from api.importing.commands import import_file, import_lines
 from projections.audit.checkpoint import create_checkpoint, load_key
 from projections.audit.checks import verify_export, verify_store
 from projections.service import Store
-from tests.conftest import ROOT, SOURCE, line, migrated, seed_lines
-
-CLI = str(ROOT / ".venv" / "bin" / "policy-timeline")
+from tests.conftest import SOURCE, Ran, cli, line, migrated, seed_lines
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, check=False)
+def run(*args: str) -> Ran:
+    return cli(*args)
 
 
 def seeded(store: Store) -> int:

@@ -7,12 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from api.cli.main import app as cli
 from domain.commands import parse_input
 from domain.errors import InvalidInput
-from tests.conftest import ROOT, SOURCE, line, migrated
+from tests.conftest import ROOT, SOURCE, cli, line, migrated
 
 CLI = str(ROOT / ".venv" / "bin" / "policy-timeline")
 WEAPON = line(
@@ -100,9 +98,8 @@ def test_a_hostile_line_is_named_and_nothing_is_stored(
     bad, message = HOSTILE[name]
     path = tmp_path / "in.jsonl"
     path.write_bytes(WEAPON.encode() + b"\n" + bad + b"\n")
-    done = CliRunner().invoke(cli, ["import", str(path), "--db", db_url])
-    assert done.exception is None or isinstance(done.exception, SystemExit), done.exception
-    refused_and_nothing_stored(db_url, done.exit_code, done.stderr, message)
+    done = cli("import", str(path), "--db", db_url)
+    refused_and_nothing_stored(db_url, done.returncode, done.stderr, message)
 
 
 def test_the_installed_command_exits_2_naming_the_line(db_url: str, tmp_path: Path) -> None:
