@@ -121,6 +121,7 @@ def test_the_bare_decision_and_treaty_routes_answer_what_ours_answers(db_url: st
                 assert answers[0][0] == ident
 
 
+@pytest.mark.slow  # two servers and a load process, for seconds of load
 def test_throughput_and_latency_over_http_have_their_shape_and_no_errors(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     _fill(url)

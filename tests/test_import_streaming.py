@@ -5,6 +5,8 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
+import pytest
+
 from api.importing.commands import import_lines
 from bench.generator import lines
 from projections.service import Store
@@ -71,6 +73,7 @@ def peak_import_memory(path: Path, operations: int) -> int:
     return peak
 
 
+@pytest.mark.slow  # thousands of imported lines under tracemalloc
 def test_import_memory_does_not_grow_with_the_length_of_the_file(tmp_path: Path) -> None:
     # The memory is the import's own, whatever the backend: SQLite stores suffice here.
     peak_import_memory(tmp_path / "warm.sqlite3", 200)  # caches every import fills once

@@ -21,7 +21,6 @@ from api.http.jsonbody import MAX_DEPTH
 from api.importing.commands import import_file
 from bench.http import free_port
 from projections.readmodels.queries import MAX_POSITION
-from projections.service import Store
 from tests.conftest import SEED, migrated
 from tests.graphql_support import running
 from tests.test_metrics_address import with_lifespan
@@ -46,12 +45,16 @@ def cursor(position: Any, earliest: str = "2022") -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-@pytest.fixture
-def served(store: Store) -> Iterator[str]:
-    """The seed story behind a real production server on each backend."""
+@pytest.fixture(scope="module")
+def served(module_db_url: str) -> Iterator[str]:
+    """The seed story behind a real production server on each backend, shared by the tests
+    below that send it bad requests (a refused request changes nothing)."""
+    store = migrated(module_db_url)
     import_file(store, SEED)
     with running(create_app(store, production=True)) as base:
         yield base
+    store.close()
+    store.engine.dispose()
 
 
 @pytest.fixture
