@@ -75,6 +75,27 @@ def test_links_read_both_ways_at_once_are_those_read_one_way_at_a_time(store: St
         assert sides["reverses", False]["fra-t"] == ["fra-0"]
 
 
+def test_records_of_two_kinds_read_at_once_are_those_read_a_kind_at_a_time(store: Store) -> None:
+    import_lines(store, seed_lines())
+    before = store.head()
+    weapon = {"id": "system-x", "name": "System X", "category": "cruise-missile", "sources": SOURCE}
+    assert not import_lines(store, [line("recordWeapon", **weapon)]).errors
+    wanted = {
+        "weapon": ["atacms", "system-x", "ottawa-convention"],
+        "treaty": ["ottawa-convention", "unknown"],
+        "statement": [],
+    }
+    for as_of in (None, before):
+        found = store.read.records_by_kind(wanted, as_of)
+        assert found == {
+            kind: store.read.records(kind, ids=ids, as_of=as_of) if ids else []
+            for kind, ids in wanted.items()
+        }
+        assert [w["id"] for w in found["weapon"]] == ["atacms", "system-x"][: 1 if as_of else 2]
+        assert [t["id"] for t in found["treaty"]] == ["ottawa-convention"]
+    assert store.read.records_by_kind({"weapon": []}) == {"weapon": []}
+
+
 def test_weapon_timelines_exist_per_system_and_per_category(store: Store) -> None:
     import_lines(store, seed_lines())
     system = store.read.timeline("system", "atacms").entries

@@ -108,16 +108,20 @@ def view_title(read: ReadModel, view: View) -> str:
 
 
 def _names(
-    read: ReadModel, kind: str, ids: set[str], as_of: int | None, lang: str
-) -> dict[str, tuple[str, str]]:
-    """Short names of treaties or weapons by id, each with the language it is in."""
-    if not ids:
-        return {}
-    found = cast(list[TreatyDoc | WeaponDoc], read.records(kind, ids=sorted(ids), as_of=as_of))
-    texts = translated.translations(read, kind, ids, lang, as_of)
-    return {
-        r["id"]: (translated.name(texts, r), translated.name_lang(texts, r, lang)) for r in found
-    }
+    read: ReadModel, wanted: dict[str, set[str]], as_of: int | None, lang: str
+) -> dict[str, dict[str, tuple[str, str]]]:
+    """Short names of treaties and weapons by kind and id, each with the language it is in
+    (the records of both kinds in one query)."""
+    records = read.records_by_kind({k: sorted(ids) for k, ids in wanted.items()}, as_of)
+    names: dict[str, dict[str, tuple[str, str]]] = {}
+    for kind, ids in wanted.items():
+        found = cast(list[TreatyDoc | WeaponDoc], records[kind])
+        texts = translated.translations(read, kind, ids, lang, as_of)
+        names[kind] = {
+            r["id"]: (translated.name(texts, r), translated.name_lang(texts, r, lang))
+            for r in found
+        }
+    return names
 
 
 def _first_date(doc: DecisionDoc) -> str | None:
@@ -202,9 +206,9 @@ def _read_page(read: ReadModel, view: View, details: bool, position: int) -> Tim
     known = read.decisions([*ids, *sorted(others - on_page)], view.as_of) if linked else {}
     docs = {i: known[i] for i in ids if i in known}
     systems = {named for e in raw for w in e["weapons"] if (named := w["system"])}
-    weapon_names = _names(read, "weapon", systems, view.as_of, view.lang)
     treaties = {named for e in raw if (named := e["treaty"])}
-    treaty_names = _names(read, "treaty", treaties, view.as_of, view.lang)
+    names = _names(read, {"weapon": systems, "treaty": treaties}, view.as_of, view.lang)
+    weapon_names, treaty_names = names["weapon"], names["treaty"]
     reverses: dict[str, list[Link]] = {}
     reversed_by: dict[str, list[Link]] = {}
     departs: dict[str, list[Link]] = {}
