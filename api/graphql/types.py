@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
+from typing import TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -12,6 +12,7 @@ from strawberry.types import Info
 from api.graphql.context import Context
 from api.graphql.errors import coded
 from api.graphql.sources import Source, parse_datetime, sources_of
+from api.graphql.translation import Translation, in_lang, translations_field
 from api.text.display import UnservedLanguage, display_edtf
 from domain.dates import FuzzyDate as FuzzyDateValue
 from domain.dates import Precision
@@ -25,33 +26,6 @@ from domain.values import (
     Stance,
 )
 from projections.readmodels import documents
-
-if TYPE_CHECKING:
-    from api.graphql.translation import Translation
-
-
-def _in_lang(
-    info: Info[Context, None],
-    kind: RecordKind,
-    record: str,
-    as_of: int | None,
-    field: str,
-    original: str | None,
-    lang: str | None,
-) -> Any:
-    # Imported here: the translation module imports this one.
-    from api.graphql.translation import in_lang
-
-    return in_lang(info, kind, record, as_of, field, original, lang)
-
-
-async def _translations(
-    info: Info[Context, None], kind: RecordKind, record: str, as_of: int | None
-) -> list[Annotated[Translation, strawberry.lazy("api.graphql.translation")]]:
-    from api.graphql.translation import translations_field
-
-    return await translations_field(info, kind, record, as_of)
-
 
 # The domain's enums are the GraphQL enums: registered under their public names.
 strawberry.enum(Action, name="DecisionAction")
@@ -156,13 +130,11 @@ class Weapon:
     @strawberry.field(description="The name, in `lang` when translated (en, fr, uk).")
     def name(self, info: Info[Context, None], lang: str | None = None) -> str:
         kind = RecordKind.WEAPON
-        return _in_lang(info, kind, str(self.id), None, "name", self.original_name, lang)  # type: ignore[no-any-return]
+        return in_lang(info, kind, str(self.id), None, "name", self.original_name, lang)  # type: ignore[no-any-return]
 
     @strawberry.field
-    async def translations(
-        self, info: Info[Context, None]
-    ) -> list[Annotated[Translation, strawberry.lazy("api.graphql.translation")]]:
-        return await _translations(info, RecordKind.WEAPON, str(self.id), None)
+    async def translations(self, info: Info[Context, None]) -> list[Translation]:
+        return await translations_field(info, RecordKind.WEAPON, str(self.id), None)
 
 
 @strawberry.type
@@ -185,14 +157,14 @@ class TimelineEntry:
 
     @strawberry.field(description="The headline, in `lang` when translated (en, fr, uk).")
     def headline(self, info: Info[Context, None], lang: str | None = None) -> str:
-        return _in_lang(  # type: ignore[no-any-return]
+        return in_lang(  # type: ignore[no-any-return]
             info, RecordKind.DECISION, str(self.decision_id), self.as_of, "headline",
             self.original_headline, lang,
         )  # fmt: skip
 
     @strawberry.field(description="The scope, in `lang` when translated (en, fr, uk).")
     def scope(self, info: Info[Context, None], lang: str | None = None) -> str | None:
-        return _in_lang(  # type: ignore[no-any-return]
+        return in_lang(  # type: ignore[no-any-return]
             info, RecordKind.DECISION, str(self.decision_id), self.as_of, "scope",
             self.original_scope, lang,
         )  # fmt: skip
@@ -294,16 +266,14 @@ class Statement:
         description="The verbatim quote; with `lang`, its translation when there is one."
     )
     def quote(self, info: Info[Context, None], lang: str | None = None) -> str | None:
-        return _in_lang(  # type: ignore[no-any-return]
+        return in_lang(  # type: ignore[no-any-return]
             info, RecordKind.STATEMENT, str(self.id), self.as_of, "quote", self.original_quote,
             lang,
         )  # fmt: skip
 
     @strawberry.field
-    async def translations(
-        self, info: Info[Context, None]
-    ) -> list[Annotated[Translation, strawberry.lazy("api.graphql.translation")]]:
-        return await _translations(info, RecordKind.STATEMENT, str(self.id), self.as_of)
+    async def translations(self, info: Info[Context, None]) -> list[Translation]:
+        return await translations_field(info, RecordKind.STATEMENT, str(self.id), self.as_of)
 
 
 @strawberry.type
@@ -347,30 +317,28 @@ class Observation:
 
     @strawberry.field(description="The caveat a reader needs, in `lang` when translated.")
     def note(self, info: Info[Context, None], lang: str | None = None) -> str | None:
-        return _in_lang(  # type: ignore[no-any-return]
+        return in_lang(  # type: ignore[no-any-return]
             info, RecordKind.OBSERVATION, str(self.id), self.as_of, "note", self.original_note,
             lang,
         )  # fmt: skip
 
     @strawberry.field(description="The unit, in `lang` when translated (en, fr, uk).")
     def unit(self, info: Info[Context, None], lang: str | None = None) -> str | None:
-        return _in_lang(  # type: ignore[no-any-return]
+        return in_lang(  # type: ignore[no-any-return]
             info, RecordKind.OBSERVATION, str(self.id), self.as_of, "unit", self.original_unit,
             lang,
         )  # fmt: skip
 
     @strawberry.field(description="What the figure counts, in `lang` when translated.")
     def label(self, info: Info[Context, None], lang: str | None = None) -> str | None:
-        return _in_lang(  # type: ignore[no-any-return]
+        return in_lang(  # type: ignore[no-any-return]
             info, RecordKind.OBSERVATION, str(self.id), self.as_of, "label",
             self.original_label, lang,
         )  # fmt: skip
 
     @strawberry.field
-    async def translations(
-        self, info: Info[Context, None]
-    ) -> list[Annotated[Translation, strawberry.lazy("api.graphql.translation")]]:
-        return await _translations(info, RecordKind.OBSERVATION, str(self.id), self.as_of)
+    async def translations(self, info: Info[Context, None]) -> list[Translation]:
+        return await translations_field(info, RecordKind.OBSERVATION, str(self.id), self.as_of)
 
 
 @strawberry.type(description="An indicator that observations are recorded for.")
