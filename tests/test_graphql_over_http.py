@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,33 +34,43 @@ def _post(client: httpx.Client, body: dict[str, Any], accept: str | None) -> htt
     return client.post("/graphql", json=body, headers=headers)
 
 
+@pytest.fixture(scope="module")
+def server(module_db_url: str) -> Iterator[httpx.Client]:
+    """A client of one real server per backend over an empty store, shared by the tests of
+    the protocol below (none of them writes)."""
+    store = migrated(module_db_url)
+    with serving(create_app(store)) as client:
+        yield client
+    store.close()
+    store.engine.dispose()
+
+
 @pytest.mark.parametrize("kind", sorted(REQUEST_ERRORS))
 def test_a_request_error_is_400_without_data_for_graphql_response_json(
-    store: Store, kind: str
+    server: httpx.Client, kind: str
 ) -> None:
-    with serving(create_app(store)) as client:
-        for accept in (GRAPHQL_RESPONSE, APOLLO_ACCEPT):
-            response = _post(client, REQUEST_ERRORS[kind], accept)
-            assert response.status_code == 400, response.text
-            assert response.headers["content-type"] == GRAPHQL_RESPONSE
-            body = response.json()
-            assert "data" not in body and body["errors"][0]["message"]
+    for accept in (GRAPHQL_RESPONSE, APOLLO_ACCEPT):
+        response = _post(server, REQUEST_ERRORS[kind], accept)
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"] == GRAPHQL_RESPONSE
+        body = response.json()
+        assert "data" not in body and body["errors"][0]["message"]
 
 
 @pytest.mark.parametrize("kind", sorted(REQUEST_ERRORS))
-def test_application_json_keeps_answering_request_errors_with_200(store: Store, kind: str) -> None:
-    with serving(create_app(store)) as client:
-        for accept in ("application/json", "*/*", None):
-            response = _post(client, REQUEST_ERRORS[kind], accept)
-            assert response.status_code == 200, (accept, response.text)
-            assert response.headers["content-type"] == "application/json"
-            assert response.json()["errors"]
+def test_application_json_keeps_answering_request_errors_with_200(
+    server: httpx.Client, kind: str
+) -> None:
+    for accept in ("application/json", "*/*", None):
+        response = _post(server, REQUEST_ERRORS[kind], accept)
+        assert response.status_code == 200, (accept, response.text)
+        assert response.headers["content-type"] == "application/json"
+        assert response.json()["errors"]
 
 
-def test_an_error_met_during_execution_keeps_200_and_its_data_entry(store: Store) -> None:
-    with serving(create_app(store)) as client:
-        ok = _post(client, {"query": PAGE % 5}, GRAPHQL_RESPONSE)
-        refused = _post(client, {"query": PAGE % 500}, GRAPHQL_RESPONSE)
+def test_an_error_met_during_execution_keeps_200_and_its_data_entry(server: httpx.Client) -> None:
+    ok = _post(server, {"query": PAGE % 5}, GRAPHQL_RESPONSE)
+    refused = _post(server, {"query": PAGE % 500}, GRAPHQL_RESPONSE)
     assert ok.status_code == 200 and ok.headers["content-type"] == GRAPHQL_RESPONSE
     assert ok.json() == {"data": {"countryTimeline": {"edges": []}}}
     assert refused.status_code == 200
@@ -67,25 +78,23 @@ def test_an_error_met_during_execution_keeps_200_and_its_data_entry(store: Store
     assert body["data"] is None and body["errors"][0]["path"] == ["countryTimeline"]
 
 
-def test_a_body_that_is_not_json_answers_400_with_json_errors(store: Store) -> None:
-    with serving(create_app(store)) as client:
-        for accept in (GRAPHQL_RESPONSE, "application/json"):
-            response = client.post(
-                "/graphql",
-                content=b'{"query": ',
-                headers={"content-type": "application/json", "accept": accept},
-            )
-            assert response.status_code == 400
-            assert response.headers["content-type"] == accept
-            assert response.json()["errors"][0]["message"]
-
-
-def test_a_mutation_over_get_is_405_with_json_errors(store: Store) -> None:
-    mutation = 'mutation { retractDecision(input: {id: "x", reason: "y"}) { __typename } }'
-    with serving(create_app(store)) as client:
-        response = client.get(
-            "/graphql", params={"query": mutation}, headers={"accept": GRAPHQL_RESPONSE}
+def test_a_body_that_is_not_json_answers_400_with_json_errors(server: httpx.Client) -> None:
+    for accept in (GRAPHQL_RESPONSE, "application/json"):
+        response = server.post(
+            "/graphql",
+            content=b'{"query": ',
+            headers={"content-type": "application/json", "accept": accept},
         )
+        assert response.status_code == 400
+        assert response.headers["content-type"] == accept
+        assert response.json()["errors"][0]["message"]
+
+
+def test_a_mutation_over_get_is_405_with_json_errors(server: httpx.Client) -> None:
+    mutation = 'mutation { retractDecision(input: {id: "x", reason: "y"}) { __typename } }'
+    response = server.get(
+        "/graphql", params={"query": mutation}, headers={"accept": GRAPHQL_RESPONSE}
+    )
     assert response.status_code == 405
     assert response.headers["content-type"] == GRAPHQL_RESPONSE
     assert "errors" in response.json()
@@ -102,10 +111,9 @@ def test_a_mutation_over_get_is_405_with_json_errors(store: Store) -> None:
     ],
 )
 def test_accept_headers_that_do_not_prefer_the_graphql_type_get_application_json(
-    store: Store, accept: str
+    server: httpx.Client, accept: str
 ) -> None:
-    with serving(create_app(store)) as client:
-        response = _post(client, {"query": "{ __typename }"}, accept)
+    response = _post(server, {"query": "{ __typename }"}, accept)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
 
