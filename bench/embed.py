@@ -7,7 +7,8 @@
   those rows with orjson. The two are sampled alternately; p50 and p99 in ms. The embed is
   measured twice: as every reader after the first gets it (the page kept by its ETag) and
   rendered anew each time (an application whose page cache keeps nothing), the cost the
-  first reader after each new event pays.
+  first reader after each new event pays. Then, in this thread's CPU time, where a rendered
+  page's time goes (`cpu_costs`): its reads and entries, its template, and the baseline's.
 - **Chromium**: `policy-timeline serve` in its own process on loopback; every load in a fresh
   browser context with the cache disabled, in rounds that also load a one-headline page from a
   bare HTTP server (the floor: what any page costs this browser on this machine), each round
@@ -54,6 +55,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.embed.caching import PageCache
+from api.embed.params import parse_view
+from api.embed.render import render_page
+from api.embed.timeline import load_page
 from api.http.app import create_app
 from api.importing.commands import import_lines
 from bench.http import free_port
@@ -263,17 +267,46 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50_ms": round(cuts[49], 3), "p99_ms": round(cuts[98], 3)}
 
 
+def _rows_json(store: Store, country: str) -> bytes:
+    """The baseline's answer: the timeline page and its decisions' rows, as orjson writes them."""
+    page = store.read.timeline("country", country, first=MAX_PAGE)
+    docs = store.read.decisions([e["decisionId"] for e in page.entries])
+    return orjson.dumps({"entries": page.entries, "cursors": page.cursors, "decisions": docs})
+
+
 def _bare_rows_app(store: Store) -> Starlette:
     """The baseline: the same timeline page and decision rows, serialised with orjson."""
 
     async def rows(request: Request) -> Response:
-        country = request.query_params["country"]
-        page = store.read.timeline("country", country, first=MAX_PAGE)
-        docs = store.read.decisions([e["decisionId"] for e in page.entries])
-        body = {"entries": page.entries, "cursors": page.cursors, "decisions": docs}
-        return Response(orjson.dumps(body), media_type="application/json")
+        body = _rows_json(store, request.query_params["country"])
+        return Response(body, media_type="application/json")
 
     return Starlette(routes=[Route("/rows", rows)])
+
+
+def cpu_costs(store: Store, country: str, rounds: int = 5, repeat: int = 10) -> dict[str, float]:
+    """Where a rendered page's CPU goes, in this thread (ms per page, the median of `rounds`
+    of `repeat` pages each): the page's reads and its entries built from them (`load_page`),
+    then the template, beside the baseline's reads and orjson. No HTTP, no thread hand-off:
+    what the server spends beyond these is the route and its middleware."""
+    view = parse_view({"country": country})
+    url = f"{BENCH_HOST}/embed/timeline?country={country}"
+    timed: dict[str, list[float]] = {"baseline": [], "load_page": [], "template": []}
+    page = load_page(store, view)
+    for _ in range(rounds):
+        start = time.thread_time()
+        for _ in range(repeat):
+            _rows_json(store, country)
+        middle = time.thread_time()
+        for _ in range(repeat):
+            page = load_page(store, view)
+        end = time.thread_time()
+        for _ in range(repeat):
+            render_page(page, self_url=url, cite_url=url, oembed_url=url)
+        timed["baseline"].append(middle - start)
+        timed["load_page"].append(end - middle)
+        timed["template"].append(time.thread_time() - end)
+    return {f"{k}_ms": round(statistics.median(v) * 1000 / repeat, 3) for k, v in timed.items()}
 
 
 def server_time(store: Store, country: str, samples: int = SAMPLES) -> dict[str, Any]:
@@ -319,6 +352,7 @@ def server_time(store: Store, country: str, samples: int = SAMPLES) -> dict[str,
         asyncio.run(measure())
     finally:
         gc.unfreeze()
+    cpu = cpu_costs(store, country)
     embed_p, base_p = _percentiles(timed["embed"]), _percentiles(timed["baseline"])
     rendered_p = _percentiles(timed["embed_rendered"])
     return {
@@ -333,6 +367,10 @@ def server_time(store: Store, country: str, samples: int = SAMPLES) -> dict[str,
         "ratio_p99": round(embed_p["p99_ms"] / base_p["p99_ms"], 3),
         "rendered_ratio": round(rendered_p["p50_ms"] / base_p["p50_ms"], 3),
         "rendered_ratio_p99": round(rendered_p["p99_ms"] / base_p["p99_ms"], 3),
+        "rendered_cpu": cpu,
+        "rendered_cpu_ratio": round(
+            (cpu["load_page_ms"] + cpu["template_ms"]) / cpu["baseline_ms"], 3
+        ),
     }
 
 

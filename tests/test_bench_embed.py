@@ -44,6 +44,9 @@ def test_embed_figures_at_a_tiny_size_have_their_shape() -> None:
     for side in ("embed", "embed_rendered", "baseline"):
         assert 0 < server[side]["p50_ms"] <= server[side]["p99_ms"]
     assert server["ratio"] > 0 and server["rendered_ratio"] > 0
+    cpu = server["rendered_cpu"]
+    assert set(cpu) == {"baseline_ms", "load_page_ms", "template_ms"}
+    assert all(ms > 0 for ms in cpu.values()) and server["rendered_cpu_ratio"] > 0
     small = result["browser"]["11"]
     assert small["entries"] == 11 and small["loads"] == 1
     assert small["requests"] >= 1 and small["bytes"] > small["body_bytes"] > 0
