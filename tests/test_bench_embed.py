@@ -20,6 +20,7 @@ from bench.embed import (
     temporary_store,
     timeline_lines,
 )
+from bench.paint import measure
 from tests.browser_support import CHROMIUM
 
 pytestmark = pytest.mark.browser
@@ -84,3 +85,21 @@ def test_the_counted_bytes_are_the_document_the_server_sent(tmp_path: Path) -> N
     # Headers count too, and Chromium's own wire total agrees.
     assert figures["bytes"] == len(sent) + document["headers_bytes"] == figures["cdp_bytes"]
     assert b"<article" in sent and figures["headline_ms"] > 0
+
+
+def test_the_paint_trace_counts_the_cpu_of_each_page_before_its_first_paint(
+    tmp_path: Path,
+) -> None:
+    page = tmp_path / "text.html"
+    page.write_text(
+        '<!doctype html><html lang="en"><title>Text</title><h1>Text</h1>'
+        + "<p>A paragraph of text to lay out and paint.</p>" * 40,
+        encoding="utf-8",
+    )
+    result = measure([page], loads=1, chromium=CHROMIUM)
+    assert list(result) == ["bare page", "text.html"]
+    for figures in result.values():
+        assert figures["first_contentful_paint_ms"] > 0
+        assert figures["commits"] >= 1 and figures["raster_tasks"] >= 1
+        assert figures["thread CrRendererMain ms"] > 0
+        assert figures["cpu layout ms"] > 0 and figures["cpu raster ms"] > 0
