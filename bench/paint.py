@@ -6,14 +6,15 @@ navigation start and the first contentful paint does not depend on how long the 
 kept them waiting: it says what the page itself costs, beside the same count for the bench's
 bare page (the floor).
 
-    python -m bench.paint [--loads N] FILE.html [FILE.html ...]
+    python -m bench.paint [--loads N] [FILE.html ...]
 
-serves each file from a bare local HTTP server (so only the browser counts), loads each one
+serves each file (without files: the bench's 11- and 1,000-entry embed pages, rendered by
+`policy-timeline serve` from the bench's generated timelines and saved first) from a bare
+local HTTP server (so only the browser counts), loads each one
 `N` times in a fresh context (rounds turned by one page each time, after one untimed round)
 with tracing on, and prints the median of each figure per file: self CPU time (`tdur` less
 that of the events inside it) of the renderer's events, grouped by phase, the commits and
 raster tasks before the first paint, and the first paint itself (wall clock, for reference).
-Save a page to trace with `curl -o page.html URL` against `policy-timeline serve`.
 """
 
 from __future__ import annotations
@@ -22,12 +23,26 @@ import argparse
 import contextlib
 import json
 import statistics
+import tempfile
+import urllib.request
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.embed import CHROMIUM_ARGS, FLOOR_PAGE, chromium_path, one_page, round_order
+from bench.embed import (
+    BROWSER_COUNTRIES,
+    BROWSER_ENTRIES,
+    CHROMIUM_ARGS,
+    FLOOR_PAGE,
+    PAINTED,
+    chromium_path,
+    one_page,
+    round_order,
+    serving,
+    temporary_store,
+    timeline_lines,
+)
 
 CATEGORIES = [
     "devtools.timeline",
@@ -119,17 +134,28 @@ def first_paint_cpu(events: Iterable[dict[str, Any]]) -> dict[str, float]:
     return figures
 
 
+# Says when the first contentful paint is reported, so that nothing is evaluated in the page
+# before it (Playwright's first evaluation compiles its own script there).
+PAINT_SIGNAL = """
+new PerformanceObserver((list, observer) => {
+  if (list.getEntriesByName("first-contentful-paint").length) {
+    observer.disconnect();
+    console.log("__PAINTED__");
+  }
+}).observe({ type: "paint", buffered: true });
+""".replace("__PAINTED__", PAINTED)
+
+
 def traced_load(browser: Any, url: str) -> dict[str, float]:
     """One cold load of `url` in a fresh context, traced from before it starts."""
     context = browser.new_context()
     try:
         page = context.new_page()
+        page.add_init_script(PAINT_SIGNAL)
         browser.start_tracing(categories=CATEGORIES)
         try:
-            page.goto(url, wait_until="load")
-            page.wait_for_function(
-                "() => performance.getEntriesByName('first-contentful-paint').length > 0"
-            )
+            with page.expect_console_message(lambda message: message.text == PAINTED):
+                page.goto(url, wait_until="load")
         finally:
             trace = json.loads(browser.stop_tracing())
         return first_paint_cpu(trace["traceEvents"])
@@ -164,12 +190,32 @@ def measure(files: Sequence[Path], loads: int, chromium: str | None = None) -> d
     return result
 
 
+def bench_pages(folder: Path) -> list[Path]:
+    """The embed pages the bench loads (its 11- and 1,000-entry timelines), as the server
+    sends them, saved in `folder`."""
+    from api.importing.commands import import_lines
+
+    countries = {n: BROWSER_COUNTRIES[n] for n in BROWSER_ENTRIES}
+    saved = []
+    with temporary_store(None) as store:
+        import_lines(store, timeline_lines({c: n for n, c in countries.items()}))
+        with serving(store) as base:
+            for n, country in countries.items():
+                url = f"{base}/embed/timeline?country={country}"
+                with urllib.request.urlopen(url) as answer:
+                    path = folder / f"embed-{n}.html"
+                    path.write_bytes(answer.read())
+                    saved.append(path)
+    return saved
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("files", nargs="+", type=Path, help="HTML files to load")
+    parser.add_argument("files", nargs="*", type=Path, help="HTML files to load")
     parser.add_argument("--loads", type=int, default=8, help="traced loads of each file")
     args = parser.parse_args(argv)
-    result = measure(args.files, args.loads)
+    with tempfile.TemporaryDirectory(prefix="bench-paint-") as folder:
+        result = measure(args.files or bench_pages(Path(folder)), args.loads)
     names = list(result)
     keys = sorted({k for figures in result.values() for k in figures})
     print(
