@@ -410,15 +410,12 @@ class CompiledPath:
         related ids' order, those not visible as of the position left out (as ordinary)."""
 
         def fetch(docs: list[Any], as_of: int | None) -> list[Any]:
-            read = self._reader()
             ids = sorted({doc["id"] for doc in docs})
-            related = read.related(ids, relation, inverse, as_of)
-            wanted = sorted({i for doc in docs for i in related.get(doc["id"], [])})
-            found = read.decisions(wanted, as_of) if wanted else {}
+            related = self._reader().related_decisions(ids, relation, inverse, as_of)
             flat: list[Any] = []
             counts: list[int] = []
             for doc in docs:
-                subs = [found[i] for i in related.get(doc["id"], []) if i in found]
+                subs = related.get(doc["id"], [])
                 flat.extend(subs)
                 counts.append(len(subs))
             built = nested(flat, as_of)

@@ -7,16 +7,21 @@ import binascii
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, cast, overload
 
 from sqlalchemy import (
+    BigInteger,
+    BindParameter,
     ColumnElement,
     Connection,
+    Date,
     Engine,
+    Integer,
     Table,
     and_,
+    bindparam,
     func,
     literal,
     literal_column,
@@ -64,6 +69,31 @@ def current_at(table: Table, as_of: int | None) -> ColumnElement[bool]:
     )
 
 
+AS_OF: BindParameter[int] = bindparam("as_of", type_=BigInteger)
+
+
+def current_at_param(table: Table, as_of: int | None) -> ColumnElement[bool]:
+    """`current_at` with the position as the bound parameter `as_of` (for a statement built
+    once and executed with its values)."""
+    if as_of is None:
+        return table.c.valid_to.is_(None)
+    return and_(
+        table.c.valid_from <= AS_OF, or_(table.c.valid_to.is_(None), table.c.valid_to > AS_OF)
+    )
+
+
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+"""Statements of the hot reads, built once per shape (a few dozen at most) and executed with
+bound values: building a statement and its cache key each time cost more CPU than running it."""
+
+
+def _statement(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    found = _STATEMENTS.get(key)
+    if found is None:
+        found = _STATEMENTS[key] = build()
+    return found
+
+
 def encode_cursor(earliest: str, position: int) -> str:
     raw = json.dumps(["t1", earliest, position], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -109,6 +139,63 @@ def _date_bound(name: str, text: str | None) -> FuzzyDate | None:
         raise InvalidInput([FieldError((name,), str(exc))]) from None
 
 
+def _decision_doc(row: Any) -> DecisionDoc:
+    """A decision as read, from its row (decision_id, doc, status, valid_from, recorded_at)."""
+    version: DecisionVersion = json.loads(row.doc)
+    return cast(
+        DecisionDoc,
+        {
+            "id": row.decision_id,
+            **version["fields"],
+            "weapons": version["weapons"],
+            "status": row.status,
+            "position": int(row.valid_from),
+            "recordedAt": row.recorded_at,
+            **version["meta"],
+        },
+    )
+
+
+def _timeline_statement(
+    names: set[str], as_of: int | None, include_retracted: bool, backwards: bool
+) -> Any:
+    """The timeline page query for the bound values `names` (see `ReadModel.timeline`)."""
+    t = tables.timeline
+    conditions = [
+        t.c.kind == bindparam("kind"),
+        t.c.key == bindparam("key"),
+        current_at_param(t, as_of),
+    ]
+    if "start" in names:
+        conditions.append(t.c.earliest >= bindparam("start", type_=Date))
+    if "end" in names:
+        conditions.append(t.c.earliest <= bindparam("end", type_=Date))
+    if "actions" in names:
+        conditions.append(t.c.action.in_(bindparam("actions", expanding=True)))
+    if not include_retracted:
+        conditions.append(t.c.status != "RETRACTED")
+    for side in ("after", "before"):
+        if f"{side}_earliest" in names:
+            bound = tuple_(
+                bindparam(f"{side}_earliest", type_=Date),
+                bindparam(f"{side}_position", type_=BigInteger),
+            )
+            keyset = tuple_(t.c.earliest, t.c.first_position)
+            conditions.append(keyset > bound if side == "after" else keyset < bound)
+    order: tuple[Any, Any] = (
+        (t.c.earliest.desc(), t.c.first_position.desc())
+        if backwards
+        else (t.c.earliest, t.c.first_position)
+    )
+    query = select(t.c.doc, t.c.earliest, t.c.first_position).where(*conditions)
+    return query.order_by(*order).limit(bindparam("limit", type_=Integer))
+
+
+def _bound(**values: Any) -> dict[str, Any]:
+    """The values a prebuilt statement takes: those given (None: not part of its shape)."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
 class _OneConnection:
     """Stands for an engine whose every `connect()` is the same open connection (left open:
     its owner closes it)."""
@@ -150,40 +237,35 @@ class ReadModel:
     ) -> Page:
         """A page of the timeline `kind` (country, system, category) for `key`."""
         check_first(first)
-        t = tables.timeline
-        conditions = [t.c.kind == kind, t.c.key == key, current_at(t, as_of)]
         start, end = _date_bound("from", from_), _date_bound("to", to)
+        values: dict[str, Any] = {"kind": kind, "key": key, "limit": first + 1, "as_of": as_of}
         if start is not None:
-            conditions.append(t.c.earliest >= start.earliest)
+            values["start"] = start.earliest
         if end is not None:
-            conditions.append(t.c.earliest <= end.latest)
+            values["end"] = end.latest
         if actions:
-            conditions.append(t.c.action.in_(actions))
-        if not include_retracted:
-            conditions.append(t.c.status != "RETRACTED")
+            values["actions"] = list(actions)
         has_previous = False
         if after is not None:
             earliest, position = decode_cursor(after)
-            conditions.append(
-                tuple_(t.c.earliest, t.c.first_position)
-                > tuple_(literal(FuzzyDate(earliest).earliest), literal(position))
+            values["after_earliest"], values["after_position"] = (
+                FuzzyDate(earliest).earliest,
+                position,
             )
             has_previous = True
         if before is not None:  # the page just before a cursor: read backwards, then flip
             earliest, position = decode_cursor(before)
-            conditions.append(
-                tuple_(t.c.earliest, t.c.first_position)
-                < tuple_(literal(FuzzyDate(earliest).earliest), literal(position))
-            )
-        order: tuple[Any, Any] = (
-            (t.c.earliest.desc(), t.c.first_position.desc())
-            if before
-            else (t.c.earliest, t.c.first_position)
+            values["before_earliest"] = FuzzyDate(earliest).earliest
+            values["before_position"] = position
+        shape = (as_of is None, include_retracted, before is not None, *sorted(values))
+        query = _statement(
+            ("timeline", *shape),
+            lambda: _timeline_statement(set(values), as_of, include_retracted, before is not None),
         )
-        query = select(t.c.doc, t.c.earliest, t.c.first_position).where(*conditions)
-        query = query.order_by(*order).limit(first + 1)
+        if as_of is None:
+            values.pop("as_of")
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(query, values).all()
         visible = list(rows[:first])
         if before is not None:
             visible.reverse()
@@ -200,29 +282,49 @@ class ReadModel:
 
     def decisions(self, ids: list[str], as_of: int | None = None) -> dict[str, DecisionDoc]:
         """Several decisions in one query, by id."""
-        d = tables.decisions
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(d.c.decision_id, d.c.doc, d.c.status, d.c.valid_from, d.c.recorded_at).where(
-                    d.c.decision_id.in_(ids), current_at(d, as_of)
-                )
-            ).all()
-        found: dict[str, DecisionDoc] = {}
-        for row in rows:
-            version: DecisionVersion = json.loads(row.doc)
-            found[row.decision_id] = cast(
-                DecisionDoc,
-                {
-                    "id": row.decision_id,
-                    **version["fields"],
-                    "weapons": version["weapons"],
-                    "status": row.status,
-                    "position": int(row.valid_from),
-                    "recordedAt": row.recorded_at,
-                    **version["meta"],
-                },
+
+        def build() -> Any:
+            d = tables.decisions
+            return select(
+                d.c.decision_id, d.c.doc, d.c.status, d.c.valid_from, d.c.recorded_at
+            ).where(
+                d.c.decision_id.in_(bindparam("ids", expanding=True)), current_at_param(d, as_of)
             )
-        return found
+
+        query = _statement(("decisions", as_of is None), build)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query, _bound(ids=list(ids), as_of=as_of)).all()
+        return {row.decision_id: _decision_doc(row) for row in rows}
+
+    def related_decisions(
+        self, ids: list[str], relation: str, inverse: bool, as_of: int | None = None
+    ) -> dict[str, list[DecisionDoc]]:
+        """For each id, the decisions it `relation`s (or that `relation` it, if inverse), as
+        `decisions` reads them, in `related`'s order; those not current at `as_of` left out.
+        One query: what `related` then `decisions` answer in two."""
+
+        def build() -> Any:
+            r, d = tables.relations, tables.decisions
+            this, other = (
+                (r.c.target_id, r.c.source_id) if inverse else (r.c.source_id, r.c.target_id)
+            )
+            return (
+                select(this, d.c.decision_id, d.c.doc, d.c.status, d.c.valid_from, d.c.recorded_at)
+                .select_from(r.join(d, d.c.decision_id == other))
+                .where(this.in_(bindparam("ids", expanding=True)))
+                .where(r.c.relation == bindparam("relation"), current_at_param(r, as_of))
+                .where(current_at_param(d, as_of))
+                .order_by(other)
+            )
+
+        query = _statement(("related_decisions", inverse, as_of is None), build)
+        with self.engine.connect() as conn:
+            values = _bound(ids=list(ids), relation=relation, as_of=as_of)
+            rows = conn.execute(query, values).all()
+        result: dict[str, list[DecisionDoc]] = {i: [] for i in ids}
+        for row in rows:
+            result[row[0]].append(_decision_doc(row))
+        return result
 
     def related(
         self, ids: list[str], relation: str, inverse: bool, as_of: int | None = None
@@ -267,12 +369,19 @@ class ReadModel:
         return result
 
     def history(self, ids: list[str], as_of: int | None = None) -> dict[str, list[HistoryStep]]:
-        h = tables.history
-        conditions: list[ColumnElement[bool]] = [h.c.decision_id.in_(ids)]
-        if as_of is not None:
-            conditions.append(h.c.position <= as_of)
+
+        def build() -> Any:
+            h = tables.history
+            conditions: list[ColumnElement[bool]] = [
+                h.c.decision_id.in_(bindparam("ids", expanding=True))
+            ]
+            if as_of is not None:
+                conditions.append(h.c.position <= AS_OF)
+            return select(h).where(*conditions).order_by(h.c.position)
+
+        query = _statement(("history", as_of is None), build)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(h).where(*conditions).order_by(h.c.position)).all()
+            rows = conn.execute(query, _bound(ids=list(ids), as_of=as_of)).all()
         result: dict[str, list[HistoryStep]] = {i: [] for i in ids}
         for row in rows:
             # Corrections and retractions keep their changes and sources; a recording none.
@@ -357,18 +466,27 @@ class ReadModel:
         as_of: int | None = None,
     ) -> list[Any]:
         """Treaties, weapons, statements or observations, by id or by what they refer to."""
-        r = tables.records
-        conditions = [r.c.kind == kind]
-        if ids is not None:
-            conditions.append(r.c.record_id.in_(ids))
-        if refs is not None:
-            conditions.append(r.c.ref.in_(refs))
-        if as_of is not None:
-            conditions.append(r.c.position <= as_of)
+
+        def build() -> Any:
+            r = tables.records
+            conditions = [r.c.kind == bindparam("kind")]
+            if ids is not None:
+                conditions.append(r.c.record_id.in_(bindparam("ids", expanding=True)))
+            if refs is not None:
+                conditions.append(r.c.ref.in_(bindparam("refs", expanding=True)))
+            if as_of is not None:
+                conditions.append(r.c.position <= AS_OF)
+            return select(r.c.doc, r.c.position).where(*conditions).order_by(r.c.position)
+
+        query = _statement(("records", ids is None, refs is None, as_of is None), build)
+        values = _bound(
+            kind=kind,
+            ids=None if ids is None else list(ids),
+            refs=None if refs is None else list(refs),
+            as_of=as_of,
+        )
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(r.c.doc, r.c.position).where(*conditions).order_by(r.c.position)
-            ).all()
+            rows = conn.execute(query, values).all()
         return [{**json.loads(row.doc), "position": int(row.position)} for row in rows]
 
     def records_by_kind(
@@ -553,23 +671,28 @@ class ReadModel:
         status: str | None = None,
     ) -> list[StandingDoc]:
         """Every recorded standing towards a treaty on `valid_at` (one state's with `country`)."""
-        m = tables.membership
         day = valid_at or dt.date.today()
-        conditions = [
-            m.c.treaty_id == treaty,
-            current_at(m, as_of),
-            m.c.starts_on <= day,
-            or_(m.c.ends_on.is_(None), m.c.ends_on > day),
-        ]
-        if country is not None:
-            conditions.append(m.c.country == country)
-        if status is not None:
-            conditions.append(m.c.status == status)
-        query = select(m.c.country, m.c.status, m.c.since, m.c.signed_on, m.c.withdrawal_on).where(
-            *conditions
-        )
+
+        def build() -> Any:
+            m = tables.membership
+            on = bindparam("day", type_=Date)
+            conditions = [
+                m.c.treaty_id == bindparam("treaty"),
+                current_at_param(m, as_of),
+                m.c.starts_on <= on,
+                or_(m.c.ends_on.is_(None), m.c.ends_on > on),
+            ]
+            if country is not None:
+                conditions.append(m.c.country == bindparam("country"))
+            if status is not None:
+                conditions.append(m.c.status == bindparam("status"))
+            columns = (m.c.country, m.c.status, m.c.since, m.c.signed_on, m.c.withdrawal_on)
+            return select(*columns).where(*conditions).order_by(m.c.country)
+
+        query = _statement(("standings", as_of is None, country is None, status is None), build)
+        values = _bound(treaty=treaty, day=day, country=country, status=status, as_of=as_of)
         with self.engine.connect() as conn:
-            rows = conn.execute(query.order_by(m.c.country)).all()
+            rows = conn.execute(query, values).all()
         return [
             {
                 "country": r.country,
