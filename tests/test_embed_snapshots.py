@@ -12,6 +12,7 @@ from pathlib import Path
 
 from api.cli.main import BUNDLED
 from api.importing.commands import import_file, import_lines
+from api.text.catalogs import tr
 from api.text.display import display_day
 from bench.embed import timeline_lines
 from projections.service import Store
@@ -68,11 +69,15 @@ def _stored(store: Store) -> None:
 
 
 def _pinned_days(store: Store, html: str, lang: str) -> str:
-    """The day a correction or retraction was recorded is this run's: a placeholder instead."""
+    """The day a correction or retraction was recorded is this run's: a placeholder instead
+    (in those sentences only, so that a date elsewhere on the page stays compared)."""
     for steps in store.read.history(CHANGED).values():
         for step in steps:
             if step["eventType"] != "Recorded":
-                html = html.replace(display_day(str(step["recordedAt"]), lang), RECORDED_DAY)
+                day = display_day(str(step["recordedAt"]), lang)
+                for message in ("Corrected on %(date)s", "Retracted on %(date)s"):
+                    said = tr(lang, message)
+                    html = html.replace(said % {"date": day}, said % {"date": RECORDED_DAY})
     return html
 
 
