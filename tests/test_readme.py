@@ -7,9 +7,7 @@ import re
 import httpx
 import pytest
 
-from api.cli.main import BUNDLED
 from api.http.app import create_app
-from api.importing.commands import import_lines
 from projections.service import Store
 from tests.conftest import ROOT
 
@@ -22,10 +20,10 @@ def readme_query() -> str:
 
 
 @pytest.mark.anyio
-async def test_the_readme_query_answers_the_corrected_seed_story(store: Store) -> None:
-    for path in BUNDLED:
-        report = import_lines(store, path.read_text(encoding="utf-8").splitlines())
-        assert not report.errors, report.errors
+async def test_the_readme_query_answers_the_corrected_seed_story(
+    bundled_load: tuple[Store, int],
+) -> None:
+    store, _ = bundled_load  # what `make run` loads
     transport = httpx.ASGITransport(app=create_app(store))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         body = (await client.post("/graphql", json={"query": readme_query()})).json()
