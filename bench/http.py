@@ -191,9 +191,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def _tail(log: Any) -> str:
+def _tail(log: Any, size: int = 2000) -> str:
     log.seek(0)
-    return log.read()[-2000:].decode(errors="replace")
+    return str(log.read()[-size:].decode(errors="replace"))
 
 
 @contextlib.contextmanager
@@ -506,10 +506,15 @@ class LoadProcess:
             _send_frame(self.inbox, (function.__module__, function.__name__, args), deadline)
             ok, value = _receive_frame(self.outbox, deadline)
         except TimeoutError:
+            # Its Python stacks first (faulthandler, on SIGUSR1, into its stderr): where it is.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGUSR1)
+                time.sleep(1.0)
             self._kill()
+            called = ", ".join(a for a in args[:2] if isinstance(a, str))
             raise RuntimeError(
-                f"the load process did not answer {name} within {timeout:.0f} s"
-                f" (killed); its stderr: {_tail(self.log)}"
+                f"the load process did not answer {name}({called}) within {timeout:.0f} s"
+                f" (killed); its stderr: {_tail(self.log, 6000)}"
             ) from None
         except (EOFError, BrokenPipeError):
             self._kill()
@@ -592,9 +597,11 @@ def _read_frame(stream: Any) -> Any:
 
 def _serve_calls() -> None:
     """The load process: run each call read from stdin, answer on stdout, until EOF."""
+    import faulthandler
     import importlib
     import traceback
 
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # the caller asks where it hangs
     inbox, outbox = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write into the answer stream
     while True:
