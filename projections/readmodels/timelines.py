@@ -49,6 +49,16 @@ _CLOSE = [
         (tables.relations, "source_id"),
     )
 ]
+_RETRACTED = select(tables.decisions.c.decision_id).where(
+    tables.decisions.c.decision_id.in_(bindparam("ids", expanding=True)),
+    tables.decisions.c.valid_to.is_(None),
+    tables.decisions.c.status == DecisionStatus.RETRACTED.value,
+)
+_CLOSE_LINKS_TO = (
+    update(tables.relations)
+    .where(tables.relations.c.target_id == bindparam("slug"), tables.relations.c.valid_to.is_(None))
+    .values(valid_to=bindparam("p"))
+)
 _WEAPONS = select(tables.records.c.record_id, tables.records.c.doc).where(
     tables.records.c.kind == "weapon",
     tables.records.c.record_id.in_(bindparam("systems", expanding=True)),
@@ -61,16 +71,24 @@ Row = dict[str, Any]
 Rows = dict[Table, list[Row]]
 Open = dict[str, tuple[str, DecisionVersion, list[Row]]]
 """stream id -> (decision id, document, its open rows) of versions written but not inserted."""
+Statuses = dict[str, str]
+"""decision id -> status of its latest version written but not inserted."""
+
+
+def _state(conn: Connection) -> tuple[Rows, Open, Statuses]:
+    """What is deferred in this connection's current transaction (none from an earlier one)."""
+    transaction = conn.get_transaction()
+    held = conn.info.get(_PENDING)
+    if held is None or held[0] is not transaction:
+        held = (transaction, {}, {}, {})
+        conn.info[_PENDING] = held
+    return held[1], held[2], held[3]
 
 
 def _held(conn: Connection) -> tuple[Rows, Open]:
     """Rows deferred in this connection's current transaction (none from an earlier one)."""
-    transaction = conn.get_transaction()
-    held = conn.info.get(_PENDING)
-    if held is None or held[0] is not transaction:
-        held = (transaction, {}, {})
-        conn.info[_PENDING] = held
-    return held[1], held[2]
+    rows, written, _ = _state(conn)
+    return rows, written
 
 
 def _pending(conn: Connection) -> Rows:
@@ -105,7 +123,8 @@ class TimelineProjection(Projection):
     name = "timelines"
     # 2: documents written by orjson (floats in exponent form differ in text)
     # 3: timeline entries carry certainty; departsFrom relations; categories as records
-    version = 3
+    # 4: links from and to a retracted decision close at its retraction
+    version = 4
 
     def __init__(self) -> None:
         # A weapon system's category never changes once recorded: look each up once.
@@ -210,9 +229,27 @@ class TimelineProjection(Projection):
         self._history(conn, slug, item, "Corrected", item.event.reason, item.event.key_id)
 
     def decision_retracted(self, conn: Connection, item: Applied) -> None:
+        # Its own links closed with its current version; the retracted version opens none,
+        # and the links other decisions make to it close here: a retracted decision is
+        # linked to nothing from its retraction on (`asOf` before it still shows them).
         slug, doc = self._close_current(conn, item)
         self._write_version(conn, slug, doc["fields"], DecisionStatus.RETRACTED, item, doc["meta"])
         self._history(conn, slug, item, "Retracted", item.event.reason, item.event.key_id)
+        for pending in _pending(conn).get(tables.relations, []):
+            if pending["target_id"] == slug and pending["valid_to"] is None:
+                pending["valid_to"] = item.position
+        conn.execute(_CLOSE_LINKS_TO, {"slug": slug, "p": item.position})
+
+    @staticmethod
+    def _retracted(conn: Connection, ids: list[str]) -> set[str]:
+        """Those of `ids` whose latest version is retracted: the one written and not yet
+        inserted where there is one, else the current row."""
+        statuses = _state(conn)[2]
+        found = {i for i in ids if statuses.get(i) == DecisionStatus.RETRACTED.value}
+        stored = [i for i in ids if i not in statuses]
+        if stored:
+            found.update(row.decision_id for row in conn.execute(_RETRACTED, {"ids": stored}))
+        return found
 
     def _close_current(self, conn: Connection, item: Applied) -> tuple[str, DecisionVersion]:
         stream = str(item.event.originator_id)
@@ -294,21 +331,31 @@ class TimelineProjection(Projection):
             for kind, key, role in keys
         ]
         self._defer(conn, tables.timeline, entries)
+        # A retracted decision links to nothing, and nothing links to a retracted one.
+        linked = (
+            {}
+            if status is DecisionStatus.RETRACTED
+            else {r: t for r in RELATIONS if (t := fields.get(r))}
+        )
+        if linked:
+            retracted = self._retracted(conn, sorted(set(linked.values())))
+            linked = {r: t for r, t in linked.items() if t not in retracted}
         relations = [
             {
                 "relation": rel,
                 "source_id": slug,
-                "target_id": fields[rel],
+                "target_id": target,
                 "valid_from": item.position,
                 "valid_to": None,
             }
-            for rel in RELATIONS
-            if fields.get(rel)
+            for rel, target in linked.items()
         ]
         if relations:
             self._defer(conn, tables.relations, relations)
         # A correction later in the same batch closes these rows before they are inserted.
-        _held(conn)[1][stream] = (slug, doc, [version, *entries, *relations])
+        _, written, statuses = _state(conn)
+        written[stream] = (slug, doc, [version, *entries, *relations])
+        statuses[slug] = status.value
 
     def _weapon_refs(self, conn: Connection, weapons: list[WeaponGiven]) -> list[WeaponRef]:
         """Weapon references with the category of each named system filled in."""
