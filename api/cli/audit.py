@@ -8,6 +8,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from api.cli.stopping import stoppable
 from projections.audit.checkpoint import (
     SigningKeyError,
     create_checkpoint,
@@ -76,10 +77,11 @@ def verify(
             report = verify_export(handle, note, vkey)
     else:
         store = Store(db)
-        store.migrate()
-        store.rebuild_if_stale()
         try:
-            report = verify_and_record(store, "verify", note, vkey)
+            with stoppable("verify (rebuilding stale read models, replaying the log)"):
+                store.migrate()
+                store.rebuild_if_stale()
+                report = verify_and_record(store, "verify", note, vkey)
         finally:
             store.close()
     _print(report, json_)

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.cli.audit import register as register_audit
 from api.cli.bench import register as register_bench
 from api.cli.keys import app as keys_app
+from api.cli.stopping import stoppable
 from api.cli.worker import register as register_worker
 from api.importing.commands import import_file
 from projections.readmodels.rebuild import rebuild
@@ -50,8 +51,9 @@ def import_(
 ) -> None:
     """Load a JSON Lines file of operations; nothing is stored if any line is invalid."""
     store = Store(db)
-    store.migrate()
-    store.rebuild_if_stale()
+    with stoppable("start-up (migrating, rebuilding stale read models)"):
+        store.migrate()
+        store.rebuild_if_stale()
     progress = Progress(
         TextColumn("storing"),
         BarColumn(),
@@ -82,8 +84,9 @@ def replay(
 ) -> None:
     """Rebuild every projection from the log into fresh tables, swap them in, print digests."""
     store = Store(db)
-    store.migrate()
-    rebuilt = rebuild(store, until=until)
+    with stoppable("the replay"):
+        store.migrate()
+        rebuilt = rebuild(store, until=until)
     typer.echo(f"replayed {rebuilt.events} events up to position {rebuilt.position}")
     for table, digest in rebuilt.digests.items():
         typer.echo(f"{table}: {digest}")
@@ -153,15 +156,17 @@ def serve(
         raise typer.BadParameter("needs --persisted-queries FILE", param_hint="--persisted-only")
     persisted = load_persisted(persisted_queries) if persisted_only and persisted_queries else None
     store = Store(db)
-    store.migrate()
-    store.rebuild_if_stale()
-    server_db = store.dialect == "postgresql"
-    if (workers > 1 or read_db) and not server_db:
-        raise typer.BadParameter("several API processes and replicas need PostgreSQL")
-    if seed and store.head() == 0:
-        for path in BUNDLED:
-            typer.echo(f"{path.name}: {import_file(store, path).summary()}")
-    store.projector.catch_up()
+    # Until uvicorn takes over SIGTERM, a stop unwinds through every cleanup (see stopping).
+    with stoppable("start-up (migrating, rebuilding stale read models, catching up)"):
+        store.migrate()
+        store.rebuild_if_stale()
+        server_db = store.dialect == "postgresql"
+        if (workers > 1 or read_db) and not server_db:
+            raise typer.BadParameter("several API processes and replicas need PostgreSQL")
+        if seed and store.head() == 0:
+            for path in BUNDLED:
+                typer.echo(f"{path.name}: {import_file(store, path).summary()}")
+        store.projector.catch_up()
     base = str(public) if public else f"http://{host}:{port}"
     typer.echo(f"GraphQL: {base}/graphql")
     typer.echo(f"Embed:   {base}/embed/timeline?country=UKR")

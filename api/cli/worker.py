@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from api.cli.stopping import stoppable
 from projections.readmodels.worker import ProjectionWorker
 from projections.service import Store
 
@@ -27,8 +28,9 @@ def worker(
             "worker: needs PostgreSQL; on SQLite `serve` and `import` project inline", err=True
         )
         raise typer.Exit(2)
-    store.migrate()
-    store.rebuild_if_stale()
+    with stoppable("start-up (migrating, rebuilding stale read models)"):
+        store.migrate()
+        store.rebuild_if_stale()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

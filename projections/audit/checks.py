@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -25,6 +23,7 @@ from projections.eventlog.entries import BATCH, chained_of, stored_log
 from projections.eventlog.ledger import log
 from projections.eventlog.merkle import consistency_proof, root
 from projections.eventlog.recorder import Chained, events_table
+from projections.readmodels.scratch import scratch_directory
 
 if TYPE_CHECKING:
     # The facade composes what this module serves; it is only named here, never imported.
@@ -201,8 +200,8 @@ def _projections(store: Store) -> Check:
     """Decode every event, replay the whole log into a scratch SQLite store, and compare
     every projection digest: a store that `serve` or `replay` could not apply fails here."""
     upto = store.projector.position()
-    with tempfile.TemporaryDirectory() as tmp:
-        scratch = type(store)(f"sqlite:///{Path(tmp) / 'replay.sqlite3'}")
+    with scratch_directory() as tmp:
+        scratch = type(store)(f"sqlite:///{tmp / 'replay.sqlite3'}")
         scratch.migrate()
         try:
             batch: list[Chained] = []

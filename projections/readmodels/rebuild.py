@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Table, exc, insert, select, text
@@ -14,6 +12,7 @@ from projections.eventlog.entries import BATCH, chained_of, stored_log
 from projections.eventlog.recorder import Chained
 from projections.readmodels import tables
 from projections.readmodels.projector import PROJECTED_CHANNEL, REBUILD_BATCH, analyze
+from projections.readmodels.scratch import scratch_directory, sweep
 
 if TYPE_CHECKING:
     # The facade composes what this module serves; it is only named here, never imported.
@@ -37,9 +36,9 @@ def rebuild(store: Store, until: int | None = None) -> Rebuilt:
 
     The live tables keep serving during the replay; the swap is one transaction, so a reader
     sees either every old projection row or every new one."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch_directory() as tmp:
         scratch = type(store)(
-            f"sqlite:///{Path(tmp) / 'rebuild.sqlite3'}",
+            f"sqlite:///{tmp / 'rebuild.sqlite3'}",
             projections=store.projector.projections,
         )
         scratch.migrate()
@@ -59,7 +58,9 @@ def rebuild(store: Store, until: int | None = None) -> Rebuilt:
 def rebuild_if_versions_changed(store: Store) -> Rebuilt | None:
     """Rebuild when a projection's code version differs from the one its rows were built by.
 
-    The first open of a store only records the versions."""
+    The first open of a store only records the versions. Either way, scratch directories
+    left by replays whose process was killed outright are removed first."""
+    sweep()
     code = _code_versions(store)
     with store.engine.connect() as conn:
         stored = _stored_versions(conn)

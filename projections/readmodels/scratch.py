@@ -1,0 +1,77 @@
+"""Scratch directories for replays (rebuild, verify), and removing the ones left behind.
+
+A replay writes a whole SQLite copy of the log and its projections (about 1 GB at 1,000,000
+operations) into a directory of the system's temporary folder (`TMPDIR`). The directory is
+named `policy-timeline-scratch-<pid>-…` and holds `owner.lock`, which its process keeps
+locked (`flock`) while the directory lives. The operating system drops that lock when the
+process ends in any way, so a directory whose lock can be taken has no owner left: it was
+left by a process killed outright (SIGKILL, power loss) and `sweep` removes it. A directory
+whose lock is held belongs to a live process and is never touched."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+PREFIX = "policy-timeline-scratch-"
+LOCK = "owner.lock"
+
+
+@contextlib.contextmanager
+def scratch_directory() -> Iterator[Path]:
+    """A new scratch directory, locked by this process until the block ends, then removed.
+
+    Ones left behind by processes that are gone are removed first."""
+    sweep()
+    # Created under a name `sweep` ignores, renamed once its lock is held: no window in which
+    # a live directory looks abandoned.
+    staging = Path(tempfile.mkdtemp(prefix=f".{PREFIX}{os.getpid()}-"))
+    try:
+        lock = os.open(staging / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        os.write(lock, f"{os.getpid()}\n".encode())
+        folder = staging.with_name(staging.name[1:])
+        staging.rename(folder)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)  # the lock is held until it is gone
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # only if the rename never happened
+        os.close(lock)
+
+
+def sweep(parent: Path | None = None) -> list[Path]:
+    """Remove the scratch directories in `parent` (the temporary folder) whose owner is gone."""
+    root = Path(parent or tempfile.gettempdir())
+    removed: list[Path] = []
+    try:
+        candidates = [e for e in os.scandir(root) if e.name.startswith(PREFIX) and e.is_dir()]
+    except OSError:
+        return removed
+    for entry in candidates:
+        folder = Path(entry.path)
+        try:
+            lock = os.open(folder / LOCK, os.O_RDWR)
+        except OSError:
+            continue  # not ours to judge: no lock file, or not readable by this user
+        try:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # its process is alive
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                removed.append(folder)
+        finally:
+            os.close(lock)
+    return removed
