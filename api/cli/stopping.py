@@ -1,7 +1,8 @@
 """SIGTERM during a long step (a rebuild at start, verify's replay) ends the command cleanly.
 
 Python's default for SIGTERM ends the process at once, skipping every `finally`: a replay's
-scratch directory (about 1 GB at 1,000,000 operations) would stay in the temporary folder.
+scratch directory (a SQLite copy of the whole log and its read models) would stay in the
+temporary folder.
 Around such a step SIGTERM raises instead, so the step unwinds as an error does: transactions
 roll back, the scratch store is closed and its directory removed. The previous handler is put
 back afterwards (uvicorn installs its own for serving)."""

@@ -1,12 +1,12 @@
 """Scratch directories for replays (rebuild, verify), and removing the ones left behind.
 
-A replay writes a whole SQLite copy of the log and its projections (about 1 GB at 1,000,000
-operations) into a directory of the system's temporary folder (`TMPDIR`). The directory is
-named `policy-timeline-scratch-<pid>-…` and holds `owner.lock`, which its process keeps
-locked (`flock`) while the directory lives. The operating system drops that lock when the
-process ends in any way, so a directory whose lock can be taken has no owner left: it was
-left by a process killed outright (SIGKILL, power loss) and `sweep` removes it. A directory
-whose lock is held belongs to a live process and is never touched."""
+A replay writes a whole SQLite copy of the log and its projections into a directory of the
+system's temporary folder (`TMPDIR`). The directory is named `policy-timeline-scratch-<pid>-…`
+and holds `owner.lock`, which its process keeps locked (`flock`) while the directory lives.
+The operating system drops that lock when the process ends in any way, so a directory whose
+lock can be taken has no owner left: it was left by a process killed outright (SIGKILL, power
+loss) and `sweep` removes it. A directory whose lock is held belongs to a live process and is
+never touched."""
 
 from __future__ import annotations
 
@@ -14,12 +14,16 @@ import contextlib
 import fcntl
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 PREFIX = "policy-timeline-scratch-"
 LOCK = "owner.lock"
+HELD = {signal.SIGTERM, signal.SIGINT}
+"""Held back while a directory is created or removed: a handler that raises (the command line
+installs one around long steps) then runs where the directory's cleanup covers it."""
 
 
 @contextlib.contextmanager
@@ -28,26 +32,29 @@ def scratch_directory() -> Iterator[Path]:
 
     Ones left behind by processes that are gone are removed first."""
     sweep()
-    # Created under a name `sweep` ignores, renamed once its lock is held: no window in which
-    # a live directory looks abandoned.
-    staging = Path(tempfile.mkdtemp(prefix=f".{PREFIX}{os.getpid()}-"))
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
     try:
-        lock = os.open(staging / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        os.write(lock, f"{os.getpid()}\n".encode())
-        folder = staging.with_name(staging.name[1:])
-        staging.rename(folder)
+        # Created under a name `sweep` ignores, renamed once its lock is held: no window in
+        # which a live directory looks abandoned.
+        staging = Path(tempfile.mkdtemp(prefix=f".{PREFIX}{os.getpid()}-"))
         try:
+            lock = os.open(staging / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            os.write(lock, f"{os.getpid()}\n".encode())
+            folder = staging.with_name(staging.name[1:])
+            staging.rename(folder)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a stop from here is cleaned up
             yield folder
         finally:
+            signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
             shutil.rmtree(folder, ignore_errors=True)  # the lock is held until it is gone
+            os.close(lock)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)  # only if the rename never happened
-        os.close(lock)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def sweep(parent: Path | None = None) -> list[Path]:
@@ -62,16 +69,27 @@ def sweep(parent: Path | None = None) -> list[Path]:
         folder = Path(entry.path)
         try:
             lock = os.open(folder / LOCK, os.O_RDWR)
+        except FileNotFoundError:  # being removed, by its owner or by a sweep cut short
+            _remove(folder, removed)
+            continue
         except OSError:
-            continue  # not ours to judge: no lock file, or not readable by this user
+            continue  # not ours to judge: not readable by this user
         try:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 continue  # its process is alive
-            shutil.rmtree(folder, ignore_errors=True)
-            if not folder.exists():
-                removed.append(folder)
+            _remove(folder, removed)
         finally:
             os.close(lock)
     return removed
+
+
+def _remove(folder: Path, removed: list[Path]) -> None:
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+    try:
+        shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    if not folder.exists():
+        removed.append(folder)
