@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from api.cli.main import BUNDLED
 from api.importing.commands import import_file
@@ -20,7 +20,7 @@ from projections.readmodels import tables
 from projections.readmodels.scratch import PREFIX
 from projections.readmodels.timelines import TimelineProjection
 from projections.service import Store
-from tests.conftest import migrated
+from tests.conftest import _reset_pg, migrated
 from tests.test_rebuild import stored_versions
 
 WAIT = 120  # generous: the machine is shared; only arrival is asserted, never a duration
@@ -157,3 +157,52 @@ def test_a_start_removes_scratch_whose_process_was_killed_and_keeps_a_live_ones(
         live.communicate("\n", timeout=WAIT)
     assert live.returncode == 0
     assert not kept.exists()  # its owner removed it on the way out
+
+
+def test_sigterm_while_the_swap_waits_rolls_it_back_on_postgresql(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The swap into the live tables waits for a lock held here: the stop lands inside it."""
+    _reset_pg(pg_url)
+    store = stale_store(pg_url)
+    before = store.projector.digests()
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    command = [sys.executable, "-m", "api.cli", "serve", "--db", pg_url, "--port", "0"]
+    with store.engine.connect() as holder:
+        holder.execute(text(f"LOCK TABLE {tables.tracking.name} IN SHARE MODE"))
+        with subprocess.Popen(
+            command,
+            env=env_with_tmpdir(tmp),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as server:
+            deadline = time.monotonic() + WAIT
+            while not swap_waits_for_the_lock(store):
+                assert server.poll() is None, server.communicate()
+                assert time.monotonic() < deadline, "the swap never waited for the lock"
+                time.sleep(0.01)
+            assert [p.name[: len(PREFIX)] for p in tmp.iterdir()] == [PREFIX]  # mid-rebuild
+            server.send_signal(signal.SIGTERM)
+            _, err = server.communicate(timeout=WAIT)
+        holder.rollback()
+    assert server.returncode == 128 + signal.SIGTERM, err
+    assert "stopped by SIGTERM during start-up" in err
+    assert "Traceback" not in err
+    assert os.listdir(tmp) == []
+    assert store.projector.digests() == before
+    assert stored_versions(store)["timelines"] == 0
+    store.close()
+
+
+def swap_waits_for_the_lock(store: Store) -> bool:
+    """Whether a session on this test's database waits to lock a table."""
+    with store.engine.connect() as conn:
+        waiting = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database() AND query ILIKE 'LOCK TABLE%'"
+            )
+        ).scalar_one()
+    return bool(waiting)
