@@ -265,11 +265,12 @@ def http_ratios(http: dict[str, Any]) -> dict[str, float]:
 
 def embed_ratios(embed: dict[str, Any]) -> dict[str, float]:
     """The embed's server time against its rows as JSON (when measured): as readers after the
-    first get it, and rendered anew."""
+    first get it, and rendered anew; rendered anew also against every row the page shows."""
     server = embed.get("server")
     if not server or "ratio" not in server:
         return {}
     return {
         "embed_server_over_json": server["ratio"],
         "embed_rendered_over_json": server["rendered_ratio"],
+        "embed_rendered_over_page_rows": server["rendered_over_page_rows"],
     }

@@ -42,12 +42,15 @@ def test_embed_figures_at_a_tiny_size_have_their_shape() -> None:
     assert result["backend"] == "sqlite"
     server = result["server"]
     assert server["samples"] == 5 and server["embed_bytes"] > 0 and server["baseline_bytes"] > 0
-    for side in ("embed", "embed_rendered", "baseline"):
+    assert server["page_rows_bytes"] > server["baseline_bytes"]  # more rows than two reads
+    for side in ("embed", "embed_rendered", "baseline", "page_rows"):
         assert 0 < server[side]["p50_ms"] <= server[side]["p99_ms"]
     assert server["ratio"] > 0 and server["rendered_ratio"] > 0
+    assert server["rendered_over_page_rows"] > 0
     cpu = server["rendered_cpu"]
-    assert set(cpu) == {"baseline_ms", "load_page_ms", "template_ms"}
+    assert set(cpu) == {"baseline_ms", "page_rows_ms", "load_page_ms", "template_ms"}
     assert all(ms > 0 for ms in cpu.values()) and server["rendered_cpu_ratio"] > 0
+    assert server["rendered_cpu_over_page_rows"] > 0
     small = result["browser"]["11"]
     assert small["entries"] == 11 and small["loads"] == 1
     assert small["requests"] >= 1 and small["bytes"] > small["body_bytes"] > 0
