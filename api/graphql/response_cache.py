@@ -250,8 +250,8 @@ class CachedGraphQL:
                 self.cache.bypasses += 1
                 await self.view(scope, receive, send)
                 return
-            body = await _read_body(receive)
-            receive = _replay(body, receive)
+            body = await read_body(receive)
+            receive = replay(body, receive)
         elif method != "GET" or not query_string:  # GraphiQL, HEAD, ...
             self.cache.bypasses += 1
             await self.view(scope, receive, send)
@@ -356,7 +356,7 @@ async def _answer(entry: CachedResponse, send: Send) -> None:
     await send({"type": "http.response.body", "body": entry.body})
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     parts: list[bytes] = []
     while True:
         message = await receive()
@@ -368,7 +368,7 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(parts)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
     """A receive that gives `body` once, then whatever the connection says (a disconnect)."""
     sent = False
 

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -45,6 +46,8 @@ from api.graphql.response_cache import (
     CacheCollector,
     CachedGraphQL,
     ResponseCache,
+    read_body,
+    replay,
 )
 from api.http import jsonbody
 from api.http.cors import PublicReadCORS
@@ -64,6 +67,9 @@ from projections.readmodels.worker import ProjectionWorker, start_in_thread
 from projections.service import Store
 
 log = logging.getLogger("policy_timeline")
+
+COMPILED_TRIED_KEY = "policy_timeline.compiled_tried"
+"""Set in the ASGI scope once the compiled path has been asked for this request's answer."""
 
 
 class PolicyGraphQL(GraphQL[Context, None]):
@@ -103,7 +109,7 @@ class PolicyGraphQL(GraphQL[Context, None]):
     ) -> ExecutionResult:
         # The hot timeline queries are answered from their rows by a compiled plan once their
         # text has been validated; anything else, errors included, executes the usual way.
-        if self.compiled is not None:
+        if self.compiled is not None and not request.scope.get(COMPILED_TRIED_KEY):
             result = await self.compiled.execute(
                 request_data.query, request_data.variables, request_data.operation_name
             )
@@ -117,8 +123,16 @@ class PolicyGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        media = negotiate(Headers(scope=scope).get("accept", ""))
+        headers = Headers(scope=scope)
+        media = negotiate(headers.get("accept", ""))
         scope[MEDIA_KEY] = media
+        if self.compiled is not None and scope["method"] == "POST":
+            body = await read_body(receive)
+            receive = replay(body, receive)
+            answer = await self._compiled_answer(scope, headers, body, media)
+            if answer is not None:
+                await answer(scope, receive, send)
+                return
         try:
             response = await self.run(Request(scope, receive))
         except Refused as refused:  # a request error: 200 for application/json
@@ -135,6 +149,39 @@ class PolicyGraphQL(GraphQL[Context, None]):
                 if scope.get(REQUEST_ERROR_KEY) and media == GRAPHQL_RESPONSE:
                     response.status_code = 400
         await response(scope, receive, send)
+
+    async def _compiled_answer(
+        self, scope: Scope, headers: Headers, body: bytes, media: str
+    ) -> Response | None:
+        """The answer to a POSTed operation the compiled path gives, made without Strawberry's
+        request handling (which it would only pass through), or None for the ordinary way.
+
+        Only a request the ordinary way would read as one JSON operation (no batch, no
+        streamed transport) and answer by `execute_single`: the same `parse_json` (persisted
+        queries, refused text), the same members, the same encoding and headers."""
+        assert self.compiled is not None
+        content_type, _ = parse_content_type(headers.get("content-type", ""))
+        if "application/json" not in content_type:
+            return None
+        if self._get_stream_transport_from_headers(headers) is not None:
+            return None
+        try:
+            data = self.parse_json(body)
+        except Exception:  # refused: the ordinary way reads it again and answers why
+            return None
+        if not isinstance(data, dict):
+            return None
+        query, variables = data.get("query"), data.get("variables")
+        if not isinstance(query, str) or not isinstance(variables, (dict, type(None))):
+            return None
+        if not isinstance(data.get("extensions"), (dict, type(None))):
+            return None
+        scope[COMPILED_TRIED_KEY] = True  # declined here: not tried again by execute_single
+        result = await self.compiled.execute(query, variables, data.get("operationName"))
+        if result is None:
+            return None
+        scope[ERRORS_KEY] = False  # as process_result marks an answer without errors
+        return Response(self.encode_json({"data": result.data}), 200, media_type=media)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET naming a persisted query has no `query` parameter, yet asks for an answer.
