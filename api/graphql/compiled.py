@@ -63,6 +63,7 @@ from domain.dates import FuzzyDate
 from domain.decision import sort_date
 from domain.values import Action, Certainty, DecisionStatus
 from projections.readmodels.arguments import check_category, check_country, check_record
+from projections.readmodels.bundled import HISTORY, Read, decision_with, treaty_with
 from projections.readmodels.queries import Page
 
 PLANS = 256
@@ -350,16 +351,27 @@ class CompiledPath:
     ) -> dict[str, Any] | None:
         """`decision(id:, asOf:)`: null when there is no such decision (as ordinary)."""
         ident, as_of = str(args["id"]), args.get("asOf")
-        build = self._decisions(executor, type_, details)
-        doc = self._reader().decisions([ident], as_of).get(ident)
+        reads: list[Read] = []
+        build = self._decisions(executor, type_, details, reads)
+        # The decision and what its answer reads next for it (its selected relations, its
+        # history), in one statement.
+        doc = decision_with(self._reader(), ident, as_of, reads)
         return None if doc is None else build([doc], as_of)[0]
 
-    def _decisions(self, executor: Run, type_: Any, details: FieldDetailsList) -> Build:
+    def _decisions(
+        self,
+        executor: Run,
+        type_: Any,
+        details: FieldDetailsList,
+        reads: list[Read] | None = None,
+    ) -> Build:
         """A function building the selection for a list of decision documents: each relation
-        and the history read once for the whole list (as the ordinary loaders batch them)."""
+        and the history read once for the whole list (as the ordinary loaders batch them).
+        `reads` is given the reads it makes for the list's own ids."""
         named, fields = self._sub(executor, type_, details)
         plan: list[tuple[str, Getter | None]] = []
         batched: list[tuple[str, Build]] = []
+        reads = [] if reads is None else reads
         for key, inner in fields.items():
             name = inner[0].node.name.value
             field = named.fields.get(name)
@@ -372,9 +384,11 @@ class CompiledPath:
                 nested = self._decisions(executor, field.type, inner)
                 batched.append((key, self._related(relation, inverse, nested)))
                 plan.append((key, None))
+                reads.append((relation, inverse))
             elif name == "history":
                 batched.append((key, self._history(executor, field.type, inner)))
                 plan.append((key, None))
+                reads.append(HISTORY)
             elif name in ("headline", "summary", "scope"):
                 if _arguments(field, inner, executor).get("lang") is not None:
                     raise NotCovered("a translation is read by the ordinary resolver")
@@ -456,6 +470,7 @@ class CompiledPath:
         """`treaty(id:)`; an unknown id is ordinary execution's error to report."""
         named, fields = self._sub(executor, type_, details)
         plan: Plan = []
+        standings: list[tuple[Any, Any]] = []
         for key, inner in fields.items():
             name = inner[0].node.name.value
             field = named.fields.get(name)
@@ -476,6 +491,7 @@ class CompiledPath:
             elif name in ("parties", "partyCount"):
                 args = _arguments(field, inner, executor)
                 as_of, valid_at = args.get("asOf"), args.get("validAt")
+                standings.append((as_of, valid_at))
                 if name == "partyCount":
                     plan.append((key, self._party_count(as_of, valid_at)))
                 else:
@@ -483,10 +499,10 @@ class CompiledPath:
                     plan.append((key, self._parties(member, as_of, valid_at)))
             else:
                 plan.append((key, _TREATY[name]))
-        docs = self._reader().records("treaty", ids=[ident])
-        if not docs:
+        # The treaty and the standings its parties are read from, in one statement.
+        doc = treaty_with(self._reader(), ident, standings)
+        if doc is None:
             raise NotCovered("an unknown treaty is an error")
-        doc = docs[0]
         return {key: get(doc) for key, get in plan}
 
     def _parties(self, member: Plan, as_of: Any, valid_at: Any) -> Getter:

@@ -139,7 +139,7 @@ def _date_bound(name: str, text: str | None) -> FuzzyDate | None:
         raise InvalidInput([FieldError((name,), str(exc))]) from None
 
 
-def _decision_doc(row: Any) -> DecisionDoc:
+def decision_doc(row: Any) -> DecisionDoc:
     """A decision as read, from its row (decision_id, doc, status, valid_from, recorded_at)."""
     version: DecisionVersion = json.loads(row.doc)
     return cast(
@@ -154,6 +154,25 @@ def _decision_doc(row: Any) -> DecisionDoc:
             **version["meta"],
         },
     )
+
+
+def history_step(row: Any, position: int) -> HistoryStep:
+    """A history step as read, from its row (event_type, recorded_at, reason, key_id, doc)."""
+    # Corrections and retractions keep their changes and sources; a recording none.
+    doc: HistoryDetails = json.loads(row.doc) if row.doc else {}
+    changes = doc.get("changes")
+    entry: HistoryStep = {
+        "position": int(position),
+        "eventType": row.event_type,
+        "recordedAt": row.recorded_at,
+        "reason": row.reason,
+        "keyId": row.key_id,
+        "sources": doc.get("sources"),
+        "fields": sorted(changes) if isinstance(changes, dict) else None,
+    }
+    if row.event_type == "Translated":
+        entry["translation"] = doc
+    return entry
 
 
 def _timeline_statement(
@@ -210,8 +229,13 @@ class _OneConnection:
 class ReadModel:
     """Queries over the projection tables."""
 
-    def __init__(self, engine: Engine | _OneConnection) -> None:
+    def __init__(
+        self, engine: Engine | _OneConnection, prefetched: dict[Any, Any] | None = None
+    ) -> None:
         self.engine = engine
+        self.prefetched = prefetched
+        """Answers already read for this block of `pinned` (`projections.readmodels.bundled`),
+        by read and arguments; None outside such a block."""
 
     @contextlib.contextmanager
     def pinned(self) -> Iterator[ReadModel]:
@@ -219,7 +243,11 @@ class ReadModel:
         checkout (and its liveness ping) and one rollback for all the reads of a request,
         where each query alone costs both. Not for sharing between threads."""
         with self.engine.connect() as conn:
-            yield ReadModel(_OneConnection(conn))
+            yield ReadModel(_OneConnection(conn), prefetched={})
+
+    def _prefetched(self, key: tuple[Any, ...]) -> Any:
+        """What a bundled read of this block already read for `key`, or None."""
+        return None if self.prefetched is None else self.prefetched.get(key)
 
     def timeline(
         self,
@@ -294,7 +322,7 @@ class ReadModel:
         query = _statement(("decisions", as_of is None), build)
         with self.engine.connect() as conn:
             rows = conn.execute(query, _bound(ids=list(ids), as_of=as_of)).all()
-        return {row.decision_id: _decision_doc(row) for row in rows}
+        return {row.decision_id: decision_doc(row) for row in rows}
 
     def related_decisions(
         self, ids: list[str], relation: str, inverse: bool, as_of: int | None = None
@@ -317,13 +345,17 @@ class ReadModel:
                 .order_by(other)
             )
 
+        if len(ids) == 1:
+            found = self._prefetched(("related_decisions", ids[0], relation, inverse, as_of))
+            if found is not None:
+                return {ids[0]: found}
         query = _statement(("related_decisions", inverse, as_of is None), build)
         with self.engine.connect() as conn:
             values = _bound(ids=list(ids), relation=relation, as_of=as_of)
             rows = conn.execute(query, values).all()
         result: dict[str, list[DecisionDoc]] = {i: [] for i in ids}
         for row in rows:
-            result[row[0]].append(_decision_doc(row))
+            result[row[0]].append(decision_doc(row))
         return result
 
     def related(
@@ -379,26 +411,16 @@ class ReadModel:
                 conditions.append(h.c.position <= AS_OF)
             return select(h).where(*conditions).order_by(h.c.position)
 
+        if len(ids) == 1:
+            found = self._prefetched(("history", ids[0], as_of))
+            if found is not None:
+                return {ids[0]: found}
         query = _statement(("history", as_of is None), build)
         with self.engine.connect() as conn:
             rows = conn.execute(query, _bound(ids=list(ids), as_of=as_of)).all()
         result: dict[str, list[HistoryStep]] = {i: [] for i in ids}
         for row in rows:
-            # Corrections and retractions keep their changes and sources; a recording none.
-            doc: HistoryDetails = json.loads(row.doc) if row.doc else {}
-            changes = doc.get("changes")
-            entry: HistoryStep = {
-                "position": int(row.position),
-                "eventType": row.event_type,
-                "recordedAt": row.recorded_at,
-                "reason": row.reason,
-                "keyId": row.key_id,
-                "sources": doc.get("sources"),
-                "fields": sorted(changes) if isinstance(changes, dict) else None,
-            }
-            if row.event_type == "Translated":
-                entry["translation"] = doc
-            result[row.decision_id].append(entry)
+            result[row.decision_id].append(history_step(row, row.position))
         return result
 
     def translations(
@@ -689,6 +711,10 @@ class ReadModel:
             columns = (m.c.country, m.c.status, m.c.since, m.c.signed_on, m.c.withdrawal_on)
             return select(*columns).where(*conditions).order_by(m.c.country)
 
+        if country is None and status is None:
+            found = self._prefetched(("standings", treaty, as_of, day))
+            if found is not None:
+                return cast(list[StandingDoc], found)
         query = _statement(("standings", as_of is None, country is None, status is None), build)
         values = _bound(treaty=treaty, day=day, country=country, status=status, as_of=as_of)
         with self.engine.connect() as conn:

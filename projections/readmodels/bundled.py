@@ -1,0 +1,212 @@
+"""One statement for a decision or a treaty together with the reads its answer makes next.
+
+A compiled `decision(id:)` reads the decision, then for that one id each relation it selects
+and its history; a compiled `treaty(id:)` reads the treaty, then its standings. Those reads
+take the id the request names, so they need not wait for the first: `decision_with` and
+`treaty_with` run them all as one statement (`UNION ALL`, one round trip, one statement to
+execute instead of up to ten) and keep what the later reads would answer in the pinned read
+model (`ReadModel.prefetched`), where `related_decisions`, `history` and `standings` find it.
+Each part is the very query of the read it stands for, with the same conditions and order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+from typing import cast as cast_type
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    cast,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
+
+from projections.readmodels import tables
+from projections.readmodels.documents import DecisionDoc, StandingDoc, TreatyDoc
+from projections.readmodels.queries import (
+    AS_OF,
+    ReadModel,
+    _statement,
+    current_at_param,
+    decision_doc,
+    history_step,
+)
+
+HISTORY = None
+"""In the reads of `decision_with`: the decision's history."""
+
+STANDINGS = 2
+"""Standings read with a treaty, at most (`parties` and `partyCount`, say): a bound on the
+statement's size and on the shapes built."""
+
+Read = tuple[str, bool] | None
+"""A read a decision's answer makes for its id: (relation, inverse), or HISTORY."""
+
+
+def _part(number: int) -> Any:
+    return literal_column(str(number), Integer).label("part")
+
+
+def _decision_statement(parts_wanted: tuple[bool | None, ...], as_of: int | None) -> Any:
+    """The statement for `decision_with`: after the decision, one part for each of
+    `parts_wanted`, a relation's decisions (the flag saying whether inverse; the relation
+    is a bound value) or the history (None)."""
+    d, r, h = tables.decisions, tables.relations, tables.history
+    ident = bindparam("id", type_=String(128))
+    no_step = (
+        cast(null(), String(64)).label("event_type"),
+        cast(null(), Text).label("reason"),
+        cast(null(), String(64)).label("key_id"),
+    )
+    decision = (d.c.decision_id, d.c.doc, d.c.status, d.c.valid_from, d.c.recorded_at)
+    parts = [
+        select(_part(0), *decision, *no_step).where(
+            d.c.decision_id == ident, current_at_param(d, as_of)
+        )
+    ]
+    for number, inverse in enumerate(parts_wanted, start=1):
+        if inverse is None:
+            conditions = [h.c.decision_id == ident]
+            if as_of is not None:
+                conditions.append(h.c.position <= AS_OF)
+            step = (h.c.decision_id, h.c.doc, cast(null(), String(16)).label("status"))
+            when = (h.c.position.label("valid_from"), h.c.recorded_at)
+            kind = (h.c.event_type, h.c.reason, h.c.key_id)
+            parts.append(select(_part(number), *step, *when, *kind).where(*conditions))
+            continue
+        this, other = (r.c.target_id, r.c.source_id) if inverse else (r.c.source_id, r.c.target_id)
+        parts.append(
+            select(_part(number), *decision, *no_step)
+            .select_from(r.join(d, d.c.decision_id == other))
+            .where(this == ident, r.c.relation == bindparam(f"relation{number}"))
+            .where(current_at_param(r, as_of), current_at_param(d, as_of))
+        )
+    # Within a part: a relation's decisions by id (as `related_decisions` orders them), the
+    # history by position (as `history` does); the decision part has one row at most.
+    order = ("part", "decision_id", "valid_from")
+    return union_all(*parts).order_by(*(literal_column(name) for name in order))
+
+
+def decision_with(
+    read: ReadModel, ident: str, as_of: int | None, reads: Sequence[Read]
+) -> DecisionDoc | None:
+    """`read.decision(ident, as_of)`, with what `related_decisions([ident], relation,
+    inverse, as_of)` and `history([ident], as_of)` answer for `reads` read in the same
+    statement and kept in `read` (a pinned read model) for those calls."""
+    # In a canonical order, so that statements are built for a bounded number of shapes
+    # (the relation being a bound value): at most 4 of each direction and the history.
+    shape = sorted(set(reads), key=lambda read: (1, False, "") if read is None else (0, *read))
+    flags = tuple(None if read is HISTORY else read[1] for read in shape)
+    query = _statement(
+        ("decision_with", as_of is None, flags), lambda: _decision_statement(flags, as_of)
+    )
+    values: dict[str, Any] = {"id": ident}
+    if as_of is not None:
+        values["as_of"] = as_of
+    for number, wanted in enumerate(shape, start=1):
+        if wanted is not HISTORY:
+            values[f"relation{number}"] = wanted[0]
+    with read.engine.connect() as conn:
+        rows = conn.execute(query, values).all()
+    found: DecisionDoc | None = None
+    answers: list[list[Any]] = [[] for _ in shape]
+    for row in rows:
+        if row.part == 0:
+            found = decision_doc(row)
+        elif shape[row.part - 1] is HISTORY:
+            answers[row.part - 1].append(history_step(row, row.valid_from))
+        else:
+            answers[row.part - 1].append(decision_doc(row))
+    if found is not None and read.prefetched is not None:
+        for wanted, answer in zip(shape, answers, strict=True):
+            if wanted is HISTORY:
+                read.prefetched[("history", ident, as_of)] = answer
+            else:
+                relation, inverse = wanted
+                read.prefetched[("related_decisions", ident, relation, inverse, as_of)] = answer
+    return found
+
+
+def _treaty_statement(standings: tuple[bool, ...]) -> Any:
+    r, m = tables.records, tables.membership
+    no_standing = (
+        cast(null(), String(8)).label("country"),
+        cast(null(), String(24)).label("status"),
+        cast(null(), Date).label("since"),
+        cast(null(), Date).label("signed_on"),
+        cast(null(), Date).label("withdrawal_on"),
+    )
+    parts = [
+        select(_part(0), r.c.doc, r.c.position, *no_standing).where(
+            r.c.kind == "treaty", r.c.record_id == bindparam("id", type_=String(128))
+        )
+    ]
+    for number, current in enumerate(standings, start=1):
+        on = bindparam(f"day{number}", type_=Date)
+        as_of = None if current else bindparam(f"as_of{number}", type_=BigInteger)
+        visible = (
+            m.c.valid_to.is_(None)
+            if as_of is None
+            else (m.c.valid_from <= as_of) & or_(m.c.valid_to.is_(None), m.c.valid_to > as_of)
+        )
+        columns = (m.c.country, m.c.status, m.c.since, m.c.signed_on, m.c.withdrawal_on)
+        no_record = (cast(null(), Text).label("doc"), cast(null(), BigInteger).label("position"))
+        parts.append(
+            select(_part(number), *no_record, *columns).where(
+                m.c.treaty_id == bindparam("id", type_=String(128)),
+                visible,
+                m.c.starts_on <= on,
+                or_(m.c.ends_on.is_(None), m.c.ends_on > on),
+            )
+        )
+    return union_all(*parts).order_by(literal_column("part"), literal_column("country"))
+
+
+def treaty_with(
+    read: ReadModel, ident: str, standings: Sequence[tuple[int | None, dt.date | None]]
+) -> TreatyDoc | None:
+    """`read.records("treaty", ids=[ident])`'s treaty (or None), with what
+    `standings(ident, as_of=..., valid_at=...)` answers for each pair of `standings` read in
+    the same statement and kept in `read` (a pinned read model) for those calls."""
+    today = dt.date.today()
+    wanted = tuple(dict.fromkeys((as_of, valid_at or today) for as_of, valid_at in standings))
+    wanted = wanted[:STANDINGS]  # any further ones (aliases asking other days) read alone
+    shape = tuple(as_of is None for as_of, _ in wanted)
+    query = _statement(("treaty_with", shape), lambda: _treaty_statement(shape))
+    values: dict[str, Any] = {"id": ident}
+    for number, (as_of, day) in enumerate(wanted, start=1):
+        values[f"day{number}"] = day
+        if as_of is not None:
+            values[f"as_of{number}"] = as_of
+    with read.engine.connect() as conn:
+        rows = conn.execute(query, values).all()
+    found: TreatyDoc | None = None
+    answers: list[list[StandingDoc]] = [[] for _ in wanted]
+    for row in rows:
+        if row.part == 0:
+            found = cast_type(TreatyDoc, {**json.loads(row.doc), "position": int(row.position)})
+            continue
+        answers[row.part - 1].append(
+            {
+                "country": row.country,
+                "status": row.status,
+                "since": row.since,
+                "signedOn": row.signed_on,
+                "withdrawalOn": row.withdrawal_on,
+            }
+        )
+    if found is not None and read.prefetched is not None:
+        for (as_of, day), answer in zip(wanted, answers, strict=True):
+            read.prefetched[("standings", ident, as_of, day)] = answer
+    return found
