@@ -240,9 +240,16 @@ class ReadModel:
     @contextlib.contextmanager
     def pinned(self) -> Iterator[ReadModel]:
         """This read model with every query of the block on one pooled connection: one
-        checkout (and its liveness ping) and one rollback for all the reads of a request,
-        where each query alone costs both. Not for sharing between threads."""
+        checkout (and its liveness ping) for all the reads of a request, where each query
+        alone costs one. Not for sharing between threads.
+
+        On PostgreSQL the block's reads run outside a transaction (autocommit): each is one
+        statement, which read committed isolation gives a snapshot of its own either way,
+        so a transaction would only add a BEGIN and a ROLLBACK round trip, and the rollback
+        makes the driver deallocate the statements it has prepared on that connection."""
         with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="AUTOCOMMIT")
             yield ReadModel(_OneConnection(conn), prefetched={})
 
     def _prefetched(self, key: tuple[Any, ...]) -> Any:
