@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import orjson
 
 # Embedding, override and isolate controls, and the marks: U+202E can make a headline
 # read backwards or reorder the text around it.
@@ -27,3 +30,31 @@ def html_safe_json(encoded: str | bytes) -> str:
     """JSON whose strings carry <, >, & (and U+2028/9) escaped: never markup if misread as HTML."""
     text = encoded.decode("utf-8") if isinstance(encoded, bytes) else encoded
     return _JSON_SPECIAL.sub(lambda m: _JSON_ESCAPES[m.group()], text)
+
+
+_NON_ASCII = re.compile("[\x7f-\U0010ffff]")
+
+
+def _ascii_escape(match: re.Match[str]) -> str:
+    """A character as `json.dumps` escapes it (lowercase hex, astral ones as a pair)."""
+    code = ord(match.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}"
+
+
+def html_safe_json_bytes(data: Any) -> bytes:
+    """`html_safe_json(json.dumps(data, separators=(",", ":")))` encoded, byte for byte, made
+    by orjson (many times faster for an answer of hundreds of objects).
+
+    Only for data of dicts with str keys, lists, str, int, bool and None: orjson writes some
+    floats otherwise than `json.dumps` does, and refuses integers beyond 64 bits and lone
+    surrogates (TypeError; the caller encodes those the ordinary way)."""
+    encoded = orjson.dumps(data)
+    if not encoded.isascii():  # as ensure_ascii writes text outside ASCII, and DEL
+        encoded = _NON_ASCII.sub(_ascii_escape, encoded.decode()).encode()
+    elif b"\x7f" in encoded:
+        encoded = encoded.replace(b"\x7f", b"\\u007f")
+    # Outside strings JSON holds none of these; U+2028/9 are already escaped above.
+    return encoded.replace(b"&", b"\\u0026").replace(b"<", b"\\u003c").replace(b">", b"\\u003e")
