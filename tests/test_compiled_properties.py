@@ -420,7 +420,8 @@ RECORDS_QUERY = """query R($id: ID!, $asOf: Int) {
     reversedBy { ...D reverses { id headline } } }
   t: treaty(id: "mine-ban-treaty") { id name shortName prohibits adoptedOn { edtf display }
     sources { publisher url } parties { country status since } partyCount
-    old: parties(validAt: "2001-01-01") { country since } }
+    old: parties(validAt: "2001-01-01") { country since }
+    older: parties(validAt: "2000-01-01", asOf: 300) { country } }
 }
 fragment D on Decision { id headline summary scope certainty action actor recipient treaty
   status date { edtf precision display(lang: "fr") } decidedOn { edtf } reportedOn { edtf }
