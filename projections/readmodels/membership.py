@@ -173,6 +173,7 @@ class MembershipProjection(Projection):
         }
 
     version = 3
+    writes = (tables.membership, tables.compliance_flags, tables.flaggable)
 
     def begin(self, conn: Connection, items: list[Applied]) -> None:
         # Read once per batch: the treaties, every current span, and the documents of the

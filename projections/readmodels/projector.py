@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import Connection, Engine, exc, insert, select, text, update
+from sqlalchemy import Connection, Engine, Table, exc, insert, select, text, update
 from tenacity import (
     Retrying,
     retry_if_exception_type,
@@ -49,6 +49,9 @@ class Projection:
 
     name = "projection"
     version = 1  # bump when the handlers change what they write: the store rebuilds
+    writes: tuple[Table, ...] = ()
+    """The read-model tables this projection fills (a rebuild on two cores gives a later
+    projection a database file of its own for them on SQLite)."""
 
     def handlers(self) -> dict[type, Handler]:
         return {}
@@ -132,14 +135,19 @@ class Projector:
             }
         return {p.name: int(rows.get(p.name, 0)) for p in self.projections}
 
-    def rebuild(self, until: int | None = None) -> int:
-        """Drop every projection row and apply the log again (up to `until`)."""
+    def rebuild(self, until: int | None = None, batch: int = REBUILD_BATCH) -> int:
+        """Drop every projection row and apply the log again (up to `until`), `batch` events
+        per transaction. `projections.readmodels.parallel.rebuild` does it on two processes."""
+        self.clear()
+        applied = self.catch_up(batch, until=until)
+        analyze(self.engine)
+        return applied
+
+    def clear(self) -> None:
+        """Delete every projection row and tracking row, in one transaction."""
         with self.engine.begin() as conn:
             for table in reversed(tables.metadata.sorted_tables):
                 conn.execute(table.delete())
-        applied = self.catch_up(REBUILD_BATCH, until=until)
-        analyze(self.engine)
-        return applied
 
     def digests(self) -> dict[str, str]:
         """A SHA-256 of every projection table's rows, to compare a store with a fresh replay."""
@@ -157,17 +165,22 @@ class Projector:
         return result
 
     def catch_up(
-        self, batch: int = 1000, until: int | None = None, recent: list[Applied] | None = None
+        self,
+        batch: int = 1000,
+        until: int | None = None,
+        recent: list[Applied] | None = None,
+        committed: Callable[[int], None] | None = None,
     ) -> int:
         """Apply every new event; returns how many were applied.
 
         `recent` are events this process just saved, in log order: when they are exactly
-        the next positions to apply, they are used instead of reading the log again."""
+        the next positions to apply, they are used instead of reading the log again.
+        `committed` is called with the last applied position after every batch commits."""
         total = 0
         while True:
             # The usual case: every projection is at the same position, so each batch is
             # read and decoded once and applied by all of them in one transaction.
-            applied = self._apply(self.projections, batch, until, recent)
+            applied = self._apply(self.projections, batch, until, recent, committed)
             recent = None
             if applied is None:
                 break
@@ -177,7 +190,7 @@ class Projector:
         ceiling = until
         for projection in self.projections:
             while True:
-                applied = self._apply([projection], batch, ceiling) or 0
+                applied = self._apply([projection], batch, ceiling, None, committed) or 0
                 total += applied
                 if applied < batch:
                     break
@@ -193,6 +206,7 @@ class Projector:
         batch: int,
         until: int | None,
         recent: list[Applied] | None = None,
+        committed: Callable[[int], None] | None = None,
     ) -> int | None:
         """One batch through `projections`, in order, in one transaction.
 
@@ -207,7 +221,7 @@ class Projector:
         )
         for attempt in attempts:
             with attempt:
-                return self._apply_once(projections, batch, until, recent)
+                return self._apply_once(projections, batch, until, recent, committed)
         names = ", ".join(p.name for p in projections)
         raise RuntimeError(f"projections {names} could not make progress")
 
@@ -217,6 +231,7 @@ class Projector:
         batch: int,
         until: int | None,
         recent: list[Applied] | None,
+        committed: Callable[[int], None] | None = None,
     ) -> int | None:
         """One attempt at `_apply`; raises when another process got in the way."""
         with gc_paused(), self.engine.begin() as conn:
@@ -237,6 +252,8 @@ class Projector:
                 self._notify(conn, items[-1].position)
         if items:
             self.generation += 1  # committed: held read-model states are out of date
+            if committed is not None:
+                committed(items[-1].position)
         return len(items)
 
     def _run(self, conn: Connection, projection: Projection, items: list[Applied]) -> None:

@@ -125,6 +125,10 @@ class TimelineProjection(Projection):
     # 3: timeline entries carry certainty; departsFrom relations; categories as records
     # 4: links from and to a retracted decision close at its retraction
     version = 4
+    writes = (
+        *(tables.decisions, tables.timeline, tables.relations, tables.history),
+        *(tables.records, tables.translations),
+    )
 
     def __init__(self) -> None:
         # A weapon system's category never changes once recorded: look each up once.
