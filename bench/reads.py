@@ -10,6 +10,7 @@ from typing import Any
 
 from bench.generator import TREATIES, WEAPON_COUNT, countries, decision_id, weapon_id
 from bench.ingest import notifications
+from projections.readmodels import parallel
 from projections.readmodels.queries import Page
 from projections.service import Store
 
@@ -19,8 +20,9 @@ WEAPON_FIRST = 20
 """A weapon system's page: at 10,000 operations most systems have 20 entries, few have 50."""
 
 
-def rebuild(store: Store) -> dict[str, Any]:
-    """Projector.rebuild() against reading and decoding the notification log alone."""
+def rebuild(store: Store, jobs: int = 2) -> dict[str, Any]:
+    """A rebuild of every projection on `jobs` processes (`parallel.rebuild`), and on one
+    (`Projector.rebuild()`), against reading and decoding the notification log alone."""
     read_seconds = 0.0
     for _warm_then_timed in range(2):  # the first pass fills caches both sides then share
         start = time.perf_counter()
@@ -31,12 +33,20 @@ def rebuild(store: Store) -> dict[str, Any]:
     events = store.head()
     start = time.perf_counter()
     store.projector.rebuild()
+    one_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    parallel.rebuild(store.projector, jobs=jobs)
     rebuild_seconds = time.perf_counter() - start
     return {
         "events": events,
+        "jobs": jobs,
         "events_per_s": round(events / rebuild_seconds, 1),
         "baseline_events_per_s": round(events / read_seconds, 1),
         "ratio": round(read_seconds / rebuild_seconds, 3),
+        "one_process": {
+            "events_per_s": round(events / one_seconds, 1),
+            "ratio": round(read_seconds / one_seconds, 3),
+        },
     }
 
 

@@ -170,6 +170,7 @@ def with_ratios(result: dict[str, Any]) -> dict[str, Any]:
     result["ratios"] = {
         "ingest": ingest["big"]["ratio"],
         "rebuild": result["rebuild"]["ratio"],
+        "rebuild_one_process": result["rebuild"]["one_process"]["ratio"],
         **ratios(result["queries"]["small"], result["queries"]["big"]),
         "graphql_over_bare": result["graphql"]["ratio"],
         **http_ratios(result["http"]),

@@ -67,6 +67,7 @@ def test_bench_json_as_documented_prints_one_object_with_every_ratio(tmp_path: P
     for key in (
         "ingest",
         "rebuild",
+        "rebuild_one_process",
         "country_timeline_big_over_small",
         "weapon_timeline_big_over_small",
         "decision_big_over_small",
