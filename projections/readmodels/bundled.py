@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from typing import cast as cast_type
 
-from psycopg.rows import namedtuple_row
+from psycopg.rows import namedtuple_row, tuple_row
 from sqlalchemy import (
     BigInteger,
     Date,
@@ -64,12 +64,16 @@ _COMPILED: dict[tuple[Any, ...], Any] = {}
 
 
 def _rows(
-    read: ReadModel, key: tuple[Any, ...], build: Callable[[], Any], values: dict[str, Any]
+    read: ReadModel,
+    key: tuple[Any, ...],
+    build: Callable[[], Any],
+    values: dict[str, Any],
+    named: bool = True,
 ) -> list[Any]:
-    """The rows of the statement `build` makes for the shape `key` (read by name and by
-    place). On PostgreSQL its text, compiled once, runs on the driver's own cursor:
-    SQLAlchemy's execution and rows cost about as much as the driver's for a statement
-    that returns a treaty's standings."""
+    """The rows of the statement `build` makes for the shape `key`, read by name and by
+    place (`named`) or by place only. On PostgreSQL its text, compiled once, runs on the
+    driver's own cursor: SQLAlchemy's execution and rows cost about as much as the driver's
+    for a statement that returns a treaty's standings."""
     query = _statement(key, build)
     with read.engine.connect() as conn:
         if conn.dialect.name != "postgresql":
@@ -79,7 +83,7 @@ def _rows(
             compiled = _COMPILED[key] = query.compile(dialect=conn.dialect)
         driver = conn.connection.driver_connection
         assert driver is not None
-        with driver.cursor(row_factory=namedtuple_row) as cursor:
+        with driver.cursor(row_factory=namedtuple_row if named else tuple_row) as cursor:
             cursor.execute(compiled.string, compiled.construct_params(values))
             return list(cursor.fetchall())
 
@@ -211,7 +215,7 @@ def treaty_with(
         values[f"day{number}"] = day
         if as_of is not None:
             values[f"as_of{number}"] = as_of
-    rows = _rows(read, ("treaty_with", shape), lambda: _treaty_statement(shape), values)
+    rows = _rows(read, ("treaty_with", shape), lambda: _treaty_statement(shape), values, False)
     found: TreatyDoc | None = None
     answers: list[list[StandingDoc]] = [[] for _ in wanted]
     # Unpacked by place: a treaty has up to about 200 standings, and reading a row's
