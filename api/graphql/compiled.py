@@ -7,7 +7,9 @@ validated (cached by its text), the fields a request selects are collected once 
 with graphql-core's own `collect_fields` (fragments, `@include`/`@skip`, variables, aliases,
 merged selections), their arguments coerced by graphql-core's `get_argument_values`, and
 every entry of the page is made by one list of (response key, getter) pairs built for that
-selection, reading the read model's documents directly.
+selection, reading the read model's documents directly. What is built from the document is
+kept for the next request of the same text and plan-shaping variable values
+(`api.graphql.plans`).
 
 It covers queries whose top-level fields are `countryTimeline`, `weaponTimeline`,
 `decision`, `treaty` and `__typename`, with any selection of the connection, edges, page
@@ -55,6 +57,7 @@ from graphql.execution.executor import Executor
 from graphql.execution.values import get_argument_values
 from strawberry.types import ExecutionResult
 
+from api.graphql.plans import Plans
 from api.graphql.sources import parse_datetime
 from api.graphql.types import MembershipStatus, TimelineRole
 from api.http.limits import unstorable_in_operation
@@ -212,6 +215,7 @@ class CompiledPath:
         # Whether the planner covers an operation, by its text and name (not by the document
         # object, whose id a later document may reuse once it is dropped).
         self.covered: LRUCache[tuple[str, str | None], bool] = LRUCache(PLANS)
+        self.plans = Plans(PLANS)
         self.answered = self.declined = 0
         self._local = threading.local()  # the read model of the request a thread answers
         query = schema.query_type
@@ -237,7 +241,7 @@ class CompiledPath:
             self.declined += 1
             return None
         try:
-            result = await asyncio.to_thread(self._run, document, variables, operation_name)
+            result = await asyncio.to_thread(self._run, query, document, variables, operation_name)
         except Exception:  # anything at all: ordinary execution answers, errors included
             result = None
         if result is None:
@@ -255,7 +259,11 @@ class CompiledPath:
         return known
 
     def _run(
-        self, document: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None
+        self,
+        query: str,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
     ) -> dict[str, Any] | None:
         """The data of the answer (in a worker thread), or None when not covered."""
         if unstorable_in_operation(document, operation_name, variables or {}) is not None:
@@ -271,20 +279,30 @@ class CompiledPath:
         operation = executor.operation
         if operation.operation is not OperationType.QUERY:
             return None
-        collected = collect_fields(
-            self.schema,
-            executor.fragments,
-            executor.variable_values,
-            self.query_type,
-            operation,
+        # What is built from the document (the root fields collected, the selections'
+        # plans) is kept for its text, operation and the variables it depends on.
+        plan = self.plans.key(
+            query, operation_name, operation, executor.fragments, executor.variable_values
         )
-        if collected.new_defer_usages or collected.forbidden_directive_instances:
-            return None
+        fields = None if plan is None else self.plans.get((plan, None))
+        if fields is None:
+            collected = collect_fields(
+                self.schema,
+                executor.fragments,
+                executor.variable_values,
+                self.query_type,
+                operation,
+            )
+            if collected.new_defer_usages or collected.forbidden_directive_instances:
+                return None
+            fields = collected.grouped_field_set
+            if plan is not None:
+                self.plans.put((plan, None), fields)
         # Every read of the request on one pooled connection (one checkout and ping).
         with self.read().pinned() as read:
             self._local.read = read
             try:
-                return self._root(executor, collected.grouped_field_set)
+                return self._root(executor, fields, plan)
             except NotCovered:
                 return None
             finally:
@@ -294,7 +312,11 @@ class CompiledPath:
         """The read model of the request this thread is answering."""
         return self._local.read
 
-    def _root(self, executor: Run, fields: dict[str, FieldDetailsList]) -> dict[str, Any]:
+    def _root(
+        self, executor: Run, fields: dict[str, FieldDetailsList], plan: Any
+    ) -> dict[str, Any]:
+        """The answer's data; `plan` keys the plans kept for this request's shape (None:
+        none kept)."""
         data: dict[str, Any] = {}
         for key, details in fields.items():
             name = details[0].node.name.value
@@ -311,10 +333,12 @@ class CompiledPath:
             if args.get("minPosition") is not None:
                 raise NotCovered("minPosition waits for the projections")
             if name == "decision":
-                data[key] = self._decision(executor, field.type, details, args)
+                part = None if plan is None else (plan, key)
+                data[key] = self._decision(executor, field.type, details, args, part)
                 continue
             if name == "treaty":
-                data[key] = self._treaty(executor, field.type, details, str(args["id"]))
+                part = None if plan is None else (plan, key)
+                data[key] = self._treaty(executor, field.type, details, str(args["id"]), part)
                 continue
             if name == "countryTimeline":
                 check_country("country", args["country"])
@@ -347,12 +371,23 @@ class CompiledPath:
         return data
 
     def _decision(
-        self, executor: Run, type_: Any, details: FieldDetailsList, args: dict[str, Any]
+        self,
+        executor: Run,
+        type_: Any,
+        details: FieldDetailsList,
+        args: dict[str, Any],
+        part: Any = None,
     ) -> dict[str, Any] | None:
-        """`decision(id:, asOf:)`: null when there is no such decision (as ordinary)."""
+        """`decision(id:, asOf:)`: null when there is no such decision (as ordinary). Its
+        plan is kept under `part` (when not None)."""
         ident, as_of = str(args["id"]), args.get("asOf")
-        reads: list[Read] = []
-        build = self._decisions(executor, type_, details, reads)
+        kept = None if part is None else self.plans.get(part)
+        if kept is None:
+            planned: list[Read] = []
+            kept = (self._decisions(executor, type_, details, planned), tuple(planned))
+            if part is not None:
+                self.plans.put(part, kept)
+        build, reads = kept
         # The decision and what its answer reads next for it (its selected relations, its
         # history), in one statement.
         doc = decision_with(self._reader(), ident, as_of, reads)
@@ -465,9 +500,26 @@ class CompiledPath:
         return fetch
 
     def _treaty(
-        self, executor: Run, type_: Any, details: FieldDetailsList, ident: str
+        self, executor: Run, type_: Any, details: FieldDetailsList, ident: str, part: Any = None
     ) -> dict[str, Any]:
-        """`treaty(id:)`; an unknown id is ordinary execution's error to report."""
+        """`treaty(id:)`; an unknown id is ordinary execution's error to report. Its plan is
+        kept under `part` (when not None)."""
+        kept = None if part is None else self.plans.get(part)
+        if kept is None:
+            kept = self._treaty_plan(executor, type_, details)
+            if part is not None:
+                self.plans.put(part, kept)
+        plan, standings = kept
+        # The treaty and the standings its parties are read from, in one statement.
+        doc = treaty_with(self._reader(), ident, standings)
+        if doc is None:
+            raise NotCovered("an unknown treaty is an error")
+        return {key: get(doc) for key, get in plan}
+
+    def _treaty_plan(
+        self, executor: Run, type_: Any, details: FieldDetailsList
+    ) -> tuple[Plan, tuple[tuple[Any, Any], ...]]:
+        """A treaty's selection, and the (asOf, validAt) of the standings it reads."""
         named, fields = self._sub(executor, type_, details)
         plan: Plan = []
         standings: list[tuple[Any, Any]] = []
@@ -499,11 +551,7 @@ class CompiledPath:
                     plan.append((key, self._parties(member, as_of, valid_at)))
             else:
                 plan.append((key, _TREATY[name]))
-        # The treaty and the standings its parties are read from, in one statement.
-        doc = treaty_with(self._reader(), ident, standings)
-        if doc is None:
-            raise NotCovered("an unknown treaty is an error")
-        return {key: get(doc) for key, get in plan}
+        return plan, tuple(standings)
 
     def _parties(self, member: Plan, as_of: Any, valid_at: Any) -> Getter:
         def get(doc: Any) -> list[dict[str, Any]]:
