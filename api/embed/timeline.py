@@ -271,13 +271,13 @@ def _read_page(read: ReadModel, view: View, details: bool, position: int) -> Tim
                 stale=translated.stale(texts, e["decisionId"]),
             )
         )
-    cursors = page.cursors
+    placed = bool(page.keys)
     return TimelinePage(
         view=view,
         title=view_title(read, view),
         entries=entries,
-        earlier=cursors[0] if cursors and page.has_previous else None,
-        later=cursors[-1] if cursors and page.has_next else None,
+        earlier=page.cursor(0) if placed and page.has_previous else None,
+        later=page.cursor(-1) if placed and page.has_next else None,
         position=position,
         figures=load_figures(read, view) if details else [],
     )
