@@ -11,6 +11,7 @@ from api.embed import translated
 from api.embed.params import View
 from api.embed.story import Source, sources
 from api.text.display import LOCALES, display_edtf
+from projections.readmodels.documents import ObservationDoc
 from projections.readmodels.queries import ReadModel
 
 MAX_FIGURES = 50  # a page shows the latest figures of its country, not a whole data set
@@ -39,11 +40,15 @@ def _number(value: object, lang: str) -> str:
         return str(value)
 
 
-def load_figures(read: ReadModel, view: View) -> list[Figure]:
-    """The country's figures (observations), newest period first, conflicts and estimates marked."""
+def load_figures(
+    read: ReadModel, view: View, rows: list[ObservationDoc] | None = None
+) -> list[Figure]:
+    """The country's figures (observations), newest period first, conflicts and estimates
+    marked; `rows` when the page already read them (`observations_in`'s answer)."""
     if view.kind != "country":
         return []
-    rows = read.observations_in(view.key, as_of=view.as_of, limit=MAX_FIGURES)
+    if rows is None:
+        rows = read.observations_in(view.key, as_of=view.as_of, limit=MAX_FIGURES)
     rows.sort(key=lambda r: (str(r["period"]), str(r["indicator"])), reverse=True)
     ids = {str(r["id"]) for r in rows}
     texts = translated.translations(read, "observation", ids, view.lang, view.as_of)

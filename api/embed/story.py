@@ -19,6 +19,7 @@ from projections.readmodels.documents import (
     StatementDoc,
     TreatyDoc,
 )
+from projections.readmodels.pagereads import PageReads
 from projections.readmodels.queries import ReadModel
 
 STANCES = {
@@ -169,25 +170,23 @@ def load_stories(
     view: View,
     docs: dict[str, DecisionDoc],
     treaty_names: dict[str, tuple[str, str]],
+    found: PageReads,
 ) -> dict[str, Story]:
-    """The story of each decision in `docs`, in a fixed number of queries."""
+    """The story of each decision in `docs`, from the page's reads (`found`: flags, history,
+    statements, flagged treaties) and, in another language, one query for the quotes'
+    translations."""
     # Imported here: the reasons module names countries and categories with api.embed.labels,
     # so a module-level import would make the two packages import each other.
     from api.graphql.reasons import flag_reason
 
-    ids = sorted(docs)
     lang = view.lang
-    flags = read.flags_of(ids, view.as_of)
-    changed = [i for i in ids if docs[i].get("status") != "ACTIVE"]
-    history = read.history(changed, view.as_of) if changed else {}
+    flags, history = found.flags, found.history
     statements: dict[str, list[StatementDoc]] = {}
-    for said_doc in read.records("statement", refs=ids, as_of=view.as_of):
+    for said_doc in found.statements:
         statements.setdefault(said_doc["about"], []).append(said_doc)
     said = {str(d["id"]) for docs in statements.values() for d in docs[:MAX_REACTIONS]}
     quotes = translated.translations(read, "statement", said, lang, view.as_of)
-    flagged = sorted({f["treaty"] for fs in flags.values() for f in fs})
-    treaties = read.records("treaty", ids=flagged, as_of=view.as_of) if flagged else []
-    treaty_docs = {t["id"]: t for t in treaties}
+    treaty_docs = {t["id"]: t for t in found.flagged}
     stories = {}
     for decision, doc in docs.items():
         story = Story(certainty=_certainty(doc, lang), dates=_dates(doc, lang))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from api.embed import translated
-from api.embed.figures import Figure, load_figures
+from api.embed.figures import MAX_FIGURES, Figure, load_figures
 from api.embed.labels import action_label, category_label, country_name, role_label
 from api.embed.params import View
 from api.embed.story import Source, Story, load_stories, sources
@@ -15,6 +15,7 @@ from api.text.catalogs import tr
 from api.text.display import display_edtf
 from domain.dates import FuzzyDate
 from projections.readmodels.documents import DecisionDoc, TreatyDoc, WeaponDoc
+from projections.readmodels.pagereads import PageReads, page_reads
 from projections.readmodels.queries import ReadModel
 from projections.service import Store
 
@@ -108,11 +109,16 @@ def view_title(read: ReadModel, view: View) -> str:
 
 
 def _names(
-    read: ReadModel, wanted: dict[str, set[str]], as_of: int | None, lang: str
+    read: ReadModel,
+    wanted: dict[str, set[str]],
+    as_of: int | None,
+    lang: str,
+    records: dict[str, list[Any]] | None = None,
 ) -> dict[str, dict[str, tuple[str, str]]]:
     """Short names of treaties and weapons by kind and id, each with the language it is in
-    (the records of both kinds in one query)."""
-    records = read.records_by_kind({k: sorted(ids) for k, ids in wanted.items()}, as_of)
+    (the records of both kinds in one query, unless already read)."""
+    if records is None:
+        records = read.records_by_kind({k: sorted(ids) for k, ids in wanted.items()}, as_of)
     names: dict[str, dict[str, tuple[str, str]]] = {}
     for kind, ids in wanted.items():
         found = cast(list[TreatyDoc | WeaponDoc], records[kind])
@@ -196,18 +202,31 @@ def _read_page(read: ReadModel, view: View, details: bool, position: int) -> Tim
     )
     raw = page.entries
     ids = [e["decisionId"] for e in raw]
+    systems = {named for e in raw for w in e["weapons"] if (named := w["system"])}
+    treaties = {named for e in raw if (named := e["treaty"])}
+    wanted = {"weapon": systems, "treaty": treaties}
+    found: PageReads | None = None
     linked: dict[tuple[str, bool], dict[str, list[str]]] = {}
     others: set[str] = set()
     if details and ids:
-        linked = read.related_sides(ids, RELATIONS, view.as_of)
-        others = {i for side in linked.values() for found in side.values() for i in found}
+        # Links, decisions, names, flags, history, statements and figures: one statement on
+        # PostgreSQL.
+        found = page_reads(
+            read,
+            ids,
+            RELATIONS,
+            {kind: sorted(named) for kind, named in wanted.items()},
+            scope=view.key if view.kind == "country" else None,
+            figures=MAX_FIGURES,
+            as_of=view.as_of,
+        )
+        linked = found.linked
+        others = {i for side in linked.values() for found_ids in side.values() for i in found_ids}
     on_page = set(ids)
-    # The page's decisions and the others their links name, in one query.
-    known = read.decisions([*ids, *sorted(others - on_page)], view.as_of) if linked else {}
+    known = found.decisions if found is not None else {}
     docs = {i: known[i] for i in ids if i in known}
-    systems = {named for e in raw for w in e["weapons"] if (named := w["system"])}
-    treaties = {named for e in raw if (named := e["treaty"])}
-    names = _names(read, {"weapon": systems, "treaty": treaties}, view.as_of, view.lang)
+    records = found.names if found is not None else None
+    names = _names(read, wanted, view.as_of, view.lang, records)
     weapon_names, treaty_names = names["weapon"], names["treaty"]
     reverses: dict[str, list[Link]] = {}
     reversed_by: dict[str, list[Link]] = {}
@@ -220,7 +239,7 @@ def _read_page(read: ReadModel, view: View, details: bool, position: int) -> Tim
             for relation in RELATIONS
             for inverse in (False, True)
         )
-    stories = load_stories(read, view, docs, treaty_names) if details and ids else {}
+    stories = load_stories(read, view, docs, treaty_names, found) if found is not None else {}
     entries = []
     for e in raw:
         date = FuzzyDate(e["date"]["edtf"])
@@ -279,5 +298,5 @@ def _read_page(read: ReadModel, view: View, details: bool, position: int) -> Tim
         earlier=page.cursor(0) if placed and page.has_previous else None,
         later=page.cursor(-1) if placed and page.has_next else None,
         position=position,
-        figures=load_figures(read, view) if details else [],
+        figures=load_figures(read, view, found.figures if found else None) if details else [],
     )

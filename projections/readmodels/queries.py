@@ -844,7 +844,7 @@ class ReadModel:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [_flag(r) for r in rows]
+        return [flag_doc(r) for r in rows]
 
     def flags_of(self, ids: list[str], as_of: int | None = None) -> dict[str, list[FlagDoc]]:
         """The compliance flags of several decisions in one query, by decision id."""
@@ -865,7 +865,7 @@ class ReadModel:
             rows = conn.execute(query, _bound(ids=list(ids), as_of=as_of)).all()
         found: dict[str, list[FlagDoc]] = {}
         for row in rows:
-            found.setdefault(row.decision_id, []).append(_flag(row))
+            found.setdefault(row.decision_id, []).append(flag_doc(row))
         return found
 
     def observations_in(
@@ -892,14 +892,19 @@ class ReadModel:
             cast(ObservationDoc, {**load_doc(row.doc), "position": int(row.position)})
             for row in rows
         ]
-        docs = [d for d in reversed(docs) if d.get("scope") == scope]
-        values: dict[tuple[str, str], set[str]] = {}
-        for doc in docs:
-            values.setdefault((doc["indicator"], doc["period"]), set()).add(str(doc["value"]))
-        return [{**d, "conflict": len(values[(d["indicator"], d["period"])]) > 1} for d in docs]
+        return with_conflicts([d for d in reversed(docs) if d.get("scope") == scope])
 
 
-def _flag(r: Any) -> FlagDoc:
+def with_conflicts(docs: list[ObservationDoc]) -> list[ObservationDoc]:
+    """One scope's observations, each marked `conflict` when another gives its indicator and
+    period a different value."""
+    values: dict[tuple[str, str], set[str]] = {}
+    for doc in docs:
+        values.setdefault((doc["indicator"], doc["period"]), set()).add(str(doc["value"]))
+    return [{**d, "conflict": len(values[(d["indicator"], d["period"])]) > 1} for d in docs]
+
+
+def flag_doc(r: Any) -> FlagDoc:
     """A compliance flag row as the API reads it."""
     return {
         "decisionId": r.decision_id,
