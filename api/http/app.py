@@ -129,7 +129,7 @@ class PolicyGraphQL(GraphQL[Context, None]):
         headers = Headers(scope=scope)
         media = negotiate(headers.get("accept", ""))
         scope[MEDIA_KEY] = media
-        if self.compiled is not None and scope["method"] == "POST":
+        if self.compiled is not None and self._may_compile(scope, headers):
             body = await read_body(receive)
             receive = replay(body, receive)
             answer = await self._compiled_answer(scope, headers, body, media)
@@ -153,6 +153,15 @@ class PolicyGraphQL(GraphQL[Context, None]):
                     response.status_code = 400
         await response(scope, receive, send)
 
+    def _may_compile(self, scope: Scope, headers: Headers) -> bool:
+        """Whether the ordinary way would read the request's body as JSON and answer it with
+        one response (not streamed): only then is its body read for the compiled path."""
+        if scope["method"] != "POST":
+            return False
+        if "application/json" not in _media_type(headers.get("content-type", "")):
+            return False
+        return self._get_stream_transport_from_headers(headers) is None
+
     async def _compiled_answer(
         self, scope: Scope, headers: Headers, body: bytes, media: str
     ) -> Response | None:
@@ -163,10 +172,6 @@ class PolicyGraphQL(GraphQL[Context, None]):
         streamed transport) and answer by `execute_single`: the same `parse_json` (persisted
         queries, refused text), the same members, the same encoding and headers."""
         assert self.compiled is not None
-        if "application/json" not in _media_type(headers.get("content-type", "")):
-            return None
-        if self._get_stream_transport_from_headers(headers) is not None:
-            return None
         try:
             data = self.parse_json(body)
         except Exception:  # refused: the ordinary way reads it again and answers why
