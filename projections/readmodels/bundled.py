@@ -1,11 +1,11 @@
 """One statement for a decision or a treaty together with the reads its answer makes next.
 
 A compiled `decision(id:)` reads the decision, then for that one id each relation it selects
-and its history; a compiled `treaty(id:)` reads the treaty, then its standings. Those reads
+and its history; a compiled `treaty(id:)` reads the treaty, then its parties. Those reads
 take the id the request names, so they need not wait for the first: `decision_with` and
 `treaty_with` run them all as one statement (`UNION ALL`, one round trip, one statement to
 execute instead of up to ten) and keep what the later reads would answer in the pinned read
-model (`ReadModel.prefetched`), where `related_decisions`, `history` and `standings` find it.
+model (`ReadModel.prefetched`), where `related_decisions`, `history` and `parties` find it.
 Each part is the very query of the read it stands for, with the same conditions and order.
 """
 
@@ -43,6 +43,7 @@ from projections.readmodels.queries import (
     decision_doc,
     history_step,
 )
+from projections.readmodels.spans import BOUND
 
 HISTORY = None
 """In the reads of `decision_with`: the decision's history."""
@@ -192,6 +193,9 @@ def _treaty_statement(standings: tuple[bool, ...]) -> Any:
         parts.append(
             select(_part(number), *no_record, *columns).where(
                 m.c.treaty_id == bindparam("id", type_=String(128)),
+                # Bound states only, as `parties` keeps them: half the rows of a treaty's
+                # standings are signatories and states that left.
+                or_(*(m.c.status == status for status in sorted(BOUND))),
                 visible,
                 m.c.starts_on <= on,
                 or_(m.c.ends_on.is_(None), m.c.ends_on > on),
@@ -204,7 +208,7 @@ def treaty_with(
     read: ReadModel, ident: str, standings: Sequence[tuple[int | None, dt.date | None]]
 ) -> TreatyDoc | None:
     """`read.records("treaty", ids=[ident])`'s treaty (or None), with what
-    `standings(ident, as_of=..., valid_at=...)` answers for each pair of `standings` read in
+    `parties(ident, as_of=..., valid_at=...)` answers for each pair of `standings` read in
     the same statement and kept in `read` (a pinned read model) for those calls."""
     today = dt.date.today()
     wanted = tuple(dict.fromkeys((as_of, valid_at or today) for as_of, valid_at in standings))
@@ -218,7 +222,7 @@ def treaty_with(
     rows = _rows(read, ("treaty_with", shape), lambda: _treaty_statement(shape), values, False)
     found: TreatyDoc | None = None
     answers: list[list[StandingDoc]] = [[] for _ in wanted]
-    # Unpacked by place: a treaty has up to about 200 standings, and reading a row's
+    # Unpacked by place: a treaty has up to about 200 parties, and reading a row's
     # columns by name costs more than building the standing.
     for part, doc, position, country, status, since, signed_on, withdrawal_on in rows:
         if part == 0:
@@ -235,5 +239,5 @@ def treaty_with(
         )
     if found is not None and read.prefetched is not None:
         for (as_of, day), answer in zip(wanted, answers, strict=True):
-            read.prefetched[("standings", ident, as_of, day)] = answer
+            read.prefetched[("parties", ident, as_of, day)] = answer
     return found

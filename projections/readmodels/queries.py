@@ -741,6 +741,9 @@ class ReadModel:
         self, treaty: str, *, as_of: int | None = None, valid_at: dt.date | None = None
     ) -> list[StandingDoc]:
         """States bound by a treaty on the calendar date `valid_at` (today when None)."""
+        found = self._prefetched(("parties", treaty, as_of, valid_at or dt.date.today()))
+        if found is not None:
+            return cast(list[StandingDoc], found)
         return [
             r
             for r in self.standings(treaty, as_of=as_of, valid_at=valid_at)
@@ -781,10 +784,6 @@ class ReadModel:
             columns = (m.c.country, m.c.status, m.c.since, m.c.signed_on, m.c.withdrawal_on)
             return select(*columns).where(*conditions).order_by(m.c.country)
 
-        if country is None and status is None:
-            found = self._prefetched(("standings", treaty, as_of, day))
-            if found is not None:
-                return cast(list[StandingDoc], found)
         query = _statement(("standings", as_of is None, country is None, status is None), build)
         values = _bound(treaty=treaty, day=day, country=country, status=status, as_of=as_of)
         with self.engine.connect() as conn:
