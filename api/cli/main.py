@@ -81,14 +81,14 @@ def import_(
 def replay(
     until: Annotated[int | None, typer.Option(help="stop at this log position")] = None,
     jobs: Annotated[
-        int | None,
+        int,
         typer.Option(
             min=1,
             max=2,
             help="processes replaying: 1, or 2 (the timelines here, the treaty membership in "
-            "a second); default 2 from 20,000 events on two or more cores",
+            "a second, on a machine with a core to spare)",
         ),
-    ] = None,
+    ] = 1,
     db: DbOption = None,
 ) -> None:
     """Rebuild every projection from the log into fresh tables, swap them in, print digests."""

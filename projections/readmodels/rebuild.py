@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,10 +22,6 @@ if TYPE_CHECKING:
 CHUNK = 2000
 """Rows per bulk insert while swapping."""
 
-PARALLEL_FROM = 20_000
-"""Events from which a rebuild uses two processes by default (on a machine with two or more
-cores): below it, starting the second process costs more than it saves."""
-
 
 @dataclass(frozen=True)
 class Rebuilt:
@@ -37,13 +32,12 @@ class Rebuilt:
     digests: dict[str, str]
 
 
-def rebuild(store: Store, until: int | None = None, jobs: int | None = None) -> Rebuilt:
+def rebuild(store: Store, until: int | None = None, jobs: int = 1) -> Rebuilt:
     """Replay the log (up to `until`) into a scratch store, then swap its rows into `store`.
 
     The live tables keep serving during the replay; the swap is one transaction, so a reader
     sees either every old projection row or every new one. `jobs` processes replay (1 or 2,
-    see `projections.readmodels.parallel.replay`); by default 2 from `PARALLEL_FROM` events
-    on two or more cores."""
+    see `projections.readmodels.parallel.replay`)."""
     with scratch_directory() as tmp:
         scratch = type(store)(
             f"sqlite:///{tmp / 'rebuild.sqlite3'}",
@@ -52,7 +46,7 @@ def rebuild(store: Store, until: int | None = None, jobs: int | None = None) -> 
         scratch.migrate()
         try:
             events = _copy_log(store, scratch, until)
-            replay(scratch.projector, until, default_jobs(events) if jobs is None else jobs)
+            replay(scratch.projector, until, jobs)
             position = scratch.projector.position()
             digests = scratch.projector.digests()
             _swap(scratch.engine, store.engine, _code_versions(store))
@@ -61,11 +55,6 @@ def rebuild(store: Store, until: int | None = None, jobs: int | None = None) -> 
             scratch.close()
     analyze(store.engine)
     return Rebuilt(events, position, digests)
-
-
-def default_jobs(events: int) -> int:
-    """Processes a rebuild of `events` events uses unless told: 2 when it pays, else 1."""
-    return 2 if events >= PARALLEL_FROM and (os.cpu_count() or 1) >= 2 else 1
 
 
 def rebuild_if_versions_changed(store: Store) -> Rebuilt | None:
