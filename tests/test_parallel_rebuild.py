@@ -89,7 +89,7 @@ def test_a_failing_second_process_is_an_error_naming_its_status_and_stderr(
 def test_replay_jobs_2_stopped_by_sigterm_leaves_no_process_no_scratch_and_the_models(
     db_url: str, tmp_path: Path
 ) -> None:
-    store = stale_store(db_url)
+    store = stale_store(db_url, tmp_path)
     before = store.projector.digests()
     store.close()
     tmp = tmp_path / "tmp"
@@ -114,7 +114,7 @@ def test_replay_jobs_2_stopped_by_sigterm_leaves_no_process_no_scratch_and_the_m
 def test_the_second_process_ends_when_the_first_is_killed_outright(
     db_url: str, tmp_path: Path
 ) -> None:
-    stale_store(db_url).close()
+    stale_store(db_url, tmp_path).close()
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     command = [sys.executable, "-m", "api.cli", "replay", "--jobs", "2", "--db", db_url]

@@ -16,6 +16,7 @@ from sqlalchemy import text, update
 
 from api.cli.main import BUNDLED
 from api.importing.commands import import_file
+from bench.generator import lines
 from projections.readmodels import tables
 from projections.readmodels.scratch import PREFIX
 from projections.readmodels.timelines import TimelineProjection
@@ -26,11 +27,18 @@ from tests.test_rebuild import stored_versions
 WAIT = 120  # generous: the machine is shared; only arrival is asserted, never a duration
 
 
-def stale_store(url: str) -> Store:
-    """A store holding what `serve --seed` loads, whose timelines were built by an older
-    version of their code: the next start rebuilds them (a replay of about 1,600 events)."""
+GENERATED = 4000
+"""Generated operations added to the bundled ones, so that a replay lasts long enough (about
+5,600 events) for the stop to land inside it even when this process waits for a core."""
+
+
+def stale_store(url: str, tmp_path: Path) -> Store:
+    """A store holding what `serve --seed` loads and generated operations, whose timelines
+    were built by an older version of their code: the next start rebuilds them."""
     store = migrated(url)
-    for path in BUNDLED:
+    generated = tmp_path / "generated.jsonl"
+    generated.write_text("\n".join(lines(GENERATED)) + "\n", encoding="utf-8")
+    for path in (*BUNDLED, generated):
         assert import_file(store, path).errors == []
     v = tables.projection_versions
     with store.engine.begin() as conn:
@@ -59,7 +67,7 @@ def stop_once_scratch_appears(process: subprocess.Popen[str], tmp: Path) -> tupl
 def test_sigterm_during_serves_rebuild_leaves_no_scratch_and_the_read_models_as_they_were(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = stale_store(db_url)
+    store = stale_store(db_url, tmp_path)
     before = store.projector.digests()
     head = store.head()
     store.close()
@@ -89,7 +97,7 @@ def test_sigterm_during_serves_rebuild_leaves_no_scratch_and_the_read_models_as_
 
 
 def test_sigterm_during_verifys_replay_leaves_no_scratch(db_url: str, tmp_path: Path) -> None:
-    store = stale_store(db_url)
+    store = stale_store(db_url, tmp_path)
     store.rebuild_if_stale()
     head = store.head()
     store.close()
@@ -164,7 +172,7 @@ def test_sigterm_while_the_swap_waits_rolls_it_back_on_postgresql(
 ) -> None:
     """The swap into the live tables waits for a lock held here: the stop lands inside it."""
     _reset_pg(pg_url)
-    store = stale_store(pg_url)
+    store = stale_store(pg_url, tmp_path)
     before = store.projector.digests()
     tmp = tmp_path / "tmp"
     tmp.mkdir()
