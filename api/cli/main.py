@@ -142,6 +142,10 @@ def serve(
             help="HOST:PORT serving /metrics apart from the public port (private interface)",
         ),
     ] = None,
+    access_log: Annotated[
+        bool,
+        typer.Option(help="write one line per request to stdout (off: a proxy in front logs them)"),
+    ] = True,
     db: DbOption = None,
 ) -> None:
     """Serve GraphQL at /graphql, the embeds, /healthz and /metrics."""
@@ -201,6 +205,7 @@ def serve(
             host=host,
             port=port,
             log_level="info",
+            access_log=access_log,
             timeout_graceful_shutdown=10,
             ws_max_size=MAX_BODY_BYTES,  # a WebSocket message is capped like a request body
         )
@@ -221,6 +226,7 @@ def serve(
         host=host,
         port=port,
         log_level="info",
+        access_log=access_log,
         timeout_graceful_shutdown=10,
         ws_max_size=MAX_BODY_BYTES,  # a WebSocket message is capped like a request body
     )
