@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from projections.eventlog import durability
-from projections.eventlog.recorder import pool_options
+from projections.eventlog.recorder import ping_when_rested, pool_options
 
 PATH = "/bench/timeline"
 _SELECT = (
@@ -85,6 +85,7 @@ def _decode(cursor: str) -> tuple[dt.date, int]:
 def _engine(db_url: str) -> Engine:
     """A pooled engine with the settings `Store` gives its own (pool sizes, SQLite pragmas)."""
     engine = create_engine(db_url, **pool_options(db_url))
+    ping_when_rested(engine)  # the liveness policy of ours, so each does the same round trips
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")

@@ -17,7 +17,7 @@ from projections.audit import status
 from projections.eventlog import durability
 from projections.eventlog.chaincheck import Integrity, check_chain
 from projections.eventlog.existence import StoreApplication
-from projections.eventlog.recorder import ChainedRecorder, pool_options
+from projections.eventlog.recorder import ChainedRecorder, ping_when_rested, pool_options
 from projections.readmodels import projector as projecting
 from projections.readmodels.membership import MembershipProjection
 from projections.readmodels.projector import Projection, Projector
@@ -71,6 +71,7 @@ class Store:
         self.primary = ReadModel(engine)  # what a write answers with: never behind a replica
         if read_url:
             self.read_engine = create_engine(read_url, **pool_options(read_url))
+            ping_when_rested(self.read_engine)
         self.read = ReadModel(self.read_engine)
 
     def migrate(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Engine, Table, event, func, select
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
 from projections import settings
@@ -135,9 +137,45 @@ def pool_options(url: str | None) -> dict[str, Any]:
     return {
         "pool_size": chosen.pool_size,
         "max_overflow": chosen.max_overflow,
-        # Check connections before use, so the service recovers by itself after an outage.
-        "pool_pre_ping": True,
+        # Liveness is checked at check-out by `ping_when_rested`, not before every use.
+        "pool_pre_ping": False,
     }
+
+
+PING_AFTER_REST = 1.0
+"""Seconds a pooled connection may rest before its next check-out pings the server first."""
+
+_RESTED = "policy_timeline.rested_since"
+
+
+def ping_when_rested(engine: Engine) -> None:
+    """Check a server connection's liveness when it is checked out after resting more than
+    PING_AFTER_REST seconds, so the service recovers by itself after an outage, while a busy
+    connection (checked in a moment ago) goes straight to its statement: a ping before every
+    use was a round trip as costly as a page's own statement.
+
+    A dead connection found by the ping is replaced at once (the pool connects anew). One that
+    died within the last second fails its statement instead: SQLAlchemy sees a disconnect and
+    invalidates every connection of the pool, so the next check-outs connect anew; that
+    request is answered as any request during an outage is (503), and a compiled answer
+    falls back to ordinary execution."""
+    if engine.dialect.name == "sqlite":
+        return
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _rested(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RESTED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_RESTED)
+        if since is not None and time.monotonic() - since < PING_AFTER_REST:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool discards it and checks out another (three tries)
+            raise DisconnectionError(f"a pooled connection failed its ping: {exc}") from exc
 
 
 class PooledDatastore(SQLAlchemyDatastore):
@@ -145,6 +183,8 @@ class PooledDatastore(SQLAlchemyDatastore):
 
     def __init__(self, *, url: str | None = None, **kwargs: Any) -> None:
         super().__init__(url=url, **{**pool_options(url), **kwargs})
+        if isinstance(self.engine, Engine):
+            ping_when_rested(self.engine)
 
 
 class Factory(SQLAlchemyFactory):
