@@ -13,9 +13,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
 from api.embed.figures import Figure
+from api.embed.markup import esc
 from api.embed.params import View
 from api.embed.render import render_page
 from api.embed.story import Correction, Reaction, Source, Story
@@ -173,3 +176,15 @@ def test_every_branch_of_the_markup_is_byte_identical_to_the_kept_html(name: str
     if os.environ.get(UPDATE_ENV) == "1":
         path.write_text(html, encoding="utf-8")
     assert path.read_text(encoding="utf-8") == html, f"{name} differs from {path.name}"
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text() | st.sampled_from([EVIL, URL, "", "&amp;", "\x00", "\ud800"]))
+def test_esc_writes_what_markupsafe_escape_writes(text: str) -> None:
+    assert esc(text) == str(escape(text))
+    assert type(esc(text)) is str  # no Markup: it is never mistaken for escaped input
+
+
+def test_esc_writes_numbers_and_other_objects_as_their_text_escaped() -> None:
+    assert esc(123) == str(escape(123)) == "123"
+    assert esc(Path("<a>")) == "&lt;a&gt;"

@@ -29,11 +29,10 @@ def _catalog(lang: str):  # type: ignore[no-untyped-def]
 
 
 def _extracted() -> set[tuple[str | None, str | tuple[str, ...]]]:
-    """Every message the templates and the code use, extracted as `make messages` does."""
-    method_map = [("templates/**.html", "jinja2"), ("**.py", "python")]
-    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    """Every message the code uses, extracted as `make messages` does."""
+    method_map = [("**.py", "python")]
     keywords = {**DEFAULT_KEYWORDS, "tr": (2,), "trp": ((2, "c"), 3)}
-    found = extract_from_dir(str(ROOT / "api"), method_map, options, keywords)
+    found = extract_from_dir(str(ROOT / "api"), method_map, {}, keywords)
     return {(context, message) for _, _, message, _, context in found}
 
 
