@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
 from api.embed.figures import Figure
-from api.embed.markup import esc
 from api.embed.params import View
 from api.embed.render import render_page
 from api.embed.story import Correction, Reaction, Source, Story
 from api.embed.timeline import Entry, Link, TimelinePage
+from api.text.htmlsafe import esc
 from domain.dates import FuzzyDate
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "embed_pages"

@@ -15,24 +15,16 @@ import re
 from functools import lru_cache
 
 from babel.support import Translations
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from api.embed.figures import Figure
 from api.embed.graphic import graphic
 from api.embed.story import Correction, Source, field_label
 from api.embed.timeline import Entry, Link, TimelinePage
 from api.text.catalogs import LANGS, N_, translations
-from api.text.htmlsafe import without_bidi
+from api.text.htmlsafe import esc, without_bidi
 
-try:  # the C function behind markupsafe's `escape`, without a Markup object per call
-    from markupsafe._speedups import _escape_inner as _escape_str
-except ImportError:  # pragma: no cover -- markupsafe without its C speedups
-
-    def _escape_str(text: str, /) -> str:
-        return str(escape(text))
-
-
-__all__ = ["esc", "render_page"]
+__all__ = ["render_page"]
 
 LINK_ATTRS = 'rel="noopener noreferrer nofollow" target="_blank"'
 RELATED = (  # an entry's links to other decisions, in the order they are shown
@@ -44,12 +36,6 @@ RELATED = (  # an entry's links to other decisions, in the order they are shown
 # The directives the catalogs use: %(name)s and %%. A message with any other is formatted as
 # Markup formats it.
 _NAMED_ONLY = re.compile(r"(?:[^%]|%%|%\([a-z_]+\)s)*")
-
-
-def esc(text: object) -> str:
-    """Text as HTML: `str(markupsafe.escape(text))` for anything but markup (&, <, >, ', "
-    as &amp; &lt; &gt; &#39; &#34;)."""
-    return _escape_str(text if type(text) is str else str(text))
 
 
 class Messages:

@@ -6,6 +6,15 @@ import re
 from typing import Any
 
 import orjson
+from markupsafe import escape
+
+try:  # the C function behind markupsafe's `escape`, without a Markup object per call
+    from markupsafe._speedups import _escape_inner as _escape_str
+except ImportError:  # pragma: no cover -- markupsafe without its C speedups
+
+    def _escape_str(text: str, /) -> str:
+        return str(escape(text))
+
 
 # Embedding, override and isolate controls, and the marks: U+202E can make a headline
 # read backwards or reorder the text around it.
@@ -19,6 +28,12 @@ _JSON_ESCAPES = {
     "\u2029": "\\u2029",
 }
 _JSON_SPECIAL = re.compile("[<>&\u2028\u2029]")
+
+
+def esc(text: object) -> str:
+    """Text as HTML: `str(markupsafe.escape(text))` for anything but markup (&, <, >, ', "
+    as &amp; &lt; &gt; &#39; &#34;), as a plain str."""
+    return _escape_str(text if type(text) is str else str(text))
 
 
 def without_bidi(text: object) -> str:
