@@ -31,7 +31,7 @@ def scratch_directory() -> Iterator[Path]:
     """A new scratch directory, locked by this process until the block ends, then removed.
 
     Ones left behind by processes that are gone are removed first."""
-    sweep()
+    sweep(temporary_folder())
     held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
     try:
         # Created under a name `sweep` ignores, renamed once its lock is held: no window in
@@ -57,9 +57,22 @@ def scratch_directory() -> Iterator[Path]:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
+def temporary_folder() -> Path:
+    """The system's temporary folder, found with a stop held back.
+
+    The first call in a process probes the folder by creating and removing a file there; a
+    stop that raised between the two (the command line's handler does) would leave that file
+    behind."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+    try:
+        return Path(tempfile.gettempdir())
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def sweep(parent: Path | None = None) -> list[Path]:
     """Remove the scratch directories in `parent` (the temporary folder) whose owner is gone."""
-    root = Path(parent or tempfile.gettempdir())
+    root = parent or temporary_folder()
     removed: list[Path] = []
     try:
         candidates = [e for e in os.scandir(root) if e.name.startswith(PREFIX) and e.is_dir()]
