@@ -36,14 +36,16 @@ import operator
 import threading
 from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
+import orjson
 from cachetools import LRUCache
 from graphql import (
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -67,7 +69,8 @@ from domain.decision import sort_date
 from domain.values import Action, Certainty, DecisionStatus
 from projections.readmodels.arguments import check_category, check_country, check_record
 from projections.readmodels.bundled import HISTORY, Read, decision_with, treaty_with
-from projections.readmodels.queries import Page
+from projections.readmodels.pagejson import JsonPage, Spec, timeline_json
+from projections.readmodels.queries import Page, encode_cursor, timeline_query
 
 PLANS = 256
 """Operations whose coverage is remembered (LRU), as many as the documents validated."""
@@ -217,15 +220,26 @@ class CompiledPath:
         self.covered: LRUCache[tuple[str, str | None], bool] = LRUCache(PLANS)
         self.plans = Plans(PLANS)
         self.answered = self.declined = 0
+        self.spliced = 0  # timeline connections whose edges PostgreSQL wrote
         self._local = threading.local()  # the read model of the request a thread answers
         query = schema.query_type
         assert query is not None
         self.query_type = query
 
     async def execute(
-        self, query: str | None, variables: dict[str, Any] | None, operation_name: str | None
+        self,
+        query: str | None,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        *,
+        spliced: bool = False,
     ) -> ExecutionResult | None:
-        """The operation's answer, or None for ordinary execution to give it."""
+        """The operation's answer, or None for ordinary execution to give it.
+
+        With `spliced`, a timeline's `edges` may be an `orjson.Fragment` holding their JSON
+        as PostgreSQL wrote it (see `projections.readmodels.pagejson`): for a caller that
+        encodes the answer with `html_safe_json_bytes`, whose last step (non-ASCII and
+        HTML-significant characters escaped) then covers that text too."""
         # The request's members are whatever JSON the client sent (an object as
         # operationName, a list as variables): anything but their expected types is for
         # ordinary execution to refuse.
@@ -241,7 +255,9 @@ class CompiledPath:
             self.declined += 1
             return None
         try:
-            result = await asyncio.to_thread(self._run, query, document, variables, operation_name)
+            result = await asyncio.to_thread(
+                self._run, query, document, variables, operation_name, spliced
+            )
         except Exception:  # anything at all: ordinary execution answers, errors included
             result = None
         if result is None:
@@ -264,6 +280,7 @@ class CompiledPath:
         document: DocumentNode,
         variables: dict[str, Any] | None,
         operation_name: str | None,
+        spliced: bool = False,
     ) -> dict[str, Any] | None:
         """The data of the answer (in a worker thread), or None when not covered."""
         if unstorable_in_operation(document, operation_name, variables or {}) is not None:
@@ -301,12 +318,13 @@ class CompiledPath:
         # Every read of the request on one pooled connection (one checkout and ping).
         with self.read().pinned() as read:
             self._local.read = read
+            self._local.spliced = spliced
             try:
                 return self._root(executor, fields, plan)
             except NotCovered:
                 return None
             finally:
-                del self._local.read
+                del self._local.read, self._local.spliced
 
     def _reader(self) -> Any:
         """The read model of the request this thread is answering."""
@@ -356,17 +374,26 @@ class CompiledPath:
                     kind, ident = "category", category
             actions = args.get("actions")
             first = args.get("first")
-            page: Page = self._reader().timeline(
-                kind,
-                str(ident),
-                first=20 if first is None else first,
-                after=args.get("after"),
-                from_=args.get("from"),
-                to=args.get("to"),
-                actions=None if actions is None else [_enum_value(a) for a in actions],
-                include_retracted=bool(args.get("includeRetracted")),
-                as_of=args.get("asOf"),
-            )
+            arguments: dict[str, Any] = {
+                "first": 20 if first is None else first,
+                "after": args.get("after"),
+                "from_": args.get("from"),
+                "to": args.get("to"),
+                "actions": None if actions is None else [_enum_value(a) for a in actions],
+                "include_retracted": bool(args.get("includeRetracted")),
+                "as_of": args.get("asOf"),
+            }
+            if self._local.spliced and not actions:
+                kept = None if plan is None else (plan, key, "json")
+                shaped = self._json_connection(executor, field.type, details, kept)
+                if shaped is not None:
+                    query = timeline_query(kind, str(ident), **arguments)
+                    json_page = timeline_json(self._reader(), query, shaped[1])
+                    if json_page is not None:
+                        data[key] = self._spliced(shaped, json_page)
+                        self.spliced += 1
+                        continue
+            page: Page = self._reader().timeline(kind, str(ident), **arguments)
             data[key] = self._connection(executor, field.type, details, page)
         return data
 
@@ -597,17 +624,118 @@ class CompiledPath:
         return out
 
     def _page_info(
-        self, executor: Run, type_: Any, details: FieldDetailsList, page: Page
+        self, executor: Run, type_: Any, details: FieldDetailsList, page: Page | JsonPage
     ) -> dict[str, Any]:
         named, fields = self._sub(executor, type_, details)
-        values = {
-            "__typename": named.name,
-            "hasNextPage": page.has_next,
-            "hasPreviousPage": page.has_previous,
-            "startCursor": page.cursors[0] if page.cursors else None,
-            "endCursor": page.cursors[-1] if page.cursors else None,
-        }
-        return {key: values[inner[0].node.name.value] for key, inner in fields.items()}
+        return _page_info(named.name, [(k, d[0].node.name.value) for k, d in fields.items()], page)
+
+    def _json_connection(
+        self, executor: Run, type_: Any, details: FieldDetailsList, part: Any
+    ) -> JsonConnection | None:
+        """A connection's selection with its edges as PostgreSQL writes them: (its fields,
+        the edges' spec, the slots' date selections), or None where it selects `edges` more
+        than once (the Python path answers). Kept under `part` (when not None)."""
+        kept = None if part is None else self.plans.get(part)
+        if kept is not None:
+            return None if kept is _NO_JSON else cast(JsonConnection, kept)
+        named, fields = self._sub(executor, type_, details)
+        shape: list[tuple[str, str, Any]] = []
+        spec: Spec | None = None
+        slots: list[DateSelection] = []
+        for key, inner in fields.items():
+            name = inner[0].node.name.value
+            if name == "edges":
+                if spec is not None:
+                    spec = None
+                    break
+                spec = self._edge_spec(executor, named.fields[name].type, inner, slots)
+                shape.append((key, name, None))
+            elif name == "pageInfo":
+                info, info_fields = self._sub(executor, named.fields[name].type, inner)
+                selection = [(k, d[0].node.name.value) for k, d in info_fields.items()]
+                shape.append((key, name, (info.name, selection)))
+            else:  # __typename
+                shape.append((key, name, named.name))
+        found: JsonConnection | None = None
+        if spec is not None:
+            found = (tuple(shape), spec, tuple(slots))
+        if part is not None:
+            self.plans.put(part, _NO_JSON if found is None else found)
+        return found
+
+    def _edge_spec(
+        self, executor: Run, type_: Any, details: FieldDetailsList, slots: list[DateSelection]
+    ) -> Spec:
+        named, fields = self._sub(executor, type_, details)
+        spec: list[tuple[str, str, Any]] = []
+        for key, inner in fields.items():
+            name = inner[0].node.name.value
+            if name == "__typename":
+                spec.append((key, "const", f'"{named.name}"'))
+            elif name == "cursor":
+                spec.append((key, "cursor", None))
+            else:  # node
+                entry = self._entry_spec(executor, named.fields[name].type, inner, slots)
+                spec.append((key, "node", entry))
+        return tuple(spec)
+
+    def _entry_spec(
+        self, executor: Run, type_: Any, details: FieldDetailsList, slots: list[DateSelection]
+    ) -> Spec:
+        """An entry's selection as `pagejson` writes it: what `_entry_plan` answers."""
+        named, fields = self._sub(executor, type_, details)
+        spec: list[tuple[str, str, Any]] = []
+        for key, inner in fields.items():
+            name = inner[0].node.name.value
+            field = named.fields.get(name)
+            if name == "__typename":
+                spec.append((key, "const", f'"{named.name}"'))
+            elif name in ("headline", "scope"):
+                assert field is not None
+                if _arguments(field, inner, executor).get("lang") is not None:
+                    raise NotCovered("a translation is read by the ordinary resolver")
+                spec.append((key, "string", (name, name == "scope")))
+            elif name == "weapons":
+                assert field is not None
+                weapon, weapon_fields = self._sub(executor, field.type, inner)
+                item: list[tuple[str, str, Any]] = []
+                for k, d in weapon_fields.items():
+                    leaf = d[0].node.name.value
+                    if leaf == "__typename":
+                        item.append((k, "const", f'"{weapon.name}"'))
+                    else:
+                        item.append((k, "string", (leaf, leaf == "system")))
+                spec.append((key, "list", ("weapons", tuple(item))))
+            elif name == "date":
+                assert field is not None
+                date, date_fields = self._sub(executor, field.type, inner)
+                selection: list[tuple[str, str, str | None]] = []
+                for k, d in date_fields.items():
+                    leaf = d[0].node.name.value
+                    lang = None
+                    if leaf == "display":
+                        lang = _arguments(date.fields[leaf], d, executor).get("lang") or "en"
+                    selection.append((k, leaf, lang))
+                slots.append(tuple(selection))
+                spec.append((key, "slot", "date"))
+            elif name in _ENTRY_SPEC:
+                spec.append((key, *_ENTRY_SPEC[name]))
+            else:
+                raise NotCovered(name)
+        return tuple(spec)
+
+    def _spliced(self, shaped: JsonConnection, page: JsonPage) -> dict[str, Any]:
+        """The connection's answer, its edges the text PostgreSQL wrote (dates filled in)."""
+        shape, _spec, slots = shaped
+        out: dict[str, Any] = {}
+        for key, name, argument in shape:
+            if name == "edges":
+                out[key] = orjson.Fragment(_edges_text(page.edges, slots))
+            elif name == "pageInfo":
+                out[key] = _page_info(argument[0], argument[1], page)
+            else:
+                out[key] = argument
+        return out
 
     def _edges(
         self, executor: Run, type_: Any, details: FieldDetailsList, page: Page
@@ -684,7 +812,9 @@ class CompiledPath:
         details: FieldDetailsList,
         edtf_of: Callable[[Any], str | None] = lambda doc: doc["date"]["edtf"],
     ) -> Getter:
-        """A FuzzyDate's selection; None (null) where the document has no such date."""
+        """A FuzzyDate's selection; None (null) where the document has no such date, unless
+        the field is non-null (an entry's date: ordinary execution's error)."""
+        nullable = not isinstance(type_, GraphQLNonNull)
         named, fields = self._sub(executor, type_, details)
         plan: Plan = []
         for key, inner in fields.items():
@@ -700,6 +830,8 @@ class CompiledPath:
         def get(doc: dict[str, Any]) -> dict[str, Any] | None:
             edtf = edtf_of(doc)
             if edtf is None:
+                if not nullable:
+                    raise NotCovered("null for a non-null field: ordinary execution reports it")
                 return None
             date = _date(edtf)
             return {key: value(date) for key, value in plan}
@@ -736,6 +868,60 @@ def _date(edtf: str) -> dict[str, Any]:
 def _enum_value(value: Any) -> str:
     """An argument's enum value as the read model takes it (the member's value)."""
     return str(getattr(value, "value", value))
+
+
+DateSelection = tuple[tuple[str, str, "str | None"], ...]
+"""A FuzzyDate's selection: (response key, field, language of `display`)."""
+JsonConnection = tuple[tuple[tuple[str, str, Any], ...], Spec, tuple[DateSelection, ...]]
+_NO_JSON = object()
+"""Kept for a connection whose edges the Python path answers."""
+
+
+def _page_info(
+    type_name: str, selection: list[tuple[str, str]], page: Page | JsonPage
+) -> dict[str, Any]:
+    keys = page.keys
+    values: dict[str, Any] = {
+        "__typename": type_name,
+        "hasNextPage": page.has_next,
+        "hasPreviousPage": page.has_previous,
+        "startCursor": encode_cursor(*keys[0]) if keys else None,
+        "endCursor": encode_cursor(*keys[-1]) if keys else None,
+    }
+    return {key: values[name] for key, name in selection}
+
+
+def _edges_text(edges: list[tuple[str, ...]], slots: tuple[DateSelection, ...]) -> str:
+    """The edges' JSON: each edge's text with its dates written into its slots."""
+    if not slots:
+        return "[" + ",".join([parts[0] for parts in edges]) + "]"
+    rows = []
+    for parts in edges:
+        out = [parts[0]]
+        for number, selection in enumerate(slots):
+            out.append(_date_json(selection, parts[2 * number + 1]))
+            out.append(parts[2 * number + 2])
+        rows.append("".join(out))
+    return "[" + ",".join(rows) + "]"
+
+
+@functools.lru_cache(maxsize=DATES)
+def _date_json(selection: DateSelection, edtf: str) -> str:
+    """An entry's date's selection written as orjson writes it, from its EDTF as JSON text,
+    as `_date_getter` answers it (an entry's date is non-null)."""
+    value = orjson.loads(edtf)
+    if value is None:
+        raise NotCovered("null for a non-null field: ordinary execution reports it")
+    date = _date(value)
+    out = {
+        key: "FuzzyDate"
+        if name == "__typename"
+        else display_edtf(date["edtf"], lang or "en")
+        if name == "display"
+        else date[name]
+        for key, name, lang in selection
+    }
+    return orjson.dumps(out).decode()
 
 
 def _constant(value: Any) -> Getter:
@@ -810,6 +996,28 @@ _ENTRY: dict[str, Getter] = {
     "position": lambda doc: _int(doc["position"]),
     "recordedAt": lambda doc: parse_datetime(doc["recordedAt"]).isoformat(),
 }
+
+
+def _names(kind: type[Enum]) -> tuple[tuple[str, str], ...]:
+    """(value, GraphQL name) of each member (what `_enum` maps)."""
+    return tuple((member.value, member.name) for member in kind)
+
+
+_ENTRY_SPEC: dict[str, tuple[str, Any]] = {
+    "decisionId": ("string", ("decisionId", False)),
+    "certainty": ("enum", ("certainty", _names(Certainty), "OFFICIAL", None)),
+    "action": ("enum", ("action", _names(Action), None, None)),
+    "actor": ("string", ("actor", False)),
+    "recipient": ("string", ("recipient", True)),
+    "treaty": ("string", ("treaty", True)),
+    "role": ("enum", ("role", _names(TimelineRole), "ACTOR", "ACTOR")),
+    "status": ("enum", ("status", _names(DecisionStatus), None, None)),
+    "position": ("int32", "position"),
+    "recordedAt": ("timestamp", "recordedAt"),
+}
+"""What `pagejson` writes for each of `_ENTRY`'s fields, as `_ENTRY` answers them."""
+
+
 _WEAPON: dict[str, Getter] = {
     "system": lambda w: _string(w.get("system")),
     "category": lambda w: _string(_non_null(w["category"])),

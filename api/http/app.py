@@ -184,15 +184,18 @@ class PolicyGraphQL(GraphQL[Context, None]):
         if not isinstance(data.get("extensions"), (dict, type(None))):
             return None
         scope[COMPILED_TRIED_KEY] = True  # declined here: not tried again by execute_single
-        result = await self.compiled.execute(query, variables, data.get("operationName"))
+        # Spliced: a timeline's edges may come as the JSON text PostgreSQL wrote, which
+        # html_safe_json_bytes takes as is and escapes with the rest of the answer.
+        operation = data.get("operationName")
+        result = await self.compiled.execute(query, variables, operation, spliced=True)
         if result is None:
             return None
-        scope[ERRORS_KEY] = False  # as process_result marks an answer without errors
         answer = {"data": result.data}
         try:  # what encode_json writes, made faster (the compiled path makes no floats)
-            encoded: str | bytes = html_safe_json_bytes(answer)
-        except TypeError:  # an integer beyond 64 bits: encoded the ordinary way
-            encoded = self.encode_json(answer)
+            encoded = html_safe_json_bytes(answer)
+        except TypeError:  # an integer beyond 64 bits: answered the ordinary way
+            return None
+        scope[ERRORS_KEY] = False  # as process_result marks an answer without errors
         return Response(encoded, 200, media_type=media)
 
     def should_render_graphql_ide(self, request: Any) -> bool:

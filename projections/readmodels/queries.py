@@ -233,6 +233,66 @@ def _timeline_statement(
     return query.order_by(*order).limit(bindparam("limit", type_=Integer))
 
 
+@dataclass(frozen=True)
+class TimelineQuery:
+    """A timeline page's statement with its bound values (see `ReadModel.timeline`)."""
+
+    statement: Any
+    values: dict[str, Any]
+    shape: tuple[Any, ...]
+    """What the statement depends on besides its values (it is built once per shape)."""
+    first: int
+    backwards: bool
+    """Read backwards from a `before` cursor: the rows come last first."""
+    has_previous: bool
+
+
+def timeline_query(
+    kind: str,
+    key: str,
+    *,
+    first: int = 20,
+    after: str | None = None,
+    from_: str | None = None,
+    to: str | None = None,
+    actions: list[str] | None = None,
+    include_retracted: bool = False,
+    as_of: int | None = None,
+    before: str | None = None,
+) -> TimelineQuery:
+    """The statement of a timeline page and its values, arguments checked (as
+    `ReadModel.timeline` reads it: `first` + 1 rows, to know whether there is a next page)."""
+    check_first(first)
+    start, end = _date_bound("from", from_), _date_bound("to", to)
+    values: dict[str, Any] = {"kind": kind, "key": key, "limit": first + 1, "as_of": as_of}
+    if start is not None:
+        values["start"] = start.earliest
+    if end is not None:
+        values["end"] = end.latest
+    if actions:
+        values["actions"] = list(actions)
+    has_previous = False
+    if after is not None:
+        earliest, position = decode_cursor(after)
+        values["after_earliest"], values["after_position"] = (
+            FuzzyDate(earliest).earliest,
+            position,
+        )
+        has_previous = True
+    if before is not None:  # the page just before a cursor: read backwards, then flip
+        earliest, position = decode_cursor(before)
+        values["before_earliest"] = FuzzyDate(earliest).earliest
+        values["before_position"] = position
+    shape = ("timeline", as_of is None, include_retracted, before is not None, *sorted(values))
+    statement = _statement(
+        shape,
+        lambda: _timeline_statement(set(values), as_of, include_retracted, before is not None),
+    )
+    if as_of is None:
+        values.pop("as_of")
+    return TimelineQuery(statement, values, shape, first, before is not None, has_previous)
+
+
 def _bound(**values: Any) -> dict[str, Any]:
     """The values a prebuilt statement takes: those given (None: not part of its shape)."""
     return {name: value for name, value in values.items() if value is not None}
@@ -309,44 +369,28 @@ class ReadModel:
         before: str | None = None,
     ) -> Page:
         """A page of the timeline `kind` (country, system, category) for `key`."""
-        check_first(first)
-        start, end = _date_bound("from", from_), _date_bound("to", to)
-        values: dict[str, Any] = {"kind": kind, "key": key, "limit": first + 1, "as_of": as_of}
-        if start is not None:
-            values["start"] = start.earliest
-        if end is not None:
-            values["end"] = end.latest
-        if actions:
-            values["actions"] = list(actions)
-        has_previous = False
-        if after is not None:
-            earliest, position = decode_cursor(after)
-            values["after_earliest"], values["after_position"] = (
-                FuzzyDate(earliest).earliest,
-                position,
-            )
-            has_previous = True
-        if before is not None:  # the page just before a cursor: read backwards, then flip
-            earliest, position = decode_cursor(before)
-            values["before_earliest"] = FuzzyDate(earliest).earliest
-            values["before_position"] = position
-        shape = (as_of is None, include_retracted, before is not None, *sorted(values))
-        query = _statement(
-            ("timeline", *shape),
-            lambda: _timeline_statement(set(values), as_of, include_retracted, before is not None),
+        query = timeline_query(
+            kind,
+            key,
+            first=first,
+            after=after,
+            from_=from_,
+            to=to,
+            actions=actions,
+            include_retracted=include_retracted,
+            as_of=as_of,
+            before=before,
         )
-        if as_of is None:
-            values.pop("as_of")
         with self.engine.connect() as conn:
-            rows = conn.execute(query, values).all()
+            rows = conn.execute(query.statement, query.values).all()
         visible = list(rows[:first])
-        if before is not None:
+        if query.backwards:
             visible.reverse()
         return Page(
             entries=[load_doc(r.doc) for r in visible],
             keys=[(r.earliest.isoformat(), int(r.first_position)) for r in visible],
-            has_next=True if before is not None else len(rows) > first,
-            has_previous=len(rows) > first if before is not None else has_previous,
+            has_next=True if query.backwards else len(rows) > first,
+            has_previous=len(rows) > first if query.backwards else query.has_previous,
         )
 
     def decision(self, decision_id: str, as_of: int | None = None) -> DecisionDoc | None:
