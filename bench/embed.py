@@ -8,7 +8,8 @@
   measured twice: as every reader after the first gets it (the page kept by its ETag) and
   rendered anew each time (an application whose page cache keeps nothing), the cost the
   first reader after each new event pays. Then, in this thread's CPU time, where a rendered
-  page's time goes (`cpu_costs`): its reads and entries, its template, and the baseline's.
+  page's time goes (`cpu_costs`): its reads and entries, its markup (`template_ms`, the
+  name kept from when a template wrote it), and the baseline's.
 - **Chromium**: `policy-timeline serve` in its own process on loopback; every load in a fresh
   browser context with the cache disabled, in rounds that also load a one-headline page from a
   bare HTTP server (the floor: what any page costs this browser on this machine), each round
@@ -398,9 +399,9 @@ def _bare_rows_app(store: Store) -> Starlette:
 def cpu_costs(store: Store, country: str, rounds: int = 5, repeat: int = 10) -> dict[str, float]:
     """Where a rendered page's CPU goes, in this thread (ms per page, the median of `rounds`
     of `repeat` pages each): the page's reads and its entries built from them (`load_page`),
-    then the template, beside both baselines' reads and orjson (`baseline`: the timeline page
-    and its decisions; `page_rows`: every row the page shows). No HTTP, no thread hand-off:
-    what the server spends beyond these is the route and its middleware."""
+    then its markup (`template`), beside both baselines' reads and orjson (`baseline`: the
+    timeline page and its decisions; `page_rows`: every row the page shows). No HTTP, no
+    thread hand-off: what the server spends beyond these is the route and its middleware."""
     view = parse_view({"country": country})
     url = f"{BENCH_HOST}/embed/timeline?country={country}"
     timed: dict[str, list[float]] = {
@@ -466,7 +467,7 @@ def server_time(store: Store, country: str, samples: int = SAMPLES) -> dict[str,
             "page_rows": f"/page-rows?country={country}",
         }
         try:
-            for name, client in clients.items():  # untimed: templates, caches, statements
+            for name, client in clients.items():  # untimed: catalogs, caches, statements
                 sizes[f"{name}_bytes"] = len((await client.get(urls[name])).content)
             # What the import left (and this process's caches) is not the server's heap: keep
             # it out of the collector's full passes, as a server that froze its start-up would.
