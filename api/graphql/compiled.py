@@ -68,7 +68,14 @@ from domain.dates import FuzzyDate
 from domain.decision import sort_date
 from domain.values import Action, Certainty, DecisionStatus
 from projections.readmodels.arguments import check_category, check_country, check_record
-from projections.readmodels.bundled import HISTORY, Read, decision_with, treaty_with
+from projections.readmodels.bundled import (
+    HISTORY,
+    PartySpec,
+    Read,
+    decision_with,
+    parties_json,
+    treaty_with,
+)
 from projections.readmodels.pagejson import JsonPage, Spec, timeline_json
 from projections.readmodels.queries import Page, encode_cursor, timeline_query
 
@@ -220,7 +227,7 @@ class CompiledPath:
         self.covered: LRUCache[tuple[str, str | None], bool] = LRUCache(PLANS)
         self.plans = Plans(PLANS)
         self.answered = self.declined = 0
-        self.spliced = 0  # timeline connections whose edges PostgreSQL wrote
+        self.spliced = 0  # timelines' edges and treaties' parties PostgreSQL wrote as JSON
         self._local = threading.local()  # the read model of the request a thread answers
         query = schema.query_type
         assert query is not None
@@ -536,20 +543,25 @@ class CompiledPath:
             kept = self._treaty_plan(executor, type_, details)
             if part is not None:
                 self.plans.put(part, kept)
-        plan, standings = kept
-        # The treaty and the standings its parties are read from, in one statement.
-        doc = treaty_with(self._reader(), ident, standings)
+        plan, standings, written = kept
+        # The treaty and the standings its parties are read from, in one statement (the
+        # parties as JSON written by PostgreSQL, for an answer that splices them).
+        spliced = written if self._local.spliced else None
+        doc = treaty_with(self._reader(), ident, standings, spliced)
         if doc is None:
             raise NotCovered("an unknown treaty is an error")
         return {key: get(doc) for key, get in plan}
 
     def _treaty_plan(
         self, executor: Run, type_: Any, details: FieldDetailsList
-    ) -> tuple[Plan, tuple[tuple[Any, Any], ...]]:
-        """A treaty's selection, and the (asOf, validAt) of the standings it reads."""
+    ) -> tuple[Plan, tuple[tuple[Any, Any], ...], dict[tuple[Any, Any], PartySpec] | None]:
+        """A treaty's selection, the (asOf, validAt) of the standings it reads, and for a
+        selection of one `parties` field and no `partyCount`, how the statement may write
+        the parties' JSON (`treaty_with`)."""
         named, fields = self._sub(executor, type_, details)
         plan: Plan = []
         standings: list[tuple[Any, Any]] = []
+        specs: list[tuple[tuple[Any, Any], PartySpec]] = []
         for key, inner in fields.items():
             name = inner[0].node.name.value
             field = named.fields.get(name)
@@ -576,12 +588,33 @@ class CompiledPath:
                 else:
                     member = self._leaf_plan(executor, field.type, inner, _MEMBERSHIP)
                     plan.append((key, self._parties(member, as_of, valid_at)))
+                    specs.append(((as_of, valid_at), self._party_spec(executor, field, inner)))
             else:
                 plan.append((key, _TREATY[name]))
-        return plan, tuple(standings)
+        written = dict(specs) if len(specs) == len(standings) == 1 else None
+        return plan, tuple(standings), written
+
+    def _party_spec(self, executor: Run, field: Any, details: FieldDetailsList) -> PartySpec:
+        """A party's selection as `treaty_with` writes it: what `_MEMBERSHIP` answers."""
+        named, fields = self._sub(executor, field.type, details)
+        spec: list[tuple[str, str, Any]] = []
+        for key, inner in fields.items():
+            name = inner[0].node.name.value
+            if name == "__typename":
+                spec.append((key, "const", named.name))
+            elif name == "status":
+                spec.append((key, "status", _names(MembershipStatus)))
+            else:  # country, since
+                spec.append((key, name, None))
+        return tuple(spec)
 
     def _parties(self, member: Plan, as_of: Any, valid_at: Any) -> Getter:
-        def get(doc: Any) -> list[dict[str, Any]]:
+        def get(doc: Any) -> Any:
+            if self._local.spliced:  # the statement may have written them
+                text = parties_json(self._reader(), str(doc["id"]), as_of, valid_at)
+                if text is not None:
+                    self.spliced += 1
+                    return orjson.Fragment(text)
             rows = self._reader().parties(str(doc["id"]), as_of=as_of, valid_at=valid_at)
             # A party is bound: its `since` is always known (the ordinary resolver's filter).
             return [{k: v(r) for k, v in member} for r in rows if r["since"] is not None]

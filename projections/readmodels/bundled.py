@@ -12,11 +12,16 @@ Each part is the very query of the read it stands for, with the same conditions 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from collections.abc import Callable, Sequence
+import operator
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from typing import cast as cast_type
 
+from cachetools import LRUCache
 from psycopg.rows import namedtuple_row, tuple_row
 from sqlalchemy import (
     BigInteger,
@@ -25,7 +30,9 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
+    case,
     cast,
+    func,
     literal_column,
     null,
     or_,
@@ -51,6 +58,14 @@ HISTORY = None
 STANDINGS = 2
 """Standings read with a treaty, at most (`parties` and `partyCount`, say): a bound on the
 statement's size and on the shapes built."""
+
+WRITTEN = 64
+"""Treaty statements with parties written as JSON, kept by shape and selection (LRU)."""
+PartySpec = tuple[tuple[str, str, Any], ...]
+"""A party's selection written as JSON by the statement: (response key, kind, argument) in
+the answer's order; kinds `const` (a `__typename`: the argument is the name), `country`,
+`status` (the argument: (value, name) pairs) and `since` (a day, YYYY-MM-DD)."""
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*\Z")
 
 Read = tuple[str, bool] | None
 """A read a decision's answer makes for its id: (relation, inverse), or HISTORY."""
@@ -166,7 +181,45 @@ def decision_with(
     return found
 
 
-def _treaty_statement(standings: tuple[bool, ...]) -> Any:
+def _party_json(spec: PartySpec) -> Any:
+    """A party's JSON as the compiled path writes it (see `PartySpec`); NULL for a status no
+    name is given for."""
+    m = tables.membership
+
+    def sql(text: str) -> Any:
+        return literal_column(text, Text)
+
+    parts: list[Any] = [sql("'{'")]
+    for number, (key, kind, argument) in enumerate(spec):
+        if not _NAME.match(key):
+            raise ValueError(f"not a GraphQL name: {key!r}")
+        parts.append(sql(f"'{',' if number else ''}\"{key}\":'"))
+        if kind == "const":
+            if not _NAME.match(argument):
+                raise ValueError(f"not a GraphQL name: {argument!r}")
+            parts.append(sql(f"'\"{argument}\"'"))
+        elif kind == "country":
+            parts.append(cast(func.to_json(m.c.country), Text))
+        elif kind == "status":
+            for _, name in argument:
+                if not _NAME.match(name):
+                    raise ValueError(f"not a GraphQL name: {name!r}")
+            whens = [(m.c.status == value, sql(f"'\"{name}\"'")) for value, name in argument]
+            parts.append(case(*whens, else_=cast(null(), Text)))
+        elif kind == "since":
+            day = func.to_char(m.c.since, sql("'YYYY-MM-DD'"), type_=Text)
+            parts.append(sql("'\"'") + day + sql("'\"'"))
+        else:
+            raise ValueError(f"no such kind: {kind}")
+    parts.append(sql("'}'"))
+    return functools.reduce(operator.add, parts)
+
+
+def _treaty_statement(
+    standings: tuple[bool, ...], written: tuple[PartySpec | None, ...] = ()
+) -> Any:
+    """The statement for `treaty_with`; a standing with a spec in `written` is one row whose
+    `doc` is its parties' JSON (NULL if any cannot be written)."""
     r, m = tables.records, tables.membership
     no_standing = (
         cast(null(), String(8)).label("country"),
@@ -190,45 +243,82 @@ def _treaty_statement(standings: tuple[bool, ...]) -> Any:
         )
         columns = (m.c.country, m.c.status, m.c.since, m.c.signed_on, m.c.withdrawal_on)
         no_record = (cast(null(), Text).label("doc"), cast(null(), BigInteger).label("position"))
+        conditions = (
+            m.c.treaty_id == bindparam("id", type_=String(128)),
+            # Bound states only, as `parties` keeps them: half the rows of a treaty's
+            # standings are signatories and states that left.
+            or_(*(m.c.status == status for status in sorted(BOUND))),
+            visible,
+            m.c.starts_on <= on,
+            or_(m.c.ends_on.is_(None), m.c.ends_on > on),
+        )
+        spec = written[number - 1] if number <= len(written) else None
+        if spec is None:
+            parts.append(select(_part(number), *no_record, *columns).where(*conditions))
+            continue
+        # A party's `since` is always known (the compiled path's filter, as ordinary's).
+        each = (
+            select(m.c.country.label("country"), _party_json(spec).label("text"))
+            .where(*conditions, m.c.since.is_not(None))
+            .subquery("w")
+        )
+        listed = literal_column(
+            "CASE WHEN bool_and(w.text IS NOT NULL) IS NOT FALSE"
+            " THEN '[' || coalesce(string_agg(w.text, ',' ORDER BY w.country), '') || ']' END",
+            Text,
+        )
+        position = cast(null(), BigInteger).label("position")
         parts.append(
-            select(_part(number), *no_record, *columns).where(
-                m.c.treaty_id == bindparam("id", type_=String(128)),
-                # Bound states only, as `parties` keeps them: half the rows of a treaty's
-                # standings are signatories and states that left.
-                or_(*(m.c.status == status for status in sorted(BOUND))),
-                visible,
-                m.c.starts_on <= on,
-                or_(m.c.ends_on.is_(None), m.c.ends_on > on),
-            )
+            select(_part(number), listed.label("doc"), position, *no_standing).select_from(each)
         )
     return union_all(*parts).order_by(literal_column("part"), literal_column("country"))
 
 
 def treaty_with(
-    read: ReadModel, ident: str, standings: Sequence[tuple[int | None, dt.date | None]]
+    read: ReadModel,
+    ident: str,
+    standings: Sequence[tuple[int | None, dt.date | None]],
+    written: Mapping[tuple[int | None, dt.date | None], PartySpec] | None = None,
 ) -> TreatyDoc | None:
     """`read.records("treaty", ids=[ident])`'s treaty (or None), with what
     `parties(ident, as_of=..., valid_at=...)` answers for each pair of `standings` read in
-    the same statement and kept in `read` (a pinned read model) for those calls."""
+    the same statement and kept in `read` (a pinned read model) for those calls.
+
+    On PostgreSQL, the pairs `written` gives a spec for are read as their parties' JSON
+    instead (`PartySpec`), kept for `parties_json`; where that JSON cannot be written (a
+    status without a name), neither is kept and `parties` reads them alone."""
     today = dt.date.today()
     wanted = tuple(dict.fromkeys((as_of, valid_at or today) for as_of, valid_at in standings))
     wanted = wanted[:STANDINGS]  # any further ones (aliases asking other days) read alone
     shape = tuple(as_of is None for as_of, _ in wanted)
+    specs: tuple[PartySpec | None, ...] = ()
+    if written and _dialect(read) == "postgresql":
+        by_day = {(as_of, valid_at or today): spec for (as_of, valid_at), spec in written.items()}
+        specs = tuple(by_day.get(pair) for pair in wanted)
     values: dict[str, Any] = {"id": ident}
     for number, (as_of, day) in enumerate(wanted, start=1):
         values[f"day{number}"] = day
         if as_of is not None:
             values[f"as_of{number}"] = as_of
-    rows = _rows(read, ("treaty_with", shape), lambda: _treaty_statement(shape), values, False)
+    if any(specs):
+        rows = _written_rows(read, shape, specs, values)
+    else:
+        rows = _rows(read, ("treaty_with", shape), lambda: _treaty_statement(shape), values, False)
     found: TreatyDoc | None = None
-    answers: list[list[StandingDoc]] = [[] for _ in wanted]
+    answers: list[list[StandingDoc] | str | None] = [
+        None if number < len(specs) and specs[number] else [] for number in range(len(wanted))
+    ]
     # Unpacked by place: a treaty has up to about 200 parties, and reading a row's
     # columns by name costs more than building the standing.
     for part, doc, position, country, status, since, signed_on, withdrawal_on in rows:
         if part == 0:
             found = cast_type(TreatyDoc, {**json.loads(doc), "position": int(position)})
             continue
-        answers[part - 1].append(
+        answer = answers[part - 1]
+        if not isinstance(answer, list):  # written: one row, the parties' JSON (or NULL)
+            answers[part - 1] = doc
+            continue
+        answer.append(
             {
                 "country": country,
                 "status": status,
@@ -239,5 +329,51 @@ def treaty_with(
         )
     if found is not None and read.prefetched is not None:
         for (as_of, day), answer in zip(wanted, answers, strict=True):
-            read.prefetched[("parties", ident, as_of, day)] = answer
+            if isinstance(answer, list):
+                read.prefetched[("parties", ident, as_of, day)] = answer
+            elif answer is not None:
+                read.prefetched[("parties_json", ident, as_of, day)] = answer
     return found
+
+
+def parties_json(read: ReadModel, ident: str, as_of: int | None, valid_at: Any) -> str | None:
+    """The parties' JSON `treaty_with` read for this treaty and standing, or None."""
+    found = read._prefetched(("parties_json", ident, as_of, valid_at or dt.date.today()))
+    return found if isinstance(found, str) else None
+
+
+def _dialect(read: ReadModel) -> str:
+    with read.engine.connect() as conn:
+        return str(conn.dialect.name)
+
+
+_WRITTEN: LRUCache[tuple[Any, ...], tuple[str, dict[str, Any]]] = LRUCache(WRITTEN)
+_WRITTEN_LOCK = threading.Lock()
+
+
+def _written_rows(
+    read: ReadModel,
+    shape: tuple[bool, ...],
+    specs: tuple[PartySpec | None, ...],
+    values: dict[str, Any],
+) -> list[Any]:
+    """The rows of a treaty's statement with parties written as JSON (PostgreSQL): its text
+    compiled once per shape and specs, kept in a bounded cache (specs hold response keys,
+    which clients choose)."""
+    key = (shape, specs)
+    with _WRITTEN_LOCK:
+        kept = _WRITTEN.get(key)
+    with read.engine.connect() as conn:
+        if kept is None:
+            compiled = _treaty_statement(shape, specs).compile(dialect=conn.dialect)
+            params = compiled.construct_params(values)
+            constants = {k: v for k, v in params.items() if k not in values}
+            kept = (compiled.string, constants)
+            with _WRITTEN_LOCK:
+                _WRITTEN[key] = kept
+        text, constants = kept
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(text, {**constants, **values})
+            return list(cursor.fetchall())
