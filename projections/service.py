@@ -19,6 +19,7 @@ from projections.eventlog.chaincheck import Integrity, check_chain
 from projections.eventlog.existence import StoreApplication
 from projections.eventlog.recorder import ChainedRecorder, ping_when_rested, pool_options
 from projections.readmodels import projector as projecting
+from projections.readmodels.history import HistoryProjection
 from projections.readmodels.membership import MembershipProjection
 from projections.readmodels.projector import Projection, Projector
 from projections.readmodels.queries import ReadModel
@@ -65,7 +66,7 @@ class Store:
         self.engine = engine
         if engine.dialect.name == "sqlite":
             _tune_sqlite(engine)
-        chosen = projections or [TimelineProjection(), MembershipProjection()]
+        chosen = projections or [TimelineProjection(), MembershipProjection(), HistoryProjection()]
         self.projector = Projector(self.app, list(chosen), engine)
         self.read_engine = engine
         self.primary = ReadModel(engine)  # what a write answers with: never behind a replica

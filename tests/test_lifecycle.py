@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, inspect, select
 
 from api.importing.commands import import_lines
 from projections.readmodels import tables
+from projections.readmodels.history import HistoryProjection
 from projections.readmodels.membership import MembershipProjection
 from projections.readmodels.timelines import TimelineProjection
 from projections.service import Store
@@ -67,7 +68,7 @@ def test_a_changed_projection_is_rebuilt_only_when_the_caller_says_so(db_url: st
         conn.execute(delete(tables.timeline))  # rows a rebuild would bring back
     first.close()
 
-    changed = Store(db_url, projections=[_Changed(), MembershipProjection()])
+    changed = Store(db_url, projections=[_Changed(), MembershipProjection(), HistoryProjection()])
     try:
         changed.migrate()
         assert _timeline_rows(changed) == 0  # opening and migrating rebuilt nothing

@@ -14,6 +14,7 @@ import pytest
 
 from api.importing.commands import import_lines
 from bench.generator import lines
+from projections.readmodels.history import HistoryProjection
 from projections.readmodels.membership import MembershipProjection
 from projections.readmodels.parallel import ERRORS_FILE, MODULE, ReplayWorkerFailed, rebuild
 from projections.readmodels.projector import Applied
@@ -42,7 +43,7 @@ def test_two_processes_write_byte_identical_rows_to_one_process(busy: Store) -> 
     sequential = busy.projector.digests()
     assert rebuild(busy.projector, jobs=2, batch=BATCH) == head
     assert busy.projector.digests() == sequential == incremental
-    assert busy.projector.positions() == {"timelines": head, "membership": head}
+    assert busy.projector.positions() == {"timelines": head, "membership": head, "history": head}
 
 
 def test_two_processes_up_to_a_position_equal_one_process_up_to_it(busy: Store) -> None:
@@ -51,7 +52,11 @@ def test_two_processes_up_to_a_position_equal_one_process_up_to_it(busy: Store) 
     sequential = busy.projector.digests()
     rebuild(busy.projector, until, jobs=2, batch=BATCH)
     assert busy.projector.digests() == sequential
-    assert busy.projector.positions() == {"timelines": until, "membership": until}
+    assert busy.projector.positions() == {
+        "timelines": until,
+        "membership": until,
+        "history": until,
+    }
     busy.projector.catch_up()  # and it goes on from there
     assert busy.projector.position() == busy.head()
 
@@ -74,7 +79,9 @@ class BrokenMembership(MembershipProjection):
 def test_a_failing_second_process_is_an_error_naming_its_status_and_stderr(
     busy: Store,
 ) -> None:
-    broken = Store(busy.url, projections=[TimelineProjection(), BrokenMembership()])
+    broken = Store(
+        busy.url, projections=[TimelineProjection(), BrokenMembership(), HistoryProjection()]
+    )
     try:
         with pytest.raises(ReplayWorkerFailed) as raised:
             rebuild(broken.projector, jobs=2, batch=BATCH)

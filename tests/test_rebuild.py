@@ -11,6 +11,7 @@ from api.cli.main import app as cli
 from api.importing.commands import import_lines
 from projections.audit.checks import verify_store
 from projections.readmodels import tables
+from projections.readmodels.history import HistoryProjection
 from projections.readmodels.membership import MembershipProjection
 from projections.readmodels.rebuild import rebuild
 from projections.readmodels.timelines import TimelineProjection
@@ -130,6 +131,7 @@ def test_a_projection_whose_code_version_changes_rebuilds_itself_at_start(db_url
     assert stored_versions(first) == {
         "timelines": TimelineProjection.version,
         "membership": MembershipProjection.version,
+        "history": HistoryProjection.version,
     }
     drop_apl_from_the_timeline(first)
     first.close()
@@ -138,12 +140,15 @@ def test_a_projection_whose_code_version_changes_rebuilds_itself_at_start(db_url
     assert APL not in ukraine(same)
     same.close()
 
-    bumped = migrated(db_url, projections=[TimelinesV2(), MembershipProjection()])
+    bumped = migrated(
+        db_url, projections=[TimelinesV2(), MembershipProjection(), HistoryProjection()]
+    )
     assert APL in ukraine(bumped)
     assert bumped.projector.digests() == healthy
     assert stored_versions(bumped) == {
         "timelines": TimelinesV2.version,
         "membership": MembershipProjection.version,
+        "history": HistoryProjection.version,
     }
     bumped.close()
 
@@ -160,6 +165,7 @@ def test_the_first_open_of_an_existing_store_only_records_the_versions(db_url: s
     assert stored_versions(opened) == {
         "timelines": TimelineProjection.version,
         "membership": MembershipProjection.version,
+        "history": HistoryProjection.version,
     }
     assert APL not in ukraine(opened)  # nothing rebuilt: no version was known to differ
     opened.close()

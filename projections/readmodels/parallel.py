@@ -63,7 +63,8 @@ def replay(
     (`replay_in_two`). Returns how many events were applied."""
     if jobs > 1 and len(projector.projections) > 1:
         return replay_in_two(projector, until, batch)
-    return projector.catch_up(batch, until=until)
+    with projector.replaying() as replayer:
+        return replayer.catch_up(batch, until=until)
 
 
 class ReplayWorkerFailed(RuntimeError):
@@ -75,11 +76,10 @@ def replay_in_two(projector: Projector, until: int | None, batch: int = REBUILD_
     the first here, the others in a second process, `batch` events per transaction in each.
     Returns the events applied."""
     first, later = projector.projections[0], projector.projections[1:]
-    leader = Projector(projector.app, [first], projector.engine)
     sqlite = projector.engine.dialect.name == "sqlite"
     if sqlite and projector.engine.url.database in (None, "", ":memory:"):
         return projector.catch_up(batch, until=until)  # no file a process can share
-    with scratch_directory() as folder:
+    with scratch_directory() as folder, projector.replaying([first]) as leader:
         side = folder / SIDE_FILE if sqlite else None
         with (folder / ERRORS_FILE).open("w+b") as errors:
             # It unpickles the projections: it imports them from where this process does.
@@ -116,7 +116,6 @@ def replay_in_two(projector: Projector, until: int | None, batch: int = REBUILD_
                     worker.wait()
         if side is not None:
             _merge(projector.engine, side, later)
-    projector.generation += 1  # rows written by projectors of its own
     return applied
 
 

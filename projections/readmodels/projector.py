@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import Connection, Engine, Table, exc, insert, select, text, update
+from eventsourcing.utils import resolve_topic
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    event,
+    exc,
+    insert,
+    select,
+    text,
+    update,
+)
 from tenacity import (
     Retrying,
     retry_if_exception_type,
@@ -19,6 +32,7 @@ from tenacity import (
 )
 
 from domain.application import PolicyRecord
+from projections.eventlog import durability
 from projections.eventlog.batching import gc_paused
 from projections.eventlog.bulk import placeholder
 from projections.eventlog.ledger import log
@@ -28,7 +42,10 @@ from projections.readmodels import tables
 
 @dataclass(frozen=True)
 class Applied:
-    """One event as a projection sees it: the domain event and where it sits in the log."""
+    """One event as a projection sees it: the domain event and where it sits in the log.
+
+    `event` is None for an event of a class no handler of the projector wants: read from
+    the log, such an event is not decoded (it only advances tracking)."""
 
     event: Any
     position: int
@@ -39,6 +56,11 @@ Handler = Callable[[Connection, Applied], None]
 
 REBUILD_BATCH = 5000
 """Events per transaction when replaying the whole log: fewer commits, same rows."""
+
+REPLAY_CACHE_KIB = 65536
+"""SQLite's page cache, in KiB, of the connection a replay of the whole log writes through
+(SQLite's default is 2,000): the indexes it inserts into stay in memory from batch to batch.
+Bounded: at most this much memory, on one connection, for the replay's duration."""
 
 PROJECTED_CHANNEL = "policy_timeline_projected"
 """PostgreSQL NOTIFY channel announcing the last position a projection applied."""
@@ -57,14 +79,23 @@ class Projection:
         return {}
 
     def begin(self, conn: Connection, items: list[Applied]) -> None:
-        """Called with a whole batch before its handlers run (e.g. to load what they need)."""
+        """Called with a whole batch before its handlers run (e.g. to load what they need).
+
+        An item's event is None when no projection of the projector handles its class."""
 
     def flush(self, conn: Connection) -> None:
         """Write what the handlers deferred in this transaction, before tracking advances."""
 
 
-def read_log(app: PolicyRecord, conn: Connection, after: int, limit: int) -> Iterator[Applied]:
-    """Decoded events after position `after`, in log order.
+def read_log(
+    app: PolicyRecord,
+    conn: Connection,
+    after: int,
+    limit: int,
+    wanted: Callable[[str], bool] | None = None,
+) -> Iterator[Applied]:
+    """Decoded events after position `after`, in log order; those whose stored topic
+    `wanted` refuses are not decoded (their `event` is None).
 
     Read through the driver: SQLAlchemy's per-row result processing cost as much as the
     decoding itself."""
@@ -81,6 +112,9 @@ def read_log(app: PolicyRecord, conn: Connection, after: int, limit: int) -> Ite
     for position, recorded_at, originator_id, version, topic, state in conn.exec_driver_sql(
         sql, (after, limit)
     ):
+        if wanted is not None and not wanted(topic):
+            yield Applied(None, int(position), str(recorded_at))
+            continue
         if not isinstance(originator_id, UUID):
             originator_id = UUID(bytes=bytes(originator_id))  # SQLite: BINARY(16)
         stored = StoredEvent(originator_id, version, topic, bytes(state))
@@ -88,6 +122,28 @@ def read_log(app: PolicyRecord, conn: Connection, after: int, limit: int) -> Ite
 
 
 _READ_LOG: dict[tuple[str, str], str] = {}
+
+
+class Wanted:
+    """Whether a stored topic names an event class one of `classes` (or a subclass).
+
+    Topics resolve as the mapper resolves them when it decodes, so a renamed or moved class
+    registered under its old topic is still recognised. The answers are kept per topic: a
+    log holds the few topics of the product's event classes (at most `KEEP` are kept)."""
+
+    KEEP = 1024
+
+    def __init__(self, classes: Iterable[type]) -> None:
+        self.classes = tuple(classes)
+        self._known: dict[str, bool] = {}
+
+    def __call__(self, topic: str) -> bool:
+        known = self._known.get(topic)
+        if known is None:
+            known = issubclass(resolve_topic(topic), self.classes)
+            if len(self._known) < self.KEEP:
+                self._known[topic] = known
+        return known
 
 
 def analyze(engine: Engine) -> None:
@@ -109,6 +165,7 @@ class Projector:
         self.projections = projections
         self.engine = engine
         self._handlers = {p.name: p.handlers() for p in projections}
+        self._wanted = Wanted(c for handlers in self._handlers.values() for c in handlers)
         self.generation = 0
         """Moved after every commit that changed read-model rows (what this process projected)."""
 
@@ -139,9 +196,38 @@ class Projector:
         """Drop every projection row and apply the log again (up to `until`), `batch` events
         per transaction. `projections.readmodels.parallel.rebuild` does it on two processes."""
         self.clear()
-        applied = self.catch_up(batch, until=until)
+        with self.replaying() as replayer:
+            applied = replayer.catch_up(batch, until=until)
         analyze(self.engine)
         return applied
+
+    @contextmanager
+    def replaying(self, projections: list[Projection] | None = None) -> Iterator[Projector]:
+        """A projector of `projections` (all by default) for replaying the whole log: on a
+        SQLite file it writes through a connection of its own with a larger page cache
+        (`REPLAY_CACHE_KIB`), closed at the end; elsewhere it shares this one's engine."""
+        chosen = self.projections if projections is None else projections
+        url = self.engine.url
+        if self.engine.dialect.name != "sqlite" or url.database in (None, "", ":memory:"):
+            try:
+                yield Projector(self.app, chosen, self.engine)
+            finally:
+                self.generation += 1  # rows written by a projector of its own
+            return
+        engine = create_engine(url, pool_size=1, max_overflow=1)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            durability.tune_sqlite_connection(dbapi_connection)
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA cache_size = -{int(REPLAY_CACHE_KIB)}")
+            cursor.close()
+
+        try:
+            yield Projector(self.app, chosen, engine)
+        finally:
+            engine.dispose()
+            self.generation += 1
 
     def clear(self) -> None:
         """Delete every projection row and tracking row, in one transaction."""
@@ -243,7 +329,7 @@ class Projector:
             if recent and recent[0].position == start + 1 and len(recent) <= limit:
                 items = recent
             else:
-                items = list(read_log(self.app, conn, start, limit))
+                items = list(read_log(self.app, conn, start, limit, self._wanted))
             for projection in projections:
                 self._run(conn, projection, items)
             if items:

@@ -1,4 +1,4 @@
-"""The timelines projection: decisions, their versions, relations, history and records."""
+"""The timelines projection: decisions, their versions, relations and records."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any, Literal, cast
 import orjson
 from sqlalchemy import Connection, Table, bindparam, select, update
 
-from domain.commands import TRANSLATED_FIELDS
 from domain.dates import FuzzyDate
 from domain.decision import Decision, apply_changes, recorded_fields, sort_date
 from domain.records import Observation, Statement, Treaty, Weapon
@@ -23,7 +22,6 @@ from projections.readmodels.documents import (
     DecisionFields,
     DecisionMeta,
     DecisionVersion,
-    HistoryDetails,
     TimelineBody,
     WeaponGiven,
     WeaponRef,
@@ -124,9 +122,10 @@ class TimelineProjection(Projection):
     # 2: documents written by orjson (floats in exponent form differ in text)
     # 3: timeline entries carry certainty; departsFrom relations; categories as records
     # 4: links from and to a retracted decision close at its retraction
-    version = 4
+    # 5: history rows written by a projection of their own (`history`)
+    version = 5
     writes = (
-        *(tables.decisions, tables.timeline, tables.relations, tables.history),
+        *(tables.decisions, tables.timeline, tables.relations),
         *(tables.records, tables.translations),
     )
 
@@ -178,18 +177,7 @@ class TimelineProjection(Projection):
         self._defer(conn, tables.records, [row])
 
     def translation_recorded(self, conn: Connection, item: Applied) -> None:
-        content = self.translations.recorded(conn, item)
-        if content["kind"] == "DECISION":
-            texts = {k: v for k, v in content.items() if k in TRANSLATED_FIELDS}
-            doc: HistoryDetails = {
-                "changes": None,  # the original's text is untouched
-                "sources": content["sources"],
-                "translation": content["id"],
-                "lang": content["lang"],
-                "texts": texts,
-            }
-            key_id = item.event.key_id
-            self._history(conn, content["record"], item, "Translated", None, key_id, doc)
+        self.translations.recorded(conn, item)
 
     def record_recorded(self, conn: Connection, item: Applied) -> None:
         event = item.event
@@ -221,7 +209,6 @@ class TimelineProjection(Projection):
         )
         meta: DecisionMeta = {"firstPosition": item.position, "firstRecordedAt": item.recorded_at}
         self._write_version(conn, e.slug, fields, DecisionStatus.ACTIVE, item, meta)
-        self._history(conn, e.slug, item, "Recorded", None, e.key_id)
 
     def decision_corrected(self, conn: Connection, item: Applied) -> None:
         slug, doc = self._close_current(conn, item)
@@ -230,7 +217,6 @@ class TimelineProjection(Projection):
         self.translations.corrected(conn, item, changed)
         fields = cast(DecisionFields, apply_changes(dict(doc["fields"]), changes))
         self._write_version(conn, slug, fields, DecisionStatus.CORRECTED, item, doc["meta"])
-        self._history(conn, slug, item, "Corrected", item.event.reason, item.event.key_id)
 
     def decision_retracted(self, conn: Connection, item: Applied) -> None:
         # Its own links closed with its current version; the retracted version opens none,
@@ -238,7 +224,6 @@ class TimelineProjection(Projection):
         # linked to nothing from its retraction on (`asOf` before it still shows them).
         slug, doc = self._close_current(conn, item)
         self._write_version(conn, slug, doc["fields"], DecisionStatus.RETRACTED, item, doc["meta"])
-        self._history(conn, slug, item, "Retracted", item.event.reason, item.event.key_id)
         for pending in _pending(conn).get(tables.relations, []):
             if pending["target_id"] == slug and pending["valid_to"] is None:
                 pending["valid_to"] = item.position
@@ -373,35 +358,3 @@ class TimelineProjection(Projection):
             {"system": w.get("system"), "category": w.get("category") or categories[w["system"]]}
             for w in weapons
         ]
-
-    def _history(
-        self,
-        conn: Connection,
-        slug: str,
-        item: Applied,
-        kind: str,
-        reason: str | None,
-        key_id: str | None,
-        details: HistoryDetails | None = None,
-    ) -> None:
-        event = item.event
-        doc = None
-        if details is not None:
-            doc = dumps(details)
-        elif kind != "Recorded":
-            doc = dumps({"changes": getattr(event, "changes", None), "sources": event.sources})
-        self._defer(
-            conn,
-            tables.history,
-            [
-                {
-                    "decision_id": slug,
-                    "position": item.position,
-                    "event_type": kind,
-                    "recorded_at": item.recorded_at,
-                    "reason": reason,
-                    "key_id": key_id,
-                    "doc": doc,
-                }
-            ],
-        )
