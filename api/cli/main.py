@@ -85,8 +85,8 @@ def replay(
         typer.Option(
             min=1,
             max=2,
-            help="processes replaying: 1, or 2 (the timelines here, the treaty membership in "
-            "a second, on a machine with a core to spare)",
+            help="processes replaying: 1, or 2 (the timelines here, the treaty membership and "
+            "the decisions' history in a second, on a machine with a core to spare)",
         ),
     ] = 1,
     db: DbOption = None,
