@@ -51,10 +51,6 @@ STATEMENTS = 256
 """Statement texts kept, by shape and selection (LRU)."""
 
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*\Z")
-_STAMP = (
-    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}Z$"
-)
 
 
 @dataclass
@@ -81,6 +77,12 @@ def _literal(text: str) -> str:
     return f"'{text}'"
 
 
+def _checked(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(f"not an enum value written here: {value!r}")
+    return value
+
+
 def _name(name: str) -> str:
     """An enum member's name as a JSON string, in an SQL literal."""
     if not _NAME.match(name):
@@ -105,24 +107,24 @@ def _value(source: str, kind: str, argument: Any) -> str | Slot:
     if kind == "string":
         member, nullable = argument
         value = _member(source, member)
-        text = f"to_json({source}->>{_literal(member)})::text"
+        # A string's jsonb text is the string escaped by escape_json, as to_json writes it.
         if nullable:
             return (
-                f"CASE coalesce(jsonb_typeof({value}), 'null') WHEN 'string' THEN {text}"
+                f"CASE coalesce(jsonb_typeof({value}), 'null') WHEN 'string' THEN {value}::text"
                 " WHEN 'null' THEN 'null' END"
             )
-        return f"CASE WHEN jsonb_typeof({value}) = 'string' THEN {text} END"
+        return f"CASE WHEN jsonb_typeof({value}) = 'string' THEN {value}::text END"
     if kind == "enum":
         member, names, if_absent, if_null = argument
         value = _member(source, member)
-        whens = " ".join(f"WHEN {_literal(v)} THEN {_name(n)}" for v, n in names)
+        # ->> of a string is the string; of a number, an object or a list, text no value
+        # (a name: letters, digits, underscores, a letter first) can equal.
+        whens = " ".join(f"WHEN {_literal(_checked(v))} THEN {_name(n)}" for v, n in names)
         absent = "NULL" if if_absent is None else _name(if_absent)
         null = "NULL" if if_null is None else _name(if_null)
         return (
-            f"CASE WHEN {value} IS NULL THEN {absent}"
-            f" WHEN jsonb_typeof({value}) = 'null' THEN {null}"
-            f" WHEN jsonb_typeof({value}) = 'string'"
-            f" THEN CASE {source}->>{_literal(member)} {whens} END END"
+            f"CASE {source}->>{_literal(member)} {whens} ELSE CASE WHEN {value} IS NULL"
+            f" THEN {absent} WHEN jsonb_typeof({value}) = 'null' THEN {null} END END"
         )
     if kind == "int32":
         value, text = _member(source, argument), f"{source}->>{_literal(argument)}"
@@ -132,14 +134,20 @@ def _value(source: str, kind: str, argument: Any) -> str | Slot:
             f" THEN (({text})::bigint)::text END END"
         )
     if kind == "timestamp":
-        value, text = _member(source, argument), f"{source}->>{_literal(argument)}"
-        # The day's cast refuses a day no calendar has (an error: ordinary execution
-        # answers, as Python's parser refuses it too).
+        text = f"{source}->>{_literal(argument)}"
+        # Only a string's text has this form (digits where the zeros are). The day's cast
+        # refuses a day no calendar has (an error: ordinary execution answers, as Python's
+        # parser refuses it too); the time is checked here (PostgreSQL would take 24:00:00
+        # and a leap second, which Python refuses).
+        form = f"translate({text}, '0123456789', '0000000000') = '0000-00-00T00:00:00.000000Z'"
+        clock = (
+            f"substr({text}, 12, 2) < '24' AND substr({text}, 15, 2) < '60'"
+            f" AND substr({text}, 18, 2) < '60'"
+        )
         return (
-            f"CASE WHEN jsonb_typeof({value}) = 'string' AND {text} ~ '{_STAMP}'"
-            f" AND (left({text}, 10))::date IS NOT NULL"
+            f"CASE WHEN {form} AND {clock} THEN CASE WHEN (left({text}, 10))::date IS NOT NULL"
             f" THEN '\"' || left({text}, 19) || CASE WHEN substr({text}, 20, 7) = '.000000'"
-            f" THEN '' ELSE substr({text}, 20, 7) END || '+00:00\"' END"
+            f" THEN '' ELSE substr({text}, 20, 7) END || '+00:00\"' END END"
         )
     if kind == "list":
         member, item = argument
