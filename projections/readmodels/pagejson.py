@@ -4,10 +4,10 @@ A compiled timeline page (`api.graphql.compiled`) used to read 50 stored documen
 each, build each entry's selection in Python and encode it again. On PostgreSQL the same
 statement can instead return each edge of the page already written as the JSON text that
 encoding would have made: its cursor, and the selected fields of its entry read from the
-document (`jsonb`), escaped by PostgreSQL (`to_json`), as compact as orjson writes them and
-in the selection's order. What the database cannot produce the way the API does (a fuzzy
-date's fields and display text) is left as a slot: a column holding the date's EDTF, which
-the caller fills in.
+document (`jsonb`), strings escaped by PostgreSQL (a string's `jsonb` text), as compact as
+orjson writes them and in the selection's order. What the database cannot produce the way
+the API does (a fuzzy date's fields and display text) is left as a slot: a column holding
+the date's EDTF, which the caller fills in.
 
 The text is written only where it is certain to be what the Python path answers: every
 value is checked (a string where a string is expected, an enum member, a 32-bit integer, a
