@@ -24,6 +24,7 @@ import base64
 import json
 import os
 import pickle
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +37,7 @@ from projections.eventlog.existence import StoreApplication
 from projections.eventlog.recorder import ChainedRecorder
 from projections.readmodels import tables
 from projections.readmodels.projector import REBUILD_BATCH, Projection, Projector, analyze
-from projections.readmodels.scratch import scratch_directory
+from projections.readmodels.scratch import HELD, scratch_directory
 
 MODULE = "projections.readmodels.parallel"
 SIDE_FILE = "follower.sqlite3"
@@ -84,15 +85,24 @@ def replay_in_two(projector: Projector, until: int | None, batch: int = REBUILD_
         with (folder / ERRORS_FILE).open("w+b") as errors:
             # It unpickles the projections: it imports them from where this process does.
             path = os.pathsep.join(os.path.abspath(p) if p else os.getcwd() for p in sys.path)
-            worker = subprocess.Popen(
-                [sys.executable, "-m", MODULE],
-                env={**os.environ, "PYTHONPATH": path},
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=errors,
-                text=True,
-            )
+            # A stop raising inside `Popen` (after the second process has started, before
+            # `worker` is known) would leave that process behind: a stop is held back until
+            # the block that ends it on failure is entered.
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
             try:
+                worker = subprocess.Popen(
+                    [sys.executable, "-m", MODULE],
+                    env={**os.environ, "PYTHONPATH": path},
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=errors,
+                    text=True,
+                )
+            except BaseException:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+                raise
+            try:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
                 settings = {
                     "url": projector.engine.url.render_as_string(hide_password=False),
                     "side": str(side) if side else None,
@@ -187,6 +197,7 @@ def follow(source: IO[str]) -> int:
     """The second process: apply the projections it is given up to the positions it is told.
 
     Exit status 0 once the last position is applied; 3 when the input ends before it."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)  # held back by the first while it started
     settings = json.loads(source.readline())
     projections: list[Projection] = pickle.loads(base64.b64decode(settings["projections"]))
     app = StoreApplication(
