@@ -1,4 +1,5 @@
-"""An embed page's reads in one statement answer what the read model's methods answer."""
+"""An embed page's reads (one statement on PostgreSQL, the driver's queries on SQLite) answer
+what the read model's methods answer."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def _reads(store: Store, country: str, as_of: int | None, one_by_one: bool) -> P
         return page_reads(read, ids, RELATIONS, names, scope=country, figures=50, as_of=as_of)
 
 
-def test_the_page_reads_in_one_statement_are_those_of_the_read_models_methods(
+def test_the_page_reads_are_those_of_the_read_models_methods(
     store: Store,
 ) -> None:
     _stored(store)

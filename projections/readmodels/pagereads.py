@@ -1,4 +1,5 @@
-"""Everything an embed page reads beside its timeline page, in one statement on PostgreSQL."""
+"""Everything an embed page reads beside its timeline page: one statement on PostgreSQL, the
+read model's queries on the driver's connection on SQLite."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def page_reads(
 ) -> PageReads:
     """Everything one page of entries reads after its timeline page: on PostgreSQL one
     statement that answers it as JSON (a round trip and a statement's overhead per result
-    saved); elsewhere the read model's methods, one query each."""
+    saved); on SQLite the read model's queries on the driver's connection (`_on_sqlite`);
+    elsewhere the read model's methods, one query each."""
     with read.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             values = {
@@ -78,7 +80,122 @@ def page_reads(
                 values["as_of"] = as_of
             found = conn.execute(_statement(as_of is None), values).scalar_one()
             return _parsed(load_doc(found), ids, relations, names, scope)
+        if conn.dialect.name == "sqlite":
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            return _on_sqlite(driver, ids, relations, names, scope, figures, as_of)
     return _one_by_one(read, ids, relations, names, scope, figures, as_of)
+
+
+def _on_sqlite(
+    driver: Any,
+    ids: list[str],
+    relations: tuple[str, ...],
+    names: dict[str, list[str]],
+    scope: str | None,
+    figures: int,
+    as_of: int | None,
+) -> PageReads:
+    """What `_one_by_one` reads, by the same queries run on SQLite's own connection: each
+    `IN` list one JSON array (`json_each`) instead of a parameter per id, and the rows as plain
+    tuples (SQLAlchemy's expanded parameters and result rows cost more CPU than the queries)."""
+    sql = _SQLITE[as_of is None]
+
+    def rows(name: str, **values: Any) -> list[Any]:
+        if as_of is not None:
+            values["as_of"] = as_of
+        cursor = driver.execute(sql[name], values)
+        try:
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    linked: dict[tuple[str, bool], dict[str, list[str]]] = {
+        (rel, inverse): {i: [] for i in ids} for rel in relations for inverse in (False, True)
+    }
+    for this, other, relation, way in rows("links", ids=_array(ids), relations=_array(relations)):
+        linked[relation, bool(way)][this].append(other)
+    on_page = set(ids)
+    others = {i for side in linked.values() for found in side.values() for i in found}
+    wanted = [*ids, *sorted(others - on_page)]
+    known = {
+        row[0]: decision_doc(_DecisionRow(*row)) for row in rows("decisions", ids=_array(wanted))
+    }
+    mine = sorted(i for i in ids if i in known)
+    flags: dict[str, list[FlagDoc]] = {}
+    for row in rows("flags", ids=_array(mine)):
+        decision, country, treaty, category, act = row[:5]
+        days = [_day(row[i]) for i in (5, 7, 8, 9)]
+        flag = _FlagRow(decision, country, treaty, category, act, days[0], row[6], *days[1:])
+        flags.setdefault(decision, []).append(flag_doc(flag))
+    flagged = sorted({f["treaty"] for fs in flags.values() for f in fs})
+    changed = [i for i in mine if known[i].get("status") != "ACTIVE"]
+    history: dict[str, list[HistoryStep]] = {i: [] for i in changed}
+    if changed:
+        for row in rows("history", ids=_array(changed)):
+            step = _StepRow(*row)
+            history[step.decision_id].append(history_step(step, step.position))
+    asked = [[kind, i] for kind, named in names.items() for i in named]
+    by_kind: dict[str, list[Any]] = {kind: [] for kind in names}
+    if asked:
+        for kind, doc, position in rows("names", pairs=_array(asked)):
+            by_kind[kind].append({**load_doc(doc), "position": int(position)})
+    kept: list[ObservationDoc] = []
+    if scope:
+        found = _records(rows("figures", scope_text=_scope_text(scope), limit=figures))
+        kept = with_conflicts([d for d in reversed(found) if d.get("scope") == scope])
+    return PageReads(
+        linked=linked,
+        decisions=known,
+        names=by_kind,
+        flags=flags,
+        flagged=_records(rows("flagged", ids=_array(flagged))) if flagged else [],
+        history=history,
+        statements=_records(rows("statements", ids=_array(mine))),
+        figures=kept,
+    )
+
+
+def _array(values: Any) -> str:
+    return json.dumps(list(values), separators=(",", ":"))
+
+
+def _sqlite_statements(now: bool) -> dict[str, str]:
+    """The SQL of `_on_sqlite`, now or as of a position (`:as_of`): the read model's queries
+    for the page, each in the order its method gives."""
+    as_of = not now
+    recorded = "" if now else " AND position <= :as_of"
+    listed = "IN (SELECT value FROM json_each(:ids))"
+    t = tables
+    current = _current(t.relations.name, as_of)
+    side = (
+        f"FROM {t.relations.name} WHERE {{}} {listed}"
+        f" AND relation IN (SELECT value FROM json_each(:relations)) AND {current}"
+    )
+    return {
+        "links": f"SELECT source_id, target_id, relation, 0 {side.format('source_id')}"
+        f" UNION ALL SELECT target_id, source_id, relation, 1 {side.format('target_id')}"
+        " ORDER BY 2",
+        "decisions": "SELECT decision_id, doc, status, valid_from, recorded_at"
+        f" FROM {t.decisions.name} WHERE decision_id {listed}"
+        f" AND {_current(t.decisions.name, as_of)}",
+        "flags": "SELECT decision_id, country, treaty_id, weapon_category, act, decided_on,"
+        f" status, since, status_on, withdrawal_on FROM {t.compliance_flags.name}"
+        f" WHERE decision_id {listed} AND {_current(t.compliance_flags.name, as_of)}"
+        " ORDER BY decision_id, treaty_id, country, weapon_category, act",
+        "history": "SELECT decision_id, position, event_type, recorded_at, reason, key_id, doc"
+        f" FROM {t.history.name} WHERE decision_id {listed}{recorded} ORDER BY position",
+        "names": f"SELECT kind, doc, position FROM {t.records.name}"
+        " WHERE (kind, record_id) IN (SELECT json_extract(value, '$[0]'),"
+        f" json_extract(value, '$[1]') FROM json_each(:pairs)){recorded} ORDER BY position",
+        "flagged": f"SELECT doc, position FROM {t.records.name}"
+        f" WHERE kind = 'treaty' AND record_id {listed}{recorded} ORDER BY position",
+        "statements": f"SELECT doc, position FROM {t.records.name}"
+        f" WHERE kind = 'statement' AND ref {listed}{recorded} ORDER BY position",
+        "figures": f"SELECT doc, position FROM {t.records.name}"
+        f" WHERE kind = 'observation' AND doc LIKE '%' || :scope_text || '%'{recorded}"
+        " ORDER BY position DESC LIMIT :limit",
+    }
 
 
 def _scope_text(scope: str) -> str:
@@ -292,3 +409,4 @@ SELECT json_build_object(
 
 
 _STATEMENTS: dict[bool, Any] = {}
+_SQLITE = {now: _sqlite_statements(now) for now in (True, False)}
