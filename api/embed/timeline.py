@@ -14,6 +14,7 @@ from api.embed.story import Source, Story, load_stories, sources
 from api.text.catalogs import tr
 from api.text.display import display_edtf
 from domain.dates import FuzzyDate
+from domain.values import ORIGINAL_LANG
 from projections.readmodels.documents import DecisionDoc, TreatyDoc, WeaponDoc
 from projections.readmodels.pagereads import PageReads, page_reads
 from projections.readmodels.queries import ReadModel
@@ -240,54 +241,74 @@ def _read_page(read: ReadModel, view: View, details: bool, position: int) -> Tim
             for inverse in (False, True)
         )
     stories = load_stories(read, view, docs, treaty_names, found) if found is not None else {}
+    lang = view.lang
+    # Labels by value, looked up once a page: a page repeats a few actions and roles.
+    actions: dict[str, str] = {}
+    roles: dict[str | None, str | None] = {}
     entries = []
     for e in raw:
+        decision = e["decisionId"]
         date = FuzzyDate(e["date"]["edtf"])
-        doc = docs.get(e["decisionId"])
-        treaty = treaty_names.get(e["treaty"] or "", (e["treaty"] or "", "en"))
-        shown = {
-            name: translated.text(texts, e["decisionId"], name, original, view.lang)
-            for name, original in (
-                ("headline", e["headline"]),
-                ("summary", doc.get("summary") if doc else None),
-                ("scope", e["scope"]),
-            )
-        }
+        edtf = date.edtf
+        doc = docs.get(decision)
+        summary = doc.get("summary") if doc else None
+        if decision in texts:
+            shown = {
+                name: translated.text(texts, decision, name, original, lang)
+                for name, original in (
+                    ("headline", e["headline"]),
+                    ("summary", summary),
+                    ("scope", e["scope"]),
+                )
+            }
+            headline, summary, scope = (shown[n][0] for n in ("headline", "summary", "scope"))
+            langs = {name: shown_lang for name, (_, shown_lang) in shown.items()}
+            stale = translated.stale(texts, decision)
+        else:  # what `translated.text` answers for a record without a translation
+            headline, scope = e["headline"], e["scope"]
+            langs = {"headline": ORIGINAL_LANG, "summary": ORIGINAL_LANG, "scope": ORIGINAL_LANG}
+            stale = []
         weapons = [
-            weapon_names.get(w["system"], (w["system"], view.lang))[0]
+            weapon_names.get(w["system"], (w["system"], lang))[0]
             if w["system"]
-            else category_label(w["category"], view.lang)
+            else category_label(w["category"], lang)
             for w in e["weapons"]
         ]
+        action, role, actor, recipient = e["action"], e.get("role"), e["actor"], e["recipient"]
+        if action not in actions:
+            actions[action] = action_label(action, lang)
+        if role not in roles:
+            roles[role] = role_label(role, lang)
+        treaty = treaty_names.get(e["treaty"] or "", (e["treaty"] or "", "en"))
         entries.append(
             Entry(
-                id=e["decisionId"],
-                headline=str(shown["headline"][0]),
-                action=e["action"],
-                action_label=action_label(e["action"], view.lang),
-                actor=country_name(e["actor"], view.lang),
-                recipient=country_name(e["recipient"], view.lang) if e["recipient"] else None,
+                id=decision,
+                headline=str(headline),
+                action=action,
+                action_label=actions[action],
+                actor=country_name(actor, lang),
+                recipient=country_name(recipient, lang) if recipient else None,
                 treaty=treaty[0] if e["treaty"] else None,
                 treaty_lang=treaty[1],
-                scope=shown["scope"][0],
+                scope=scope,
                 weapons=weapons,
                 categories=[w["category"] for w in e["weapons"] if w.get("category")],
-                role=e.get("role"),
-                role_label=role_label(e.get("role"), view.lang),
+                role=role,
+                role_label=roles[role],
                 status=e["status"],
-                edtf=date.edtf,
-                datetime=date.edtf.rstrip("?~%"),
-                date_text=display_edtf(date.edtf, view.lang),
+                edtf=edtf,
+                datetime=edtf.rstrip("?~%"),
+                date_text=display_edtf(edtf, lang),
                 date=date,
-                summary=shown["summary"][0],
-                sources=sources(doc.get("sources", []) if doc else [], view.lang),
-                story=stories.get(e["decisionId"], Story()),
-                reverses=reverses.get(e["decisionId"], []),
-                reversed_by=reversed_by.get(e["decisionId"], []),
-                departs_from=departs.get(e["decisionId"], []),
-                departed_from_by=departed.get(e["decisionId"], []),
-                langs={name: lang for name, (_, lang) in shown.items()},
-                stale=translated.stale(texts, e["decisionId"]),
+                summary=summary,
+                sources=sources(doc.get("sources", []) if doc else [], lang),
+                story=stories.get(decision) or Story(),
+                reverses=reverses.get(decision, []),
+                reversed_by=reversed_by.get(decision, []),
+                departs_from=departs.get(decision, []),
+                departed_from_by=departed.get(decision, []),
+                langs=langs,
+                stale=stale,
             )
         )
     placed = bool(page.keys)
