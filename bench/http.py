@@ -585,10 +585,19 @@ def _receive_frame(fd: int, deadline: float) -> Any:
     return pickle.loads(_receive_exactly(fd, size, deadline))
 
 
-def _write_frame(stream: Any, value: Any) -> None:
+def _write_frame(fd: int, value: Any) -> None:
+    """Write one length-prefixed pickle to the pipe `fd`, every byte by `os.write`.
+
+    Not through `sys.stdout.buffer`: after a uvloop run in this process, a buffered write
+    of an answer larger than the pipe returned having sent only whole 64 KiB pipe buffers,
+    and the caller waited for the rest forever (tests/test_bench_load_process.py)."""
     data = pickle.dumps(value)
-    stream.write(len(data).to_bytes(8, "big") + data)
-    stream.flush()
+    view = memoryview(len(data).to_bytes(8, "big") + data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:  # should the pipe ever be left non-blocking: wait for room
+            select.select([], [fd], [])
 
 
 def _read_frame(stream: Any) -> Any:
@@ -605,7 +614,7 @@ def _serve_calls() -> None:
     import traceback
 
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # the caller asks where it hangs
-    inbox, outbox = sys.stdin.buffer, sys.stdout.buffer
+    inbox, outbox = sys.stdin.buffer, sys.stdout.fileno()
     sys.stdout = sys.stderr  # nothing else may write into the answer stream
     while True:
         try:
