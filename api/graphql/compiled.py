@@ -62,7 +62,7 @@ from strawberry.types import ExecutionResult
 from api.graphql.plans import Plans
 from api.graphql.sources import parse_datetime
 from api.graphql.types import MembershipStatus, TimelineRole
-from api.http.limits import unstorable_in_operation
+from api.http.limits import ArgumentCheck
 from api.text.display import display_edtf
 from domain.dates import FuzzyDate
 from domain.decision import sort_date
@@ -225,6 +225,9 @@ class CompiledPath:
         # Whether the planner covers an operation, by its text and name (not by the document
         # object, whose id a later document may reuse once it is dropped).
         self.covered: LRUCache[tuple[str, str | None], bool] = LRUCache(PLANS)
+        # Which of its arguments could hold text no database stores, by the same key.
+        self.checks: LRUCache[tuple[str, str | None], ArgumentCheck] = LRUCache(PLANS)
+        self._checks_lock = threading.Lock()  # filled and read by the worker threads
         self.plans = Plans(PLANS)
         self.answered = self.declined = 0
         self.spliced = 0  # timelines' edges and treaties' parties PostgreSQL wrote as JSON
@@ -281,6 +284,18 @@ class CompiledPath:
             self.covered[key] = known
         return known
 
+    def _check(
+        self, query: str, document: DocumentNode, operation_name: str | None
+    ) -> ArgumentCheck:
+        key = (query, operation_name)
+        with self._checks_lock:
+            check = self.checks.get(key)
+        if check is None:
+            check = ArgumentCheck(document, operation_name)
+            with self._checks_lock:
+                self.checks[key] = check
+        return check
+
     def _run(
         self,
         query: str,
@@ -290,7 +305,7 @@ class CompiledPath:
         spliced: bool = False,
     ) -> dict[str, Any] | None:
         """The data of the answer (in a worker thread), or None when not covered."""
-        if unstorable_in_operation(document, operation_name, variables or {}) is not None:
+        if self._check(query, document, operation_name).refuses(variables or {}):
             return None
         executor = Executor.build(
             self.schema,

@@ -271,3 +271,86 @@ def _unstorable_anywhere(value: Any) -> str | None:
         if (reason := _unstorable_anywhere(item)) is not None:
             return reason
     return None
+
+
+class ArgumentCheck:
+    """`unstorable_in_operation(document, operation_name, variables) is not None`, with the
+    document walked once: whether a literal argument holds unstorable text, and which
+    variables the arguments use (with whether each one's default does). For a path that
+    answers the same operation text many times and needs only the yes or no."""
+
+    def __init__(self, document: Any, operation_name: str | None) -> None:
+        self.literal = False
+        self.variables: dict[str, bool] = {}
+        """Each variable an argument uses: whether its default (when not sent) is refused."""
+        from graphql import FragmentDefinitionNode, OperationDefinitionNode
+
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        chosen = [
+            o
+            for o in operations
+            if operation_name is None or (o.name is not None and o.name.value == operation_name)
+        ]
+        if len(chosen) != 1:
+            return  # graphql-core refuses the request itself
+        operation = chosen[0]
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        defaults = {
+            d.variable.name.value: d.default_value
+            for d in operation.variable_definitions or ()
+            if d.default_value is not None
+        }
+        self._defaults = _ArgumentWalk(fragments, {}, defaults)
+        self._seen: set[str] = set()
+        self._fragments = fragments
+        self._selections(operation)
+        del self._defaults, self._seen, self._fragments
+
+    def refuses(self, variables: Mapping[str, Any]) -> bool:
+        """Whether the operation with these variables has an argument no database can store."""
+        if self.literal:
+            return True
+        for name, default_refused in self.variables.items():
+            if name in variables:
+                if _unstorable_anywhere(variables[name]) is not None:
+                    return True
+            elif default_refused:
+                return True
+        return False
+
+    def _selections(self, node: Any) -> None:
+        for directive in getattr(node, "directives", None) or ():
+            self._arguments(directive)
+        self._arguments(node)
+        if node.kind == "fragment_spread":
+            name = node.name.value
+            fragment = self._fragments.get(name)
+            if name in self._seen or fragment is None:
+                return
+            self._seen.add(name)
+            self._selections(fragment)
+            return
+        selection_set = getattr(node, "selection_set", None)
+        for child in selection_set.selections if selection_set is not None else ():
+            self._selections(child)
+
+    def _arguments(self, node: Any) -> None:
+        for argument in getattr(node, "arguments", None) or ():
+            self._value(argument.value)
+
+    def _value(self, node: Any) -> None:
+        kind = node.kind
+        if kind == "string_value":
+            self.literal = self.literal or _unstorable(node.value) is not None
+        elif kind == "variable":
+            name = node.name.value
+            if name not in self.variables:  # its default, as the walk reads it when not sent
+                self.variables[name] = self._defaults.value(node) is not None
+        elif kind == "list_value":
+            for item in node.values:
+                self._value(item)
+        elif kind == "object_value":
+            for field in node.fields:
+                self._value(field.value)
