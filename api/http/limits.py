@@ -185,6 +185,19 @@ def unstorable_in_operation(
     document: Any, operation_name: str | None, variables: Mapping[str, Any]
 ) -> str | None:
     """'name: reason' for the first argument of the operation no database can store."""
+    found = _operation(document, operation_name)
+    if found is None:
+        return None  # graphql-core refuses the request itself
+    operation, fragments, defaults = found
+    walk = _ArgumentWalk(fragments, variables, defaults)
+    return walk.selections(operation)
+
+
+def _operation(
+    document: Any, operation_name: str | None
+) -> tuple[Any, dict[str, Any], dict[str, Any]] | None:
+    """The operation `operation_name` names (or the only one), the document's fragments by
+    name and the operation's variables' defaults; None when no single operation is named."""
     from graphql import FragmentDefinitionNode, OperationDefinitionNode
 
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -194,7 +207,7 @@ def unstorable_in_operation(
         if operation_name is None or (o.name is not None and o.name.value == operation_name)
     ]
     if len(chosen) != 1:
-        return None  # graphql-core refuses the request itself
+        return None
     operation = chosen[0]
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -204,8 +217,7 @@ def unstorable_in_operation(
         for d in operation.variable_definitions or ()
         if d.default_value is not None
     }
-    walk = _ArgumentWalk(fragments, variables, defaults)
-    return walk.selections(operation)
+    return operation, fragments, defaults
 
 
 class _ArgumentWalk:
@@ -283,25 +295,10 @@ class ArgumentCheck:
         self.literal = False
         self.variables: dict[str, bool] = {}
         """Each variable an argument uses: whether its default (when not sent) is refused."""
-        from graphql import FragmentDefinitionNode, OperationDefinitionNode
-
-        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-        chosen = [
-            o
-            for o in operations
-            if operation_name is None or (o.name is not None and o.name.value == operation_name)
-        ]
-        if len(chosen) != 1:
+        found = _operation(document, operation_name)
+        if found is None:
             return  # graphql-core refuses the request itself
-        operation = chosen[0]
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        defaults = {
-            d.variable.name.value: d.default_value
-            for d in operation.variable_definitions or ()
-            if d.default_value is not None
-        }
+        operation, fragments, defaults = found
         self._defaults = _ArgumentWalk(fragments, {}, defaults)
         self._seen: set[str] = set()
         self._fragments = fragments
