@@ -96,6 +96,38 @@ def test_spliced_pages_are_ordinary_executions_bytes(seeded: Store) -> None:
     assert compiled.spliced == (len(requests) if seeded.dialect == "postgresql" else 0)
 
 
+AFTER_A_DATE = [
+    "decisionId",
+    "headline",
+    "scope",
+    "treaty",
+    "recipient",
+    "certainty",
+    "role",
+    "position",
+    "recordedAt",
+    "weapons { category }",
+    "__typename",
+    "day: date { edtf }",
+]
+
+
+@pytest.mark.parametrize("field", AFTER_A_DATE)
+def test_a_field_right_after_a_date_is_written_by_the_statement(seeded: Store, field: str) -> None:
+    """The text after a date's slot starts a new column: each kind of value written first
+    in it (a string read from the document above all) is still text, so the statement writes
+    the page (on PostgreSQL) and the bytes are ordinary execution's."""
+    compiled = _path(seeded)
+    query = (
+        "query P($c: String!) { countryTimeline(country: $c, first: 5) {"
+        f" edges {{ node {{ date {{ edtf }} {field} }} }} }} }}"
+    )
+    expected = _ordinary_bytes(seeded, query, {"c": "UKR"})
+    assert b'"errors"' not in expected
+    assert _compiled_bytes(compiled, query, {"c": "UKR"}) == expected
+    assert compiled.spliced == int(seeded.dialect == "postgresql")
+
+
 def _set(name: str, value: Any) -> Callable[[dict[str, Any]], None]:
     def change(doc: dict[str, Any]) -> None:
         doc[name] = value

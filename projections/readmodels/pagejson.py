@@ -97,7 +97,9 @@ def _key(key: str) -> str:
 
 
 def _member(source: str, member: str) -> str:
-    return f"{source}->{_literal(member)}"
+    # In parentheses: `::` binds tighter than `->`, so `d->'m'::text` would stay jsonb (and a
+    # literal before it in a `||` chain would then be read as jsonb too).
+    return f"({source}->{_literal(member)})"
 
 
 def _value(source: str, kind: str, argument: Any) -> str | Slot:
