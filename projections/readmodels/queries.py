@@ -32,6 +32,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
 from domain.dates import FuzzyDate, InvalidDate
 from domain.errors import FieldError, InvalidInput
@@ -293,6 +294,65 @@ def timeline_query(
     return TimelineQuery(statement, values, shape, first, before is not None, has_previous)
 
 
+TimelineRow = tuple[str, str, int]
+"""A timeline page's row: the stored document, the earliest day (ISO text), the first position."""
+
+
+def timeline_rows(conn: Connection, query: TimelineQuery) -> list[TimelineRow]:
+    """The rows of a timeline page's statement (`first` + 1 at most, in the statement's
+    order). On SQLite the statement's text, compiled once per shape, runs on the driver's own
+    connection, its rows plain tuples: SQLAlchemy's execution and result rows cost as much
+    CPU as the query itself there (`sqlalchemy_timeline_rows` reads the same rows through
+    SQLAlchemy, as every other backend does)."""
+    if conn.dialect.name == "sqlite":
+        compiled = _sqlite_timeline(query)
+        if compiled is not None:
+            text, constants, processors = compiled
+            values = {**constants, **query.values}
+            for name, process in processors.items():
+                if name in values:
+                    values[name] = process(values[name])
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            cursor = driver.execute(text, values)
+            try:
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+    return sqlalchemy_timeline_rows(conn, query)
+
+
+def sqlalchemy_timeline_rows(conn: Connection, query: TimelineQuery) -> list[TimelineRow]:
+    """`timeline_rows` through SQLAlchemy's execution, on any backend."""
+    rows = conn.execute(query.statement, query.values)
+    return [(doc, earliest.isoformat(), position) for doc, earliest, position in rows]
+
+
+_SQLITE_DIALECT = SQLiteDialect_pysqlite(paramstyle="named")
+_SQLITE_TIMELINES: dict[tuple[Any, ...], Any] = {}
+"""Each timeline shape's statement compiled for SQLite's driver: its text, its own constants
+(the status it leaves out, the offset) and the bind processors of its typed values (days
+as ISO text), as SQLAlchemy would bind them; None for a shape with an expanding list."""
+
+
+def _sqlite_timeline(query: TimelineQuery) -> Any:
+    if query.shape in _SQLITE_TIMELINES:
+        return _SQLITE_TIMELINES[query.shape]
+    compiled = query.statement.compile(dialect=_SQLITE_DIALECT)
+    found: Any = None
+    if not any(bind.expanding for bind in compiled.binds.values()):
+        params = compiled.construct_params(query.values)
+        constants = {k: v for k, v in params.items() if k not in query.values}
+        processors = {}
+        for name, bind in compiled.binds.items():
+            process = bind.type.dialect_impl(_SQLITE_DIALECT).bind_processor(_SQLITE_DIALECT)
+            if process is not None:
+                processors[name] = process
+        found = (compiled.string, constants, processors)
+    _SQLITE_TIMELINES[query.shape] = found
+    return found
+
+
 def _bound(**values: Any) -> dict[str, Any]:
     """The values a prebuilt statement takes: those given (None: not part of its shape)."""
     return {name: value for name, value in values.items() if value is not None}
@@ -382,13 +442,13 @@ class ReadModel:
             before=before,
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(query.statement, query.values).all()
-        visible = list(rows[:first])
+            rows = timeline_rows(conn, query)
+        visible = rows[:first]
         if query.backwards:
             visible.reverse()
         return Page(
-            entries=[load_doc(r.doc) for r in visible],
-            keys=[(r.earliest.isoformat(), int(r.first_position)) for r in visible],
+            entries=[load_doc(doc) for doc, _, _ in visible],
+            keys=[(earliest, int(position)) for _, earliest, position in visible],
             has_next=True if query.backwards else len(rows) > first,
             has_previous=len(rows) > first if query.backwards else query.has_previous,
         )
