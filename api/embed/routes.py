@@ -16,7 +16,15 @@ from api.embed import timelinejs
 from api.embed.caching import PageCache, cache_control, etag, not_modified
 from api.embed.params import BadParameter, View, parse_view
 from api.embed.render import content_security_policy, render_page
-from api.embed.timeline import load_page, projected_position, view_title
+from api.embed.timeline import (
+    TimelinePage,
+    load_page,
+    position_at,
+    projected_position,
+    read_page,
+    read_state,
+    view_title,
+)
 from api.text.htmlsafe import html_safe_json
 from domain.errors import PolicyRecordError
 from projections.readmodels.arguments import check_category, check_record
@@ -58,25 +66,14 @@ def embed_routes(store: Store, pages: PageCache | None = None) -> list[BaseRoute
     """The embed routes serving one store; `pages` keeps rendered pages by ETag."""
     pages = pages if pages is not None else PageCache()
 
-    def read_state() -> tuple[int, int]:
-        """Where the read models the page is read from stand: the slowest projection (flags
-        are kept after the timelines) and the timelines."""
-        positions = store.projector.positions(engine=store.read_engine)
-        return min(positions.values(), default=0), positions.get("timelines", 0)
-
-    def render(view: View, position: int, base: str) -> tuple[bytes, bool]:
-        """The page's bytes, and whether they are the page at `position` for good: a pinned
-        view once every projection has passed its position; a live one when every projection
-        stood at it before and after the page was read."""
-        before = read_state()
-        page = load_page(store, view, position=position)
+    def render(page: TimelinePage, base: str) -> bytes:
+        """The page's HTML."""
+        view = page.view
         self_url = f"{base}{oe.EMBED_PATH}?{view.query(after=None, before=None)}"
         cite_url = f"{base}{oe.EMBED_PATH}?{view.query(as_of=page.position)}"
         oembed_url = f"{base}/oembed?" + urlencode({"url": self_url, "format": "json"})
         html = render_page(page, self_url=self_url, cite_url=cite_url, oembed_url=oembed_url)
-        if view.as_of is not None:
-            return html.encode(), before[0] >= position
-        return html.encode(), before == read_state() == (position, position)
+        return html.encode()
 
     def timelinejs_document(view: View, position: int, base: str) -> dict[str, Any]:
         """The view's TimelineJS document at `position`, up to TimelineJS's event limit, with
@@ -94,18 +91,34 @@ def embed_routes(store: Store, pages: PageCache | None = None) -> list[BaseRoute
 
     def answer(request: Request, view: View) -> tuple[str, bytes | None]:
         """The page's ETag, and its bytes unless the client has them: kept ones, else the
-        queries and the template (for a worker thread, all in one)."""
-        position = _locate(store, view)
-        tag = etag(request, view, position)
-        if not_modified(request, tag):
-            return tag, None
-        body = pages.get(tag)
-        if body is None:
-            # The ETag's promise (these bytes for this URL at this position) lets the next
-            # reader skip the queries and the template.
-            body, settled = render(view, position, _base(request))
-            if settled:
-                pages.put(tag, body)
+        queries and the markup (for a worker thread, all in one; the reads on one
+        connection). The projections' positions are read once for the ETag, and once more
+        after the page's reads when it is read anew."""
+        _check_view(store, view)
+        with store.read.pinned() as read:
+            before = read_state(store, read)
+            position = position_at(view, before)
+            tag = etag(request, view, position)
+            if not_modified(request, tag):
+                return tag, None
+            body = pages.get(tag)
+            if body is not None:
+                return tag, body
+            page = read_page(store, read, view, position=position)
+            # Read again for a live view: the page's reads are not one snapshot, so an event
+            # projected meanwhile would otherwise be kept under this ETag.
+            after = read_state(store, read) if view.as_of is None else before
+        body = render(page, _base(request))
+        # These bytes are the page at `position` for good (the ETag's promise, which lets the
+        # next reader skip the queries and the markup): a pinned view once every projection
+        # has passed its position; a live one when every projection stood at it before and
+        # after the page was read.
+        if view.as_of is not None:
+            settled = before[0] >= position
+        else:
+            settled = before == after == (position, position)
+        if settled:
+            pages.put(tag, body)
         return tag, body
 
     async def embed_timeline(request: Request) -> Response:

@@ -93,6 +93,21 @@ def projected_position(store: Store, view: View) -> int:
     return applied if view.as_of is None else min(view.as_of, applied)
 
 
+def read_state(store: Store, read: ReadModel | None = None) -> tuple[int, int]:
+    """Where the read models a page is read from stand: the slowest projection (flags are
+    kept after the timelines) and the timelines. One read of the tracking rows, on `read`'s
+    connection when it is pinned."""
+    with (read or store.read).engine.connect() as conn:
+        positions = store.projector.positions(conn=conn)
+    return min(positions.values(), default=0), positions.get("timelines", 0)
+
+
+def position_at(view: View, state: tuple[int, int]) -> int:
+    """The log position a view's answer reflects when the read models stand at `state`."""
+    applied = state[1]
+    return applied if view.as_of is None else min(view.as_of, applied)
+
+
 def view_title(read: ReadModel, view: View) -> str:
     """'Decisions involving Ukraine', in the view's language."""
     if view.kind == "country":
@@ -182,10 +197,24 @@ def load_page(
     """The entries of one page of a view, with sources and reversal links when `details`.
 
     `position` is the log position the caller already read for this view (its ETag's)."""
-    position = projected_position(store, view) if position is None else position
     # Every read of the page on one connection: one checkout for a dozen queries.
     with store.read.pinned() as read:
-        return _read_page(read, view, details, position)
+        return read_page(store, read, view, details=details, position=position)
+
+
+def read_page(
+    store: Store,
+    read: ReadModel,
+    view: View,
+    *,
+    details: bool = True,
+    position: int | None = None,
+) -> TimelinePage:
+    """`load_page` on the read model `read` (a caller's pinned block, which may read more on
+    its connection); without a `position`, the read models' own, read there."""
+    if position is None:
+        position = position_at(view, read_state(store, read))
+    return _read_page(read, view, details, position)
 
 
 def _read_page(read: ReadModel, view: View, details: bool, position: int) -> TimelinePage:

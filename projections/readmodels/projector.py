@@ -121,6 +121,10 @@ def read_log(
         yield Applied(to_domain_event(stored), int(position), str(recorded_at))
 
 
+_TRACKING = select(tables.tracking.c.projection, tables.tracking.c.position)
+"""The tracking rows' read, built once (a statement and its cache key cost more CPU than the
+read on SQLite)."""
+
 _READ_LOG: dict[tuple[str, str], str] = {}
 
 
@@ -181,15 +185,15 @@ class Projector:
         positions = self.positions(engine)
         return min((at for p, at in positions.items() if name in (None, p)), default=0)
 
-    def positions(self, engine: Engine | None = None) -> dict[str, int]:
-        """Every projection's last applied position, in one read of the tracking rows."""
-        with (engine or self.engine).connect() as conn:
-            rows: dict[str, int] = {
-                str(name): int(position)
-                for name, position in conn.execute(
-                    select(tables.tracking.c.projection, tables.tracking.c.position)
-                )
-            }
+    def positions(
+        self, engine: Engine | None = None, conn: Connection | None = None
+    ) -> dict[str, int]:
+        """Every projection's last applied position, in one read of the tracking rows (on
+        `conn` when given: a request's own connection, no checkout of another)."""
+        if conn is None:
+            with (engine or self.engine).connect() as own:
+                return self.positions(conn=own)
+        rows = {str(name): int(position) for name, position in conn.execute(_TRACKING)}
         return {p.name: int(rows.get(p.name, 0)) for p in self.projections}
 
     def rebuild(self, until: int | None = None, batch: int = REBUILD_BATCH) -> int:
