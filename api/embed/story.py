@@ -114,16 +114,19 @@ def sources(raw: list[SourceDoc], lang: str) -> list[Source]:
     """Sources with links only to web addresses, each (url, or publisher and title) once."""
     shown: dict[tuple[str | None, ...], Source] = {}
     for s in raw:
-        url = _web(s.get("url"))
-        key = (url,) if url else (None, s.get("publisher"), s.get("title"))
+        get = s.get
+        url = get("url")
+        if url is not None:
+            url = _web(url)
+        key = (url,) if url else (None, get("publisher"), get("title"))
         if key not in shown:
-            published = s.get("publishedOn")
+            archive, published = get("archiveUrl"), get("publishedOn")
             shown[key] = Source(
-                publisher=str(s.get("publisher", "")),
-                title=s.get("title"),
-                url=url,
-                archive_url=_web(s.get("archiveUrl")),
-                published=display_edtf(published, lang) if published else None,
+                str(get("publisher", "")),
+                get("title"),
+                url,
+                _web(archive) if archive is not None else None,
+                display_edtf(published, lang) if published else None,
             )
     return list(shown.values())
 

@@ -15,6 +15,7 @@ from api.text.catalogs import tr
 from api.text.display import display_edtf
 from domain.dates import FuzzyDate
 from domain.values import ORIGINAL_LANG
+from projections.eventlog.batching import gc_paused
 from projections.readmodels.documents import DecisionDoc, TreatyDoc, WeaponDoc
 from projections.readmodels.pagereads import PageReads, page_reads
 from projections.readmodels.queries import ReadModel
@@ -211,10 +212,15 @@ def read_page(
     position: int | None = None,
 ) -> TimelinePage:
     """`load_page` on the read model `read` (a caller's pinned block, which may read more on
-    its connection); without a `position`, the read models' own, read there."""
+    its connection); without a `position`, the read models' own, read there.
+
+    The collector's automatic passes are paused meanwhile (`gc_paused`): the page's reads and
+    entries allocate thousands of containers without cycles, which reference counting frees,
+    and each pass in the middle walked those still in use again."""
     if position is None:
         position = position_at(view, read_state(store, read))
-    return _read_page(read, view, details, position)
+    with gc_paused():
+        return _read_page(read, view, details, position)
 
 
 def _read_page(read: ReadModel, view: View, details: bool, position: int) -> TimelinePage:
