@@ -21,10 +21,16 @@ def test_a_second_reader_gets_the_same_bytes_without_the_page_s_queries(store: S
     assert hit.content == miss.content
     assert hit.headers["etag"] == miss.headers["etag"]
     assert hit.headers["content-security-policy"] == miss.headers["content-security-policy"]
-    # The page reads timelines, decisions, names, links, stories and figures; a hit only
-    # reads the log position its ETag names.
+    # The page reads timelines, decisions, names, links, stories and figures, and the
+    # projections' positions once for its ETag and once after its reads (to keep it only if
+    # nothing was projected meanwhile); a hit only reads the position its ETag names.
     assert len(first) > 5
+    assert sum("tracking" in s for s in first) == 2, first
     assert len(second) == 1 and "tracking" in second[0], second
+    with statements(store) as third:
+        unchanged = client.get(URL, headers={"If-None-Match": hit.headers["etag"]})
+    assert unchanged.status_code == 304
+    assert len(third) == 1 and "tracking" in third[0], third
 
 
 def test_a_new_decision_is_shown_to_the_next_reader(store: Store) -> None:
