@@ -114,16 +114,15 @@ def sources(raw: list[SourceDoc], lang: str) -> list[Source]:
     """Sources with links only to web addresses, each (url, or publisher and title) once."""
     shown: dict[tuple[str | None, ...], Source] = {}
     for s in raw:
-        get = s.get
-        url = get("url")
+        url = s.get("url")
         if url is not None:
             url = _web(url)
-        key = (url,) if url else (None, get("publisher"), get("title"))
+        key = (url,) if url else (None, s.get("publisher"), s.get("title"))
         if key not in shown:
-            archive, published = get("archiveUrl"), get("publishedOn")
+            archive, published = s.get("archiveUrl"), s.get("publishedOn")
             shown[key] = Source(
-                str(get("publisher", "")),
-                get("title"),
+                str(s.get("publisher", "")),
+                s.get("title"),
                 url,
                 _web(archive) if archive is not None else None,
                 display_edtf(published, lang) if published else None,
