@@ -27,6 +27,8 @@ import pickle
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,6 +44,8 @@ from projections.readmodels.scratch import HELD, scratch_directory
 MODULE = "projections.readmodels.parallel"
 SIDE_FILE = "follower.sqlite3"
 ERRORS_FILE = "follower.stderr"
+ROLE = "the replay's second process (projections after the first)"
+"""What an error names the second process as, unless `following` is told otherwise."""
 STDERR_TAIL = 4000
 """Characters of the second process's standard error quoted in `ReplayWorkerFailed`."""
 
@@ -82,73 +86,111 @@ def replay_in_two(projector: Projector, until: int | None, batch: int = REBUILD_
         return projector.catch_up(batch, until=until)  # no file a process can share
     with scratch_directory() as folder, projector.replaying([first]) as leader:
         side = folder / SIDE_FILE if sqlite else None
-        with (folder / ERRORS_FILE).open("w+b") as errors:
-            # It unpickles the projections: it imports them from where this process does.
-            path = os.pathsep.join(os.path.abspath(p) if p else os.getcwd() for p in sys.path)
-            # A stop raising inside `Popen` (after the second process has started, before
-            # `worker` is known) would leave that process behind: a stop is held back until
-            # the block that ends it on failure is entered.
-            held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
-            try:
-                worker = subprocess.Popen(
-                    [sys.executable, "-m", MODULE],
-                    env={**os.environ, "PYTHONPATH": path},
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.DEVNULL,
-                    stderr=errors,
-                    text=True,
-                )
-            except BaseException:
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)
-                raise
-            try:
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)
-                settings = {
-                    "url": projector.engine.url.render_as_string(hide_password=False),
-                    "side": str(side) if side else None,
-                    "projections": base64.b64encode(pickle.dumps(later)).decode(),
-                    "batch": batch,
-                }
-                _tell(worker, errors, json.dumps(settings))
+        with following(projector.engine, later, folder, batch, side) as follower:
 
-                def committed(position: int) -> None:
-                    _tell(worker, errors, f"at {position}")
+            def committed(position: int) -> None:
+                follower.at(position)
 
-                applied = leader.catch_up(batch, until=until, committed=committed)
-                _tell(worker, errors, f"done {leader.position(first.name)}")
-                assert worker.stdin is not None
-                worker.stdin.close()
-                if worker.wait() != 0:
-                    raise _failed(worker, errors)
-            finally:
-                if worker.poll() is None:  # this process failed or was stopped: so does it
-                    worker.kill()
-                    worker.wait()
+            applied = leader.catch_up(batch, until=until, committed=committed)
+            follower.done(leader.position(first.name))
         if side is not None:
             _merge(projector.engine, side, later)
     return applied
 
 
-def _tell(worker: subprocess.Popen[str], errors: IO[bytes], line: str) -> None:
+class Follower:
+    """The second process of `following`: told positions, it applies its projections."""
+
+    def __init__(self, worker: subprocess.Popen[str], errors: IO[bytes], role: str) -> None:
+        self.worker = worker
+        self.errors = errors
+        self.role = role
+
+    def at(self, position: int) -> None:
+        """Let it apply the log up to `position` (a position every earlier one has reached)."""
+        _tell(self.worker, self.errors, f"at {position}", self.role)
+
+    def done(self, position: int) -> None:
+        """Let it apply the log up to `position`, then wait until it has and ended."""
+        _tell(self.worker, self.errors, f"done {position}", self.role)
+        assert self.worker.stdin is not None
+        self.worker.stdin.close()
+        if self.worker.wait() != 0:
+            raise _failed(self.worker, self.errors, self.role)
+
+
+@contextmanager
+def following(
+    engine: Engine,
+    projections: list[Projection],
+    folder: Path,
+    batch: int,
+    side: Path | None = None,
+    role: str = ROLE,
+) -> Iterator[Follower]:
+    """A second process applying `projections` to `engine`'s store, `batch` events per
+    transaction, up to the positions it is told (into `side` on SQLite, a file of its own).
+
+    Its standard error goes to `folder` (a scratch directory). When the block fails or is
+    stopped, the second process is killed (its open transaction is rolled back). Its failure
+    raises `ReplayWorkerFailed`, naming it as `role`."""
+    with (folder / ERRORS_FILE).open("w+b") as errors:
+        # It unpickles the projections: it imports them from where this process does.
+        path = os.pathsep.join(os.path.abspath(p) if p else os.getcwd() for p in sys.path)
+        # A stop raising inside `Popen` (after the second process has started, before
+        # `worker` is known) would leave that process behind: a stop is held back until
+        # the block that ends it on failure is entered.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+        try:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", MODULE],
+                env={**os.environ, "PYTHONPATH": path},
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                text=True,
+            )
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            raise
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            settings = {
+                "url": engine.url.render_as_string(hide_password=False),
+                "side": str(side) if side else None,
+                "projections": base64.b64encode(pickle.dumps(projections)).decode(),
+                "batch": batch,
+            }
+            _tell(worker, errors, json.dumps(settings), role)
+            yield Follower(worker, errors, role)
+        finally:
+            if worker.poll() is None:  # this process failed or was stopped: so does it
+                worker.kill()
+                worker.wait()
+
+
+def _tell(worker: subprocess.Popen[str], errors: IO[bytes], line: str, role: str = ROLE) -> None:
     """Send one line to the second process; its failure if it has ended."""
     if worker.poll() is not None:
-        raise _failed(worker, errors)
+        raise _failed(worker, errors, role)
     assert worker.stdin is not None
     try:
         worker.stdin.write(line + "\n")
         worker.stdin.flush()
     except BrokenPipeError:
         worker.wait()
-        raise _failed(worker, errors) from None
+        raise _failed(worker, errors, role) from None
 
 
-def _failed(worker: subprocess.Popen[str], errors: IO[bytes]) -> ReplayWorkerFailed:
+def _failed(
+    worker: subprocess.Popen[str], errors: IO[bytes], role: str = ROLE
+) -> ReplayWorkerFailed:
     errors.flush()
     errors.seek(0)
     text = errors.read().decode(errors="replace")[-STDERR_TAIL:].strip()
     return ReplayWorkerFailed(
-        f"the replay's second process (projections after the first) ended with exit status "
-        f"{worker.returncode}" + (f":\n{text}" if text else " and wrote nothing to stderr")
+        f"{role} ended with exit status {worker.returncode}"
+        + (f":\n{text}" if text else " and wrote nothing to stderr")
     )
 
 
