@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     persisted_queries: Path | None = Field(
         default=None, description="the persisted-only query file"
     )
+    import_project_apart: NonNegativeInt = Field(
+        default=5000,
+        description="new lines from which an import projects apart (PostgreSQL; 0: never)",
+    )
     production: bool = Field(default=False, description="serve --production (1)")
     embedded_worker: bool = Field(
         default=True, description="project in the API process (0: a worker)"

@@ -68,7 +68,11 @@ def import_(
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        report = import_file(store, file, trusted_key or (), on_batch=advance)
+        # On PostgreSQL a second process may project while this one saves: a stop ends both,
+        # their open transactions rolled back (the batches committed stay, projected later
+        # as after a crash).
+        with stoppable("the import"):
+            report = import_file(store, file, trusted_key or (), on_batch=advance)
     store.close()
     for line in report.errors:
         typer.echo(line, err=True)

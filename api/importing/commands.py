@@ -11,6 +11,7 @@ import pickle
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,12 +26,17 @@ from domain.decision import Decision
 from domain.errors import ConcurrentWrite, PolicyRecordError
 from domain.records import Observation, Statement, Treaty, Weapon
 from domain.translation import Translation
+from projections import settings
 from projections.audit.export import is_export
 from projections.eventlog.batching import gc_paused
+from projections.readmodels import parallel
 from projections.readmodels.projector import Applied, analyze
+from projections.readmodels.scratch import scratch_directory
 from projections.service import Store
 
 BATCH_LINES = 500
+PROJECT_APART_BATCH = 5_000
+"""Events per transaction of that second process (at most: it applies what has been saved)."""
 RECORD_CACHE = 5_000
 """Records kept in memory during an import's validation, beyond those of the current chunk."""
 OP_KINDS = {
@@ -85,11 +91,17 @@ def import_lines(
     batch_lines: int = BATCH_LINES,
     on_batch: Callable[[int, int], None] | None = None,
     record_cache: int = RECORD_CACHE,
+    project_apart: int | None = None,
 ) -> ImportReport:
     """Validate all lines; if every line is valid, save them batch by batch.
 
     Nothing is stored when any line is invalid. Each batch is one transaction, and the
-    projections catch up after it; `on_batch(lines_done, lines_total)` reports progress.
+    projections catch up after it: in this process, or on PostgreSQL, when at least
+    `project_apart` lines are new (0: never; None: POLICY_TIMELINE_IMPORT_PROJECT_APART), in
+    a second process while this one saves the next batches (PostgreSQL takes both writers at
+    once; below the threshold, starting that process costs more than it saves). The import
+    returns once every saved event is projected. `on_batch(lines_done, lines_total)` reports
+    progress.
     """
     report = ImportReport()
     spill = _Spill()
@@ -98,19 +110,50 @@ def import_lines(
         if report.errors:
             report.imported = report.unchanged = 0
             return report
-        done = 0
-        for chunk in spill.planned(batch_lines):
-            with gc_paused():
-                saved = _save(store, chunk, report)
-            store.projector.catch_up(recent=saved)
-            done += len(chunk)
-            if on_batch is not None:
-                on_batch(done, spill.count)
+        if project_apart is None:
+            project_apart = settings.current().import_project_apart
+        apart = store.dialect == "postgresql" and 0 < project_apart <= spill.count
+        with _projecting(store, apart) as follower:
+            done = last = 0
+            for chunk in spill.planned(batch_lines):
+                with gc_paused():
+                    saved = _save(store, chunk, report)
+                if follower is None:
+                    store.projector.catch_up(recent=saved)
+                elif saved:
+                    last = saved[-1].position
+                    follower.at(last)
+                done += len(chunk)
+                if on_batch is not None:
+                    on_batch(done, spill.count)
+            if follower is not None:
+                follower.done(last)
+        if follower is not None:
+            store.projector.catch_up()  # events another writer saved after the last batch
         if report.imported:
             analyze(store.engine)
         return report
     finally:
         spill.close()
+
+
+@contextmanager
+def _projecting(store: Store, apart: bool) -> Iterator[parallel.Follower | None]:
+    """A second process that projects what this one saves (None: this one projects)."""
+    if not apart:
+        yield None
+        return
+    with (
+        scratch_directory() as folder,
+        parallel.following(
+            store.engine,
+            store.projector.projections,
+            folder,
+            PROJECT_APART_BATCH,
+            role="the import's projecting process",
+        ) as follower,
+    ):
+        yield follower
 
 
 def _validate(
