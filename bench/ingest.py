@@ -50,9 +50,11 @@ def measure(store_url: str, baseline_url: str, n: int, seed: int) -> dict[str, A
         path = Path(folder) / "operations.jsonl"
         with path.open("w", encoding="utf-8") as handle:
             handle.writelines(f"{line}\n" for line in lines(n, seed))
+        cpu_before = _cpu()
         start = time.perf_counter()
         report = import_file(store, path)
         import_seconds = time.perf_counter() - start
+        cpu = [round(after - before, 3) for after, before in zip(_cpu(), cpu_before, strict=True)]
         parse_seconds = parse_floor(path)
     if report.errors:
         raise RuntimeError(f"generated data was rejected: {report.errors[:3]}")
@@ -73,10 +75,21 @@ def measure(store_url: str, baseline_url: str, n: int, seed: int) -> dict[str, A
         "events_per_s": round(events / import_seconds, 1),
         "baseline_events_per_s": round(events / save_seconds, 1),
         "ratio": round(save_seconds / import_seconds, 3),
+        "cpu_seconds": cpu[0],
+        "projecting_cpu_seconds": cpu[1],
         "save_seconds": round(save_seconds, 3),
         "parse_seconds": round(parse_seconds, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+def _cpu() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process, and of the child processes it waited for
+    (an import's projecting process on PostgreSQL)."""
+    own, children = (
+        resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def parse_floor(path: Path) -> float:
