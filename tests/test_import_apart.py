@@ -48,6 +48,7 @@ def equal_to_a_rebuild(store: Store) -> None:
 
 def test_an_import_projected_apart_writes_the_rows_of_a_rebuild(store: Store) -> None:
     seen: list[list[int]] = []
+    generation = store.projector.generation
     report = import_lines(
         store,
         lines(600, seed=3, treaty_share=0.5),
@@ -61,6 +62,8 @@ def test_an_import_projected_apart_writes_the_rows_of_a_rebuild(store: Store) ->
     else:
         assert not any(seen), "SQLite projects in the importing process"
     assert followers(parent=os.getpid()) == []
+    # What this process held of the read models (cached pages) is known to be out of date.
+    assert store.projector.generation > generation
     assert count(store, tables.membership) > 0 and count(store, tables.compliance_flags) > 0
     equal_to_a_rebuild(store)
     again = import_lines(store, lines(600, seed=3, treaty_share=0.5), project_apart=1)

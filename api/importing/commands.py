@@ -129,6 +129,7 @@ def import_lines(
             if follower is not None:
                 follower.done(last)
         if follower is not None:
+            store.projector.generation += 1  # rows written by the second process
             store.projector.catch_up()  # events another writer saved after the last batch
         if report.imported:
             analyze(store.engine)
