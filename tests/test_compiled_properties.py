@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text as sql
 from strawberry.http import process_result
 
 from api.graphql.build import build_schema
@@ -405,21 +406,27 @@ def test_decision_and_treaty_compiled_answers_are_graphql_cores_byte_for_byte(
     draw = random.Random(data.draw(SEEDS))
     text, variables, translated = write_record_query(draw, decisions, treaties)
 
-    async def both() -> tuple[Any, Any]:
+    async def both() -> tuple[Any, Any, Any]:
         ordinary = await schema.execute(
             text, variable_values=variables, context_value=Context(store=recorded)
         )
         fast = await compiled.execute(text, variables, None, spliced=True)
-        return ordinary, fast
+        # Asked again, its plans are kept: on PostgreSQL a query of decisions is then
+        # answered on the event loop (`CompiledPath._on_loop`) when its statement is all
+        # it reads.
+        again = await compiled.execute(text, variables, None, spliced=True)
+        return ordinary, fast, again
 
-    ordinary, fast = LOOP.run_until_complete(both())
+    ordinary, fast, again = LOOP.run_until_complete(both())
     expected = process_result(ordinary)
     if fast is None:
         assert ordinary.errors or translated, (text, variables)
+        assert again is None, (text, variables)
         return
-    assert compiled.answered == 1
+    assert compiled.answered == 2
     assert not ordinary.errors, (text, variables, expected)
     assert _served(fast) == _served_ordinary(expected), (text, variables)
+    assert _served(again) == _served_ordinary(expected), (text, variables)
 
 
 def _served(fast: Any) -> bytes:
@@ -628,3 +635,78 @@ def test_plans_kept_for_a_query_answer_every_variable_value_as_ordinary_executio
         assert fast is not None, variables
         assert _encode(process_result(fast)) == _encode(process_result(ordinary)), variables
     assert compiled.answered == len(combos)
+
+
+NESTED_QUERY = """query N($id: ID!) { decision(id: $id) {
+  id reverses { id reversedBy { id status } } history { position } } }"""
+
+
+def _ask_both(store: Store, compiled: CompiledPath, text: str, variables: dict[str, Any]) -> None:
+    """`text` through ordinary execution and the compiled path: the same bytes."""
+
+    async def both() -> tuple[Any, Any]:
+        ordinary = await SCHEMA.execute(
+            text, variable_values=variables, context_value=Context(store=store)
+        )
+        fast = await compiled.execute(text, variables, None, spliced=True)
+        return ordinary, fast
+
+    ordinary, fast = LOOP.run_until_complete(both())
+    assert not ordinary.errors, (variables, ordinary.errors)
+    assert fast is not None, variables
+    assert _served(fast) == _served_ordinary(process_result(ordinary)), variables
+
+
+def test_decisions_planned_before_are_answered_on_the_event_loop(recorded: Store) -> None:
+    """The bench's decision query, id after id: once its plan is kept, PostgreSQL answers
+    it on the event loop (`CompiledPath._on_loop`), SQLite in a worker thread; a query whose
+    relations read again (nested) stays in the worker threads. Every answer is ordinary
+    execution's, byte for byte."""
+    from bench.postgraphile import OURS_DECISION
+
+    query = OURS_DECISION.replace("($id: ID!)", "($id: ID!, $asOf: Int)").replace(
+        "decision(id: $id)", "decision(id: $id, asOf: $asOf)"
+    )
+    schema = SCHEMA
+    compiled = CompiledPath(schema._schema, schema.validated_documents, lambda: recorded.read)
+    decisions, _ = _record_ids(recorded)
+    for ident in decisions:
+        for as_of in (None, 250, 60):
+            _ask_both(recorded, compiled, query, {"id": ident, "asOf": as_of})
+    on_postgresql = recorded.dialect == "postgresql"
+    # The first request plans (in a worker thread); every later one reads on the loop.
+    assert compiled.on_loop == (3 * len(decisions) - 1 if on_postgresql else 0)
+    before = compiled.on_loop
+    for ident in decisions:
+        _ask_both(recorded, compiled, NESTED_QUERY, {"id": ident})
+    assert compiled.on_loop == before
+    compiled.close()
+
+
+def test_a_broken_event_loop_connection_is_dropped_and_the_thread_answers(
+    recorded: Store,
+) -> None:
+    """A connection of the event loop's that fails (its server process ended) is closed and
+    that request answered in a worker thread, as ordinary; the next one connects anew."""
+    from bench.postgraphile import OURS_DECISION
+
+    if recorded.dialect != "postgresql":
+        pytest.skip("reads on the event loop are PostgreSQL's")
+    schema = SCHEMA
+    compiled = CompiledPath(schema._schema, schema.validated_documents, lambda: recorded.read)
+    ident = _record_ids(recorded)[0][0]
+    _ask_both(recorded, compiled, OURS_DECISION, {"id": ident})
+    _ask_both(recorded, compiled, OURS_DECISION, {"id": ident})
+    assert compiled.on_loop == 1
+    assert compiled._loop_reads is not None
+    idle = compiled._loop_reads[1].idle
+    [conn] = idle
+    with recorded.engine.connect() as admin:
+        admin.execute(sql("SELECT pg_terminate_backend(:pid)"), {"pid": conn.pgconn.backend_pid})
+        admin.commit()
+    _ask_both(recorded, compiled, OURS_DECISION, {"id": ident})
+    assert compiled.on_loop == 1 and not idle
+    _ask_both(recorded, compiled, OURS_DECISION, {"id": ident})
+    assert compiled.on_loop == 2 and len(idle) == 1
+    compiled.close()
+    assert not idle

@@ -350,6 +350,8 @@ def create_app(
         for _worker, stop in workers:
             stop.set()
         watch.close()
+        if graphql.compiled is not None:
+            graphql.compiled.close()  # the connections it read with on the event loop
         if metrics_addr is not None:
             app.state.metrics_listener.stop()
 

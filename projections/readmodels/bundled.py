@@ -18,6 +18,7 @@ import operator
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from typing import cast as cast_type
 
@@ -144,41 +145,76 @@ def _decision_statement(parts_wanted: tuple[bool | None, ...], as_of: int | None
     return union_all(*parts).order_by(*(literal_column(name) for name in order))
 
 
-def decision_with(
-    read: ReadModel, ident: str, as_of: int | None, reads: Sequence[Read]
-) -> DecisionDoc | None:
-    """`read.decision(ident, as_of)`, with what `related_decisions([ident], relation,
-    inverse, as_of)` and `history([ident], as_of)` answer for `reads` read in the same
-    statement and kept in `read` (a pinned read model) for those calls."""
+@dataclass(frozen=True)
+class DecisionRead:
+    """`decision_with`'s statement for one request: its shape (`key`, compiled once), its
+    bound values and the reads it answers, in the order of its parts."""
+
+    ident: str
+    as_of: int | None
+    shape: tuple[Read, ...]
+    key: tuple[Any, ...]
+    flags: tuple[bool | None, ...]
+    values: dict[str, Any]
+
+    def statement(self) -> Any:
+        return _statement(self.key, lambda: _decision_statement(self.flags, self.as_of))
+
+    def text(self, dialect: Any) -> str:
+        """The statement's text for PostgreSQL (`dialect`), compiled once per shape."""
+        compiled = _COMPILED.get(self.key)
+        if compiled is None:
+            compiled = _COMPILED[self.key] = self.statement().compile(dialect=dialect)
+        return str(compiled.string)
+
+    def found(self, rows: Sequence[Any], prefetched: dict[Any, Any] | None) -> DecisionDoc | None:
+        """The decision the statement's `rows` hold (or None), with what the later reads
+        would answer kept in `prefetched` (a pinned read model's) for them."""
+        found: DecisionDoc | None = None
+        answers: list[list[Any]] = [[] for _ in self.shape]
+        for row in rows:
+            if row.part == 0:
+                found = decision_doc(row)
+            elif self.shape[row.part - 1] is HISTORY:
+                answers[row.part - 1].append(history_step(row, row.valid_from))
+            else:
+                answers[row.part - 1].append(decision_doc(row))
+        if found is not None and prefetched is not None:
+            ident, as_of = self.ident, self.as_of
+            for wanted, answer in zip(self.shape, answers, strict=True):
+                if wanted is HISTORY:
+                    prefetched[("history", ident, as_of)] = answer
+                else:
+                    relation, inverse = wanted
+                    prefetched[("related_decisions", ident, relation, inverse, as_of)] = answer
+        return found
+
+
+def decision_read(ident: str, as_of: int | None, reads: Sequence[Read]) -> DecisionRead:
+    """The statement reading decision `ident` as of `as_of` with `reads` for its id."""
     # In a canonical order, so that statements are built for a bounded number of shapes
     # (the relation being a bound value): at most 4 of each direction and the history.
     shape = sorted(set(reads), key=lambda read: (1, False, "") if read is None else (0, *read))
     flags = tuple(None if read is HISTORY else read[1] for read in shape)
-    key = ("decision_with", as_of is None, flags)
     values: dict[str, Any] = {"id": ident}
     if as_of is not None:
         values["as_of"] = as_of
     for number, wanted in enumerate(shape, start=1):
         if wanted is not HISTORY:
             values[f"relation{number}"] = wanted[0]
-    rows = _rows(read, key, lambda: _decision_statement(flags, as_of), values)
-    found: DecisionDoc | None = None
-    answers: list[list[Any]] = [[] for _ in shape]
-    for row in rows:
-        if row.part == 0:
-            found = decision_doc(row)
-        elif shape[row.part - 1] is HISTORY:
-            answers[row.part - 1].append(history_step(row, row.valid_from))
-        else:
-            answers[row.part - 1].append(decision_doc(row))
-    if found is not None and read.prefetched is not None:
-        for wanted, answer in zip(shape, answers, strict=True):
-            if wanted is HISTORY:
-                read.prefetched[("history", ident, as_of)] = answer
-            else:
-                relation, inverse = wanted
-                read.prefetched[("related_decisions", ident, relation, inverse, as_of)] = answer
-    return found
+    key = ("decision_with", as_of is None, flags)
+    return DecisionRead(ident, as_of, tuple(shape), key, flags, values)
+
+
+def decision_with(
+    read: ReadModel, ident: str, as_of: int | None, reads: Sequence[Read]
+) -> DecisionDoc | None:
+    """`read.decision(ident, as_of)`, with what `related_decisions([ident], relation,
+    inverse, as_of)` and `history([ident], as_of)` answer for `reads` read in the same
+    statement and kept in `read` (a pinned read model) for those calls."""
+    wanted = decision_read(ident, as_of, reads)
+    rows = _rows(read, wanted.key, wanted.statement, wanted.values)
+    return wanted.found(rows, read.prefetched)
 
 
 def _party_json(spec: PartySpec) -> Any:
