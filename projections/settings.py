@@ -114,7 +114,7 @@ class Settings(BaseSettings):
         default=None, description="the persisted-only query file"
     )
     import_project_apart: NonNegativeInt = Field(
-        default=5000,
+        default=0,
         description="new lines from which an import projects apart (PostgreSQL; 0: never)",
     )
     production: bool = Field(default=False, description="serve --production (1)")

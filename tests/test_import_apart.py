@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from projections.readmodels.history import HistoryProjection
 from projections.readmodels.parallel import ReplayWorkerFailed
 from projections.readmodels.timelines import TimelineProjection
 from projections.service import Store
-from tests.conftest import ROOT, migrated
+from tests.conftest import ROOT, _reset_pg, migrated
 from tests.reliability.support import assert_log_has_no_gaps
 from tests.test_parallel_rebuild import BrokenMembership, followers
 from tests.test_scratch_cleanup import WAIT, env_with_tmpdir
@@ -83,11 +84,21 @@ def test_an_import_below_the_threshold_projects_in_its_own_process(store: Store)
     assert store.projector.position() == store.head()
 
 
+@pytest.fixture
+def pg_store(pg_url: str) -> Iterator[Store]:
+    """A store on PostgreSQL only: SQLite projects in the importing process (one writer per
+    file), so it has no second process to fail or to outlive the import."""
+    _reset_pg(pg_url)
+    s = migrated(pg_url)
+    yield s
+    s.close()
+    s.engine.dispose()
+
+
 def test_a_failing_projecting_process_fails_the_import_and_keeps_what_was_saved(
-    store: Store,
+    pg_store: Store,
 ) -> None:
-    if not postgresql(store):
-        pytest.skip("SQLite projects in the importing process (one writer per file)")
+    store = pg_store
     broken = Store(
         store.url, projections=[TimelineProjection(), BrokenMembership(), HistoryProjection()]
     )
@@ -171,12 +182,10 @@ def test_sigterm_during_an_import_stops_both_processes_and_leaves_a_consistent_s
 @pytest.mark.slow
 @pytest.mark.reliability
 def test_the_projecting_process_ends_when_the_import_is_killed_outright(
-    db_url: str, tmp_path: Path, big_file: Path
+    pg_store: Store, tmp_path: Path, big_file: Path
 ) -> None:
-    store = migrated(db_url)
-    if not postgresql(store):
-        store.close()
-        pytest.skip("SQLite projects in the importing process (one writer per file)")
+    store = pg_store
+    db_url = store.url
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     with start_import(db_url, big_file, tmp) as importing:
@@ -192,4 +201,3 @@ def test_the_projecting_process_ends_when_the_import_is_killed_outright(
     equal_to_a_rebuild(store)
     assert_log_has_no_gaps(store)
     assert store.integrity().ok
-    store.close()
