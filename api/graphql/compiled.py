@@ -324,19 +324,10 @@ class CompiledPath:
         engine = self.read().engine
         if not isinstance(engine, Engine) or engine.dialect.name != "postgresql":
             return None
-        if self._check(query, document, operation_name).refuses(variables or {}):
+        prepared = self._prepare(query, document, variables, operation_name)
+        if prepared is None:
             return None
-        executor = Executor.build(
-            self.schema,
-            document,
-            raw_variable_values=variables or {},
-            operation_name=operation_name,
-        )
-        if isinstance(executor, list) or executor.operation.operation is not OperationType.QUERY:
-            return None
-        plan = self.plans.key(
-            query, operation_name, executor.operation, executor.fragments, executor.variable_values
-        )
+        executor, plan = prepared
         fields = None if plan is None else self.plans.get((plan, None))
         if fields is None:
             return None
@@ -385,6 +376,33 @@ class CompiledPath:
                 del self._local.read, self._local.spliced
         return data
 
+    def _prepare(
+        self,
+        query: str,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> tuple[Run, Any] | None:
+        """The request's executor (its variables coerced) and the key its kept plans go by,
+        or None for ordinary execution to answer: an argument holding text no database can
+        store, variables refused (ordinary execution says why), or not a query."""
+        if self._check(query, document, operation_name).refuses(variables or {}):
+            return None
+        executor = Executor.build(
+            self.schema,
+            document,
+            raw_variable_values=variables or {},
+            operation_name=operation_name,
+        )
+        if isinstance(executor, list) or executor.operation.operation is not OperationType.QUERY:
+            return None
+        # What is built from the document (the root fields collected, the selections'
+        # plans) is kept for its text, operation and the variables it depends on.
+        plan = self.plans.key(
+            query, operation_name, executor.operation, executor.fragments, executor.variable_values
+        )
+        return executor, plan
+
     def _loop_connections(self, engine: Engine) -> LoopConnections:
         found = self._loop_reads
         if found is None or found[0] is not engine:
@@ -427,24 +445,11 @@ class CompiledPath:
         spliced: bool = False,
     ) -> dict[str, Any] | None:
         """The data of the answer (in a worker thread), or None when not covered."""
-        if self._check(query, document, operation_name).refuses(variables or {}):
+        prepared = self._prepare(query, document, variables, operation_name)
+        if prepared is None:
             return None
-        executor = Executor.build(
-            self.schema,
-            document,
-            raw_variable_values=variables or {},
-            operation_name=operation_name,
-        )
-        if isinstance(executor, list):  # variables refused: ordinary execution says why
-            return None
+        executor, plan = prepared
         operation = executor.operation
-        if operation.operation is not OperationType.QUERY:
-            return None
-        # What is built from the document (the root fields collected, the selections'
-        # plans) is kept for its text, operation and the variables it depends on.
-        plan = self.plans.key(
-            query, operation_name, operation, executor.fragments, executor.variable_values
-        )
         fields = None if plan is None else self.plans.get((plan, None))
         if fields is None:
             collected = collect_fields(
